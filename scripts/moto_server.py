@@ -1,0 +1,46 @@
+"""moto server for Galley's tests, with its requests applied one at a time.
+
+moto's own FAQ says it is not concurrency safe: two threads running
+conditional updates (or a TransactWriteItems rollback) on one table can
+interleave, so a race test could "oversell" inside the emulator even though
+DynamoDB itself applies each conditional write atomically. Holding one lock
+around every request gives moto the per-request atomicity the real service
+has, while clients still race over many connections at once.
+
+Usage: moto_server.py PORT_FILE   (binds 127.0.0.1 on a free port, writes it to PORT_FILE)
+"""
+
+import os
+import signal
+import sys
+import threading
+
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import make_server
+
+
+def main() -> None:
+    port_file = sys.argv[1]
+    moto_app = DomainDispatcherApplication(create_backend_app)
+    lock = threading.Lock()
+
+    def serialised(environ, start_response):
+        with lock:
+            # Drain the response inside the lock: moto may produce it lazily.
+            return [b"".join(moto_app(environ, start_response))]
+
+    server = make_server("127.0.0.1", 0, serialised, threaded=True, request_handler=MotoRequestHandler)
+    os.environ["MOTO_PORT"] = str(server.server_port)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    with open(port_file + ".tmp", "w") as f:
+        f.write(str(server.server_port))
+    os.replace(port_file + ".tmp", port_file)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,28 @@
+//! SDK errors become domain errors here, with the full cause kept for logs.
+
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use galley_shared::Error;
+
+/// Service error codes that mean "try again later", not "this is a bug".
+const TRANSIENT_CODES: &[&str] = &[
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "TransactionInProgressException",
+];
+
+pub(crate) fn sdk_error<E, R>(operation: &str, error: SdkError<E, R>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let transient = match &error {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+        SdkError::ServiceError(service) => service.err().code().is_some_and(|c| TRANSIENT_CODES.contains(&c)),
+        _ => false,
+    };
+    let cause = format!("dynamodb {operation}: {}", DisplayErrorContext(&error));
+    if transient { Error::unavailable(cause) } else { Error::internal(cause) }
+}

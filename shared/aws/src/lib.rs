@@ -1,0 +1,40 @@
+//! The AWS adapters: DynamoDB (one table, single-table design; see
+//! `docs/data-model.md`). Clients are built once per process from
+//! `aws-config`, so the standard `AWS_ENDPOINT_URL*` variables point the same
+//! binary at moto or at AWS.
+
+mod catalog;
+mod errors;
+mod item;
+pub mod table;
+
+use std::sync::Arc;
+
+use aws_config::{BehaviorVersion, SdkConfig};
+
+/// Loads the shared SDK configuration (region, credentials, endpoint
+/// overrides) from the environment. Call once at start-up.
+pub async fn load_sdk_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest()).load().await
+}
+
+/// Every DynamoDB-backed port over one table.
+#[derive(Clone)]
+pub struct DynamoStore {
+    client: aws_sdk_dynamodb::Client,
+    table: Arc<str>,
+}
+
+impl DynamoStore {
+    pub fn new(config: &SdkConfig, table: impl Into<Arc<str>>) -> Self {
+        Self { client: aws_sdk_dynamodb::Client::new(config), table: table.into() }
+    }
+
+    pub fn client(&self) -> &aws_sdk_dynamodb::Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+}

@@ -1,0 +1,120 @@
+//! The SQLite file: connection settings, migrations, and running queries off
+//! the async executor.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use galley_shared::Error;
+use rusqlite::{Connection, ErrorCode, TransactionBehavior};
+
+/// How long a writer waits for another process's write lock before the
+/// request fails as unavailable.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Schema versions, applied in order; `PRAGMA user_version` records how many ran.
+const MIGRATIONS: &[&str] = &[
+    // 1: the catalog, with stock beside each product.
+    "CREATE TABLE products (
+        id TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        description TEXT NOT NULL,
+        category TEXT NOT NULL,
+        price_amount INTEGER NOT NULL,
+        price_currency TEXT NOT NULL,
+        image_url TEXT,
+        stock INTEGER NOT NULL CHECK (stock >= 0)
+    ) STRICT;",
+];
+
+/// One connection per process, serialised by a mutex; SQLite's own locks
+/// (WAL, `BEGIN IMMEDIATE`, busy timeout) serialise writers across processes.
+#[derive(Clone)]
+pub struct Db {
+    conn: Arc<Mutex<Connection>>,
+}
+
+pub(crate) fn store_error(e: rusqlite::Error) -> Error {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Error::unavailable(format!("sqlite: {e}")),
+        _ => Error::internal(format!("sqlite: {e}")),
+    }
+}
+
+impl Db {
+    pub fn open(path: &Path) -> Result<Self, Error> {
+        let mut conn = Connection::open(path).map_err(store_error)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(store_error)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(store_error)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(store_error)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(store_error)?;
+        migrate(&mut conn).map_err(store_error)?;
+        Ok(Self { conn: Arc::new(Mutex::new(conn)) })
+    }
+
+    /// Runs `work` on the connection on a blocking thread.
+    pub async fn read<T, F>(&self, work: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = conn.lock().map_err(|_| Error::internal("sqlite connection poisoned"))?;
+            work(&conn)
+        })
+        .await
+        .map_err(|e| Error::internal(format!("sqlite task: {e}")))?
+    }
+
+    /// Runs `work` in a write transaction taken up front (`BEGIN IMMEDIATE`),
+    /// so concurrent writers queue instead of failing halfway. `work` returning
+    /// an error rolls everything back.
+    pub async fn write<T, F>(&self, work: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T, Error> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = conn.lock().map_err(|_| Error::internal("sqlite connection poisoned"))?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(store_error)?;
+            let value = work(&tx)?;
+            tx.commit().map_err(store_error)?;
+            Ok(value)
+        })
+        .await
+        .map_err(|e| Error::internal(format!("sqlite task: {e}")))?
+    }
+}
+
+fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    // IMMEDIATE: two processes opening a new data dir at once must not both migrate.
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let applied: i64 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    for (version, sql) in (1_i64..).zip(MIGRATIONS) {
+        if version > applied {
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", version)?;
+        }
+    }
+    tx.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_run_once_and_reopen_cleanly() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("galley.db");
+        Db::open(&path).unwrap();
+        let db = Db::open(&path).unwrap();
+        let conn = db.conn.lock().unwrap();
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(version, MIGRATIONS.len() as i64);
+        let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        assert_eq!(mode, "wal");
+    }
+}

@@ -1,0 +1,35 @@
+//! The embedded default: every port over local files, so Galley runs offline
+//! with nothing to install. One data dir holds `galley.db` (SQLite, WAL),
+//! and later `outbox/` and `blobs/`; several processes may share it.
+
+mod catalog;
+mod db;
+
+use std::path::{Path, PathBuf};
+
+use galley_shared::Error;
+
+pub use db::Db;
+
+/// All embedded adapters over one data dir.
+#[derive(Clone)]
+pub struct EmbeddedStore {
+    db: Db,
+    data_dir: PathBuf,
+}
+
+impl EmbeddedStore {
+    /// Opens (creating if needed) the data dir and its database, running
+    /// any pending schema migrations.
+    pub fn open(data_dir: impl AsRef<Path>) -> Result<Self, Error> {
+        let data_dir = data_dir.as_ref().to_path_buf();
+        std::fs::create_dir_all(&data_dir)
+            .map_err(|e| Error::internal(format!("create data dir {}: {e}", data_dir.display())))?;
+        let db = Db::open(&data_dir.join("galley.db"))?;
+        Ok(Self { db, data_dir })
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+}

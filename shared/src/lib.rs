@@ -1,0 +1,20 @@
+//! Galley's domain: the shop's rules and the ports its adapters implement.
+//!
+//! Nothing here knows about Lambda, HTTP frameworks or AWS. Adapters live in
+//! sibling crates (`galley-embedded`, `galley-aws`) and the Lambda glue in
+//! `galley-lambda`; function crates only wire them together.
+
+pub mod catalog;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod id;
+pub mod json;
+pub mod money;
+pub mod ports;
+pub mod problem;
+pub mod stock;
+pub mod telemetry;
+pub mod web;
+
+pub use error::{Error, FieldError};

@@ -1,0 +1,149 @@
+//! The port contract: behaviour every adapter must show, written once against
+//! the traits and run over each adapter by `contract_suite!`.
+
+use std::sync::Arc;
+
+use galley_shared::Error;
+use galley_shared::id::ProductId;
+use galley_shared::ports::{Catalog, Stock, Written};
+use galley_shared::stock::{Quantity, Shortage, StockLine};
+
+use crate::fixtures::product;
+
+pub trait Store: Catalog + Stock + 'static {}
+impl<T: Catalog + Stock + 'static> Store for T {}
+
+fn line(id: &str, units: u32) -> StockLine {
+    StockLine { product_id: ProductId::parse(id).unwrap(), quantity: Quantity::new(units).unwrap() }
+}
+
+fn id(raw: &str) -> ProductId {
+    ProductId::parse(raw).unwrap()
+}
+
+pub async fn conditional_put_refuses_an_existing_key(store: Arc<impl Store>) {
+    let original = product("p1", 5);
+    assert_eq!(store.create(&original).await.unwrap(), Written::Created);
+    let mut rival = product("p1", 99);
+    rival.title = "Rival".into();
+    assert_eq!(store.create(&rival).await.unwrap(), Written::AlreadyExists);
+    assert_eq!(store.product(&id("p1")).await.unwrap(), Some(original));
+}
+
+pub async fn upsert_writes_and_rewrites_products(store: Arc<impl Store>) {
+    let mut mug = product("mug", 3);
+    mug.image_url = Some("https://cdn.example/mug.png".into());
+    let products = vec![mug.clone(), product("pan", 0)];
+    assert_eq!(store.upsert(&products).await.unwrap().written, 2);
+    assert_eq!(store.product(&id("mug")).await.unwrap(), Some(mug.clone()));
+    mug.title = "Mug v2".into();
+    mug.stock = 7;
+    mug.image_url = None;
+    store.upsert(std::slice::from_ref(&mug)).await.unwrap();
+    assert_eq!(store.product(&id("mug")).await.unwrap(), Some(mug));
+    assert_eq!(store.level(&id("pan")).await.unwrap(), Some(0));
+}
+
+pub async fn batch_read_returns_known_products_in_request_order(store: Arc<impl Store>) {
+    let many: Vec<_> = (0..130).map(|i| product(&format!("p{i:03}"), i)).collect();
+    store.upsert(&many).await.unwrap();
+    let wanted = [id("p129"), id("nope"), id("p000"), id("p064")];
+    let found = store.products(&wanted).await.unwrap();
+    let ids: Vec<&str> = found.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(ids, ["p129", "p000", "p064"]);
+    let all: Vec<_> = many.iter().map(|p| p.id.clone()).collect();
+    assert_eq!(store.products(&all).await.unwrap().len(), 130, "reads past one batch");
+}
+
+pub async fn empty_catalog_is_reported(store: Arc<impl Store>) {
+    assert!(store.is_empty().await.unwrap());
+    store.upsert(&[product("a", 1)]).await.unwrap();
+    assert!(!store.is_empty().await.unwrap());
+    assert_eq!(store.product(&id("missing")).await.unwrap(), None);
+}
+
+pub async fn reservation_takes_every_line(store: Arc<impl Store>) {
+    store.upsert(&[product("a", 5), product("b", 2)]).await.unwrap();
+    store.reserve(&[line("a", 5), line("b", 1)]).await.unwrap();
+    assert_eq!(store.level(&id("a")).await.unwrap(), Some(0));
+    assert_eq!(store.level(&id("b")).await.unwrap(), Some(1));
+    store.release(&[line("a", 2), line("b", 1)]).await.unwrap();
+    assert_eq!(store.level(&id("a")).await.unwrap(), Some(2));
+    assert_eq!(store.level(&id("b")).await.unwrap(), Some(2));
+}
+
+pub async fn transaction_with_one_failing_condition_changes_nothing(store: Arc<impl Store>) {
+    store.upsert(&[product("a", 5), product("b", 1), product("c", 3)]).await.unwrap();
+    let outcome = store.reserve(&[line("a", 2), line("b", 2), line("c", 3), line("ghost", 1)]).await;
+    let Err(Error::OutOfStock(shortages)) = outcome else { panic!("expected out_of_stock, got {outcome:?}") };
+    assert_eq!(
+        shortages,
+        vec![
+            Shortage { product_id: id("b"), requested: 2, available: 1 },
+            Shortage { product_id: id("ghost"), requested: 1, available: 0 },
+        ]
+    );
+    for (product, level) in [("a", 5), ("b", 1), ("c", 3)] {
+        assert_eq!(store.level(&id(product)).await.unwrap(), Some(level), "{product} changed");
+    }
+}
+
+pub async fn lines_must_name_distinct_products(store: Arc<impl Store>) {
+    store.upsert(&[product("a", 5)]).await.unwrap();
+    assert!(matches!(store.reserve(&[line("a", 1), line("a", 1)]).await, Err(Error::Internal(_))));
+    assert_eq!(store.level(&id("a")).await.unwrap(), Some(5));
+}
+
+/// 50 buyers race for 10 units, one each: exactly 10 win, stock ends at 0,
+/// and every loser is told the truth (out of stock, nothing available).
+pub async fn concurrent_decrements_never_oversell(store: Arc<impl Store>) {
+    store.upsert(&[product("hot", 10)]).await.unwrap();
+    let buyers: Vec<_> = (0..50)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.reserve(&[line("hot", 1)]).await })
+        })
+        .collect();
+    let mut sold = 0;
+    for buyer in buyers {
+        match buyer.await.unwrap() {
+            Ok(()) => sold += 1,
+            Err(Error::OutOfStock(s)) => assert_eq!(s[0].available, 0),
+            Err(other) => panic!("unexpected answer under contention: {other:?}"),
+        }
+    }
+    assert_eq!(sold, 10);
+    assert_eq!(store.level(&id("hot")).await.unwrap(), Some(0));
+}
+
+/// Generates one `#[tokio::test]` per contract case for an adapter;
+/// `$make` gives `(Arc<store>, guard)`.
+#[macro_export]
+macro_rules! contract_suite {
+    ($adapter:ident, $make:expr) => {
+        mod $adapter {
+            #[allow(unused_imports)]
+            use super::*;
+            $crate::contract_suite!(@cases $make;
+                conditional_put_refuses_an_existing_key,
+                upsert_writes_and_rewrites_products,
+                batch_read_returns_known_products_in_request_order,
+                empty_catalog_is_reported,
+                reservation_takes_every_line,
+                transaction_with_one_failing_condition_changes_nothing,
+                lines_must_name_distinct_products,
+                concurrent_decrements_never_oversell
+            );
+        }
+    };
+    (@cases $make:expr; $($case:ident),*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $case() {
+                // The guard keeps the store's resources (a temp dir) alive.
+                let (store, _guard) = $make;
+                $crate::contract::$case(store).await;
+            }
+        )*
+    };
+}
