@@ -1,1 +1,99 @@
-fn main() {}
+//! `galley`: run the whole API locally, import catalogs, prepare emulators.
+
+mod dispatch;
+mod import;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use galley_shared::config::{Backend, DEFAULT_DATA_DIR};
+
+#[derive(Parser)]
+#[command(name = "galley", version, about = "Galley, the shop back end: local server and tools")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve every route of the API on 127.0.0.1, through the Lambda handlers.
+    Serve {
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Upsert products and stock from a JSON Lines file.
+    Import {
+        file: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Create the DynamoDB table (as template.yaml defines it) on the
+    /// endpoint the environment names, e.g. a local emulator.
+    CreateTable {
+        #[arg(long, env = "TABLE_NAME")]
+        table_name: String,
+    },
+}
+
+#[derive(Args)]
+struct StoreArgs {
+    /// The embedded store's data dir (database, outbox, blobs).
+    #[arg(long, env = "GALLEY_DATA_DIR", default_value = DEFAULT_DATA_DIR, conflicts_with = "aws")]
+    data_dir: PathBuf,
+    /// Use the AWS adapters (table from TABLE_NAME; endpoint, region and
+    /// credentials from the standard AWS environment).
+    #[arg(long)]
+    aws: bool,
+}
+
+impl StoreArgs {
+    fn backend(&self) -> Result<Backend, String> {
+        if !self.aws {
+            return Ok(Backend::Embedded { data_dir: self.data_dir.clone() });
+        }
+        match Backend::from_env() {
+            aws @ Backend::Aws { .. } => Ok(aws),
+            Backend::Embedded { .. } => Err("--aws needs TABLE_NAME in the environment".into()),
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    galley_shared::telemetry::init();
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Serve { port, store } => match store.backend() {
+            Ok(backend) => serve::run(port, &backend).await,
+            Err(e) => Err(e),
+        },
+        Command::Import { file, store } => match store.backend() {
+            Ok(backend) => import::run(&file, &backend).await,
+            Err(e) => Err(e),
+        },
+        Command::CreateTable { table_name } => create_table(&table_name).await,
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("galley: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn create_table(table_name: &str) -> Result<(), String> {
+    let config = galley_aws::load_sdk_config().await;
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    match galley_aws::table::create_table(&client, table_name).await {
+        Ok(true) => println!("created table {table_name}"),
+        Ok(false) => println!("table {table_name} already exists"),
+        Err(e) => return Err(format!("create table {table_name}: {e}")),
+    }
+    Ok(())
+}

@@ -22,9 +22,9 @@ impl Backend {
         let set = |name: &str| var(name).filter(|v| !v.trim().is_empty());
         match set("TABLE_NAME") {
             Some(table_name) => Backend::Aws { table_name },
-            None => Backend::Embedded {
-                data_dir: set("GALLEY_DATA_DIR").unwrap_or_else(|| DEFAULT_DATA_DIR.into()).into(),
-            },
+            None => {
+                Backend::Embedded { data_dir: set("GALLEY_DATA_DIR").unwrap_or_else(|| DEFAULT_DATA_DIR.into()).into() }
+            }
         }
     }
 }
@@ -38,7 +38,10 @@ mod tests {
         let env = |pairs: &'static [(&'static str, &'static str)]| {
             move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
         };
-        assert_eq!(Backend::from_lookup(env(&[("TABLE_NAME", "galley")])), Backend::Aws { table_name: "galley".into() });
+        assert_eq!(
+            Backend::from_lookup(env(&[("TABLE_NAME", "galley")])),
+            Backend::Aws { table_name: "galley".into() }
+        );
         assert_eq!(Backend::from_lookup(env(&[])), Backend::Embedded { data_dir: ".galley".into() });
         assert_eq!(
             Backend::from_lookup(env(&[("TABLE_NAME", " "), ("GALLEY_DATA_DIR", "/tmp/x")])),

@@ -7,13 +7,8 @@ use serde::{Deserialize, Serialize};
 /// Checks the shape every Galley id shares: 1 to 64 characters of
 /// `[A-Za-z0-9_-]`, so an id can sit in a URL path and a storage key as is.
 fn check_id(raw: &str) -> Result<(), String> {
-    let ok = (1..=64).contains(&raw.len())
-        && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if ok {
-        Ok(())
-    } else {
-        Err("must be 1 to 64 characters of A-Z, a-z, 0-9, '_' or '-'".into())
-    }
+    let ok = (1..=64).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if ok { Ok(()) } else { Err("must be 1 to 64 characters of A-Z, a-z, 0-9, '_' or '-'".into()) }
 }
 
 macro_rules! id_type {

@@ -101,7 +101,11 @@ impl Fields {
     }
 }
 
-fn parse_at<T>(prefix: String, value: Value, build: impl FnOnce(&mut Fields) -> Option<T>) -> (Option<T>, Vec<FieldError>) {
+fn parse_at<T>(
+    prefix: String,
+    value: Value,
+    build: impl FnOnce(&mut Fields) -> Option<T>,
+) -> (Option<T>, Vec<FieldError>) {
     let Value::Object(members) = value else {
         let field = if prefix.is_empty() { "body".to_owned() } else { prefix };
         return (None, vec![FieldError::new(field, "must be a JSON object")]);

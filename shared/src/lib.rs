@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod id;
+pub mod import;
 pub mod json;
 pub mod money;
 pub mod ports;

@@ -36,155 +36,138 @@ impl From<&Error> for Problem {
         use http::header::{ALLOW, RETRY_AFTER, WWW_AUTHENTICATE};
         let mut extensions = Map::new();
         let mut headers = Vec::new();
-        let (status, code, title, detail): (StatusCode, &'static str, &'static str, String) =
-            match error {
-                Error::MalformedJson => (
+        let (status, code, title, detail): (StatusCode, &'static str, &'static str, String) = match error {
+            Error::MalformedJson => (
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                "Malformed JSON",
+                "The request body is not valid JSON.".into(),
+            ),
+            Error::Validation(errors) => {
+                extensions.insert("errors".into(), json!(errors));
+                let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+                (
                     StatusCode::BAD_REQUEST,
-                    "malformed_json",
-                    "Malformed JSON",
-                    "The request body is not valid JSON.".into(),
-                ),
-                Error::Validation(errors) => {
-                    extensions.insert("errors".into(), json!(errors));
-                    let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-                    (
-                        StatusCode::BAD_REQUEST,
-                        "validation_failed",
-                        "Validation failed",
-                        format!("Invalid fields: {}.", fields.join(", ")),
-                    )
-                }
-                Error::UnsupportedMediaType { allowed } => (
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
-                    "Unsupported media type",
-                    format!("Use one of: {}.", allowed.join(", ")),
-                ),
-                Error::PayloadTooLarge { limit } => (
+                    "validation_failed",
+                    "Validation failed",
+                    format!("Invalid fields: {}.", fields.join(", ")),
+                )
+            }
+            Error::UnsupportedMediaType { allowed } => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Unsupported media type",
+                format!("Use one of: {}.", allowed.join(", ")),
+            ),
+            Error::PayloadTooLarge { limit } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "Payload too large",
+                format!("The request body must be at most {limit} bytes."),
+            ),
+            Error::NotFound => (StatusCode::NOT_FOUND, "not_found", "Not found", "No such resource.".into()),
+            Error::MethodNotAllowed { allow } => {
+                headers.push((ALLOW, allow.join(", ")));
+                (
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "method_not_allowed",
+                    "Method not allowed",
+                    format!("This resource allows: {}.", allow.join(", ")),
+                )
+            }
+            Error::Unauthorized => {
+                headers.push((WWW_AUTHENTICATE, "Bearer".into()));
+                (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized", "A valid bearer token is required.".into())
+            }
+            Error::InvalidCredentials => (
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "Invalid credentials",
+                "The email or password is wrong.".into(),
+            ),
+            Error::TooManyAttempts { retry_after_secs } => {
+                headers.push((RETRY_AFTER, retry_after_secs.to_string()));
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_attempts",
+                    "Too many attempts",
+                    "Too many failed logins for this account; try again later.".into(),
+                )
+            }
+            Error::EmailTaken => (
+                StatusCode::CONFLICT,
+                "email_taken",
+                "Email taken",
+                "An account with this email already exists.".into(),
+            ),
+            Error::InvalidCursor => (
+                StatusCode::BAD_REQUEST,
+                "invalid_cursor",
+                "Invalid cursor",
+                "The cursor is not one this query handed out.".into(),
+            ),
+            Error::IdempotencyKeyRequired => (
+                StatusCode::BAD_REQUEST,
+                "idempotency_key_required",
+                "Idempotency key required",
+                "Send an Idempotency-Key header of 8 to 128 characters of [A-Za-z0-9_-].".into(),
+            ),
+            Error::IdempotencyKeyReused => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "Idempotency key reused",
+                "This key was used with a different request body.".into(),
+            ),
+            Error::RequestInProgress => (
+                StatusCode::CONFLICT,
+                "request_in_progress",
+                "Request in progress",
+                "A request with this key is still running; retry shortly.".into(),
+            ),
+            Error::OutOfStock(shortages) => {
+                extensions.insert("items".into(), json!(shortages));
+                (StatusCode::CONFLICT, "out_of_stock", "Out of stock", "Some items do not have enough stock.".into())
+            }
+            Error::UnknownProduct(ids) => {
+                extensions.insert("items".into(), json!(ids));
+                (
+                    StatusCode::BAD_REQUEST,
+                    "unknown_product",
+                    "Unknown product",
+                    "Some items name products that do not exist.".into(),
+                )
+            }
+            Error::PaymentDeclined => (
+                StatusCode::PAYMENT_REQUIRED,
+                "payment_declined",
+                "Payment declined",
+                "The payment was declined.".into(),
+            ),
+            Error::UploadTooLarge { max_size } => {
+                extensions.insert("max_size".into(), json!(max_size));
+                (
                     StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    "Payload too large",
-                    format!("The request body must be at most {limit} bytes."),
-                ),
-                Error::NotFound => (
-                    StatusCode::NOT_FOUND,
-                    "not_found",
-                    "Not found",
-                    "No such resource.".into(),
-                ),
-                Error::MethodNotAllowed { allow } => {
-                    headers.push((ALLOW, allow.join(", ")));
-                    (
-                        StatusCode::METHOD_NOT_ALLOWED,
-                        "method_not_allowed",
-                        "Method not allowed",
-                        format!("This resource allows: {}.", allow.join(", ")),
-                    )
-                }
-                Error::Unauthorized => {
-                    headers.push((WWW_AUTHENTICATE, "Bearer".into()));
-                    (
-                        StatusCode::UNAUTHORIZED,
-                        "unauthorized",
-                        "Unauthorized",
-                        "A valid bearer token is required.".into(),
-                    )
-                }
-                Error::InvalidCredentials => (
-                    StatusCode::UNAUTHORIZED,
-                    "invalid_credentials",
-                    "Invalid credentials",
-                    "The email or password is wrong.".into(),
-                ),
-                Error::TooManyAttempts { retry_after_secs } => {
-                    headers.push((RETRY_AFTER, retry_after_secs.to_string()));
-                    (
-                        StatusCode::TOO_MANY_REQUESTS,
-                        "too_many_attempts",
-                        "Too many attempts",
-                        "Too many failed logins for this account; try again later.".into(),
-                    )
-                }
-                Error::EmailTaken => (
-                    StatusCode::CONFLICT,
-                    "email_taken",
-                    "Email taken",
-                    "An account with this email already exists.".into(),
-                ),
-                Error::InvalidCursor => (
-                    StatusCode::BAD_REQUEST,
-                    "invalid_cursor",
-                    "Invalid cursor",
-                    "The cursor is not one this query handed out.".into(),
-                ),
-                Error::IdempotencyKeyRequired => (
-                    StatusCode::BAD_REQUEST,
-                    "idempotency_key_required",
-                    "Idempotency key required",
-                    "Send an Idempotency-Key header of 8 to 128 characters of [A-Za-z0-9_-]."
-                        .into(),
-                ),
-                Error::IdempotencyKeyReused => (
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "idempotency_key_reused",
-                    "Idempotency key reused",
-                    "This key was used with a different request body.".into(),
-                ),
-                Error::RequestInProgress => (
-                    StatusCode::CONFLICT,
-                    "request_in_progress",
-                    "Request in progress",
-                    "A request with this key is still running; retry shortly.".into(),
-                ),
-                Error::OutOfStock(shortages) => {
-                    extensions.insert("items".into(), json!(shortages));
-                    (
-                        StatusCode::CONFLICT,
-                        "out_of_stock",
-                        "Out of stock",
-                        "Some items do not have enough stock.".into(),
-                    )
-                }
-                Error::UnknownProduct(ids) => {
-                    extensions.insert("items".into(), json!(ids));
-                    (
-                        StatusCode::BAD_REQUEST,
-                        "unknown_product",
-                        "Unknown product",
-                        "Some items name products that do not exist.".into(),
-                    )
-                }
-                Error::PaymentDeclined => (
-                    StatusCode::PAYMENT_REQUIRED,
-                    "payment_declined",
-                    "Payment declined",
-                    "The payment was declined.".into(),
-                ),
-                Error::UploadTooLarge { max_size } => {
-                    extensions.insert("max_size".into(), json!(max_size));
-                    (
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "too_large",
-                        "Upload too large",
-                        format!("Files may be at most {max_size} bytes."),
-                    )
-                }
-                Error::Unavailable(_) => {
-                    headers.push((RETRY_AFTER, "1".into()));
-                    (
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "unavailable",
-                        "Service unavailable",
-                        "A dependency is unavailable; retry shortly.".into(),
-                    )
-                }
-                Error::Internal(_) => (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "Internal error",
-                    "Something went wrong on our side.".into(),
-                ),
-            };
+                    "too_large",
+                    "Upload too large",
+                    format!("Files may be at most {max_size} bytes."),
+                )
+            }
+            Error::Unavailable(_) => {
+                headers.push((RETRY_AFTER, "1".into()));
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "Service unavailable",
+                    "A dependency is unavailable; retry shortly.".into(),
+                )
+            }
+            Error::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+                "Something went wrong on our side.".into(),
+            ),
+        };
         Problem { status, code, title, detail, extensions, headers }
     }
 }

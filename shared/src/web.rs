@@ -110,7 +110,9 @@ pub fn finish(request_id: &RequestId, outcome: Result<Response, Error>) -> Respo
         Err(error) => {
             match &error {
                 Error::Internal(cause) => tracing::error!(request_id = %request_id.0, %cause, "internal error"),
-                Error::Unavailable(cause) => tracing::warn!(request_id = %request_id.0, %cause, "dependency unavailable"),
+                Error::Unavailable(cause) => {
+                    tracing::warn!(request_id = %request_id.0, %cause, "dependency unavailable")
+                }
                 _ => {}
             }
             problem_response(&error)
@@ -163,6 +165,11 @@ fn match_pattern(pattern: &'static str, path: &str) -> Option<PathParams> {
     }
 }
 
+/// Whether `path` fits `pattern` (e.g. `/products/{id}`), whatever the method.
+pub fn matches(pattern: &'static str, path: &str) -> bool {
+    match_pattern(pattern, path).is_some()
+}
+
 /// Finds the route for a request: 404 when no pattern matches the path,
 /// 405 (with the allowed methods) when one does but not for this method.
 pub fn resolve<R: Copy>(routes: &[Route<R>], method: &Method, path: &str) -> Result<(R, PathParams), Error> {
@@ -179,9 +186,7 @@ pub fn resolve<R: Copy>(routes: &[Route<R>], method: &Method, path: &str) -> Res
         Err(Error::NotFound)
     } else {
         allow.dedup();
-        Err(Error::MethodNotAllowed {
-            allow: allow.into_iter().map(static_method).collect(),
-        })
+        Err(Error::MethodNotAllowed { allow: allow.into_iter().map(static_method).collect() })
     }
 }
 

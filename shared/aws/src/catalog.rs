@@ -78,7 +78,6 @@ async fn backoff(attempt: u32) {
     tokio::time::sleep(Duration::from_millis(jittered)).await;
 }
 
-
 impl DynamoStore {
     fn stock_update(&self, line: &StockLine, expression: &str, condition: &str) -> Result<TransactWriteItem, Error> {
         let update = Update::builder()
@@ -145,8 +144,13 @@ impl Catalog for DynamoStore {
         let mut found = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(BATCH_GET_MAX) {
             let keys: Vec<Item> = chunk.iter().map(product_key).collect();
-            let mut request =
-                Some(KeysAndAttributes::builder().set_keys(Some(keys)).consistent_read(true).build().map_err(Error::internal)?);
+            let mut request = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(keys))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(Error::internal)?,
+            );
             let mut attempt = 0;
             while let Some(keys) = request.take() {
                 let output = self
@@ -211,11 +215,8 @@ impl Catalog for DynamoStore {
                     .send()
                     .await
                     .map_err(|e| sdk_error("BatchWriteItem", e))?;
-                pending = output
-                    .unprocessed_items()
-                    .and_then(|u| u.get(self.table.as_ref()))
-                    .cloned()
-                    .unwrap_or_default();
+                pending =
+                    output.unprocessed_items().and_then(|u| u.get(self.table.as_ref())).cloned().unwrap_or_default();
                 if !pending.is_empty() {
                     attempt += 1;
                     if attempt >= MAX_ATTEMPTS {
@@ -263,11 +264,7 @@ impl Stock for DynamoStore {
                 Some(item) => Reader(&item).n("stock")?,
                 None => 0,
             };
-            shortages.push(Shortage {
-                product_id: line.product_id.clone(),
-                requested: line.quantity.get(),
-                available,
-            });
+            shortages.push(Shortage { product_id: line.product_id.clone(), requested: line.quantity.get(), available });
         }
         Err(Error::OutOfStock(shortages))
     }

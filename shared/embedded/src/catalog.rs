@@ -1,12 +1,12 @@
 //! Catalog and stock over the `products` table.
 
 use async_trait::async_trait;
+use galley_shared::Error;
 use galley_shared::catalog::{Category, Product};
 use galley_shared::id::ProductId;
 use galley_shared::money::{Currency, Money};
 use galley_shared::ports::{Catalog, ImportReport, Stock, Written};
 use galley_shared::stock::{Shortage, StockLevel, StockLine, check_distinct};
-use galley_shared::Error;
 use rusqlite::{OptionalExtension, Row, params};
 
 use crate::EmbeddedStore;
@@ -39,9 +39,7 @@ fn product_from_row(row: &Row<'_>) -> Result<Product, Error> {
 }
 
 fn insert_sql(on_conflict: &str) -> String {
-    format!(
-        "INSERT INTO products ({PRODUCT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) {on_conflict}"
-    )
+    format!("INSERT INTO products ({PRODUCT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) {on_conflict}")
 }
 
 fn product_params(p: &Product) -> [Box<dyn rusqlite::ToSql + '_>; 8] {
@@ -135,8 +133,7 @@ impl Catalog for EmbeddedStore {
     async fn is_empty(&self) -> Result<bool, Error> {
         self.db
             .read(|conn| {
-                conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM products)", [], |row| row.get(0))
-                    .map_err(store_error)
+                conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM products)", [], |row| row.get(0)).map_err(store_error)
             })
             .await
     }
@@ -180,12 +177,12 @@ impl Stock for EmbeddedStore {
         let lines = lines.to_vec();
         self.db
             .write(move |tx| {
-                let mut give = tx
-                    .prepare_cached("UPDATE products SET stock = stock + ?2 WHERE id = ?1")
-                    .map_err(store_error)?;
+                let mut give =
+                    tx.prepare_cached("UPDATE products SET stock = stock + ?2 WHERE id = ?1").map_err(store_error)?;
                 for line in &lines {
-                    let given =
-                        give.execute(params![line.product_id.as_str(), i64::from(line.quantity.get())]).map_err(store_error)?;
+                    let given = give
+                        .execute(params![line.product_id.as_str(), i64::from(line.quantity.get())])
+                        .map_err(store_error)?;
                     if given == 0 {
                         return Err(Error::internal(format!("release of unknown product {}", line.product_id)));
                     }

@@ -1,0 +1,9 @@
+//! What every entry point needs at cold start, outside the domain: choosing
+//! the adapters from configuration (`stores`) and converting Lambda events
+//! to and from the plain `http` types the handlers take (`glue`).
+
+pub mod glue;
+pub mod stores;
+
+pub use glue::{into_lambda_response, into_web_request, run};
+pub use stores::Stores;

@@ -1,0 +1,51 @@
+//! The local stand-in for API Gateway: sends each request to the function
+//! that owns its path, exactly as the template's routes do.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use galley_shared::Error;
+use galley_shared::web::{self, Request, RequestId, Response};
+
+type BoxedHandler = Arc<dyn Fn(Request) -> Pin<Box<dyn Future<Output = Response> + Send>> + Send + Sync>;
+
+struct Mount {
+    patterns: Vec<&'static str>,
+    handler: BoxedHandler,
+}
+
+#[derive(Default)]
+pub struct Dispatcher {
+    mounts: Vec<Mount>,
+}
+
+impl Dispatcher {
+    /// Routes every path matching one of `patterns` to `handler`.
+    pub fn mount<H, F>(&mut self, patterns: impl IntoIterator<Item = &'static str>, handler: H)
+    where
+        H: Fn(Request) -> F + Send + Sync + 'static,
+        F: Future<Output = Response> + Send + 'static,
+    {
+        let handler: BoxedHandler = Arc::new(move |request| Box::pin(handler(request)));
+        self.mounts.push(Mount { patterns: patterns.into_iter().collect(), handler });
+    }
+
+    pub async fn dispatch(&self, request: Request) -> Response {
+        let path = request.uri().path();
+        let mount = self.mounts.iter().find(|m| m.patterns.iter().any(|p| web::matches(p, path)));
+        match mount {
+            Some(mount) => (mount.handler)(request).await,
+            None => web::finish(&RequestId::of(&request), Err(Error::NotFound)),
+        }
+    }
+}
+
+/// Mounts every function that exists, over the given stores.
+pub async fn mount_all(
+    stores: &galley_lambda::Stores,
+    backend: &galley_shared::config::Backend,
+) -> Result<Dispatcher, String> {
+    let _ = (stores, backend);
+    Ok(Dispatcher::default())
+}

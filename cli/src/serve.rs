@@ -1,0 +1,112 @@
+//! `galley serve`: the whole API on loopback, over the embedded store or the
+//! AWS adapters, through the same handlers the Lambda functions run.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use galley_lambda::Stores;
+use galley_shared::Error;
+use galley_shared::config::Backend;
+use galley_shared::import::parse_catalog;
+use galley_shared::web::{self, RequestId};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+
+use crate::dispatch::Dispatcher;
+
+const DEMO_CATALOG: &str = include_str!("../../catalog/demo.jsonl");
+/// The most the local server reads of any body: the JSON routes refuse more
+/// than 64 KiB themselves; this only bounds memory.
+const MAX_READ_BODY: usize = 16 * 1024 * 1024;
+
+pub async fn run(port: u16, backend: &Backend) -> Result<(), String> {
+    let stores = Stores::open(backend).await.map_err(|e| format!("open store: {e}"))?;
+    import_demo_catalog_if_empty(&stores).await?;
+    let dispatcher = Arc::new(crate::dispatch::mount_all(&stores, backend).await?);
+
+    let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let listener = TcpListener::bind(address).await.map_err(|e| format!("listen on {address}: {e}"))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!(address = %local, store = %stores.describe(), "galley serving");
+    println!("Galley listening on http://{local} ({})", stores.describe());
+
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown_signal());
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let dispatcher = dispatcher.clone();
+                let service = service_fn(move |request| {
+                    let dispatcher = dispatcher.clone();
+                    async move { Ok::<_, std::convert::Infallible>(handle(&dispatcher, request).await) }
+                });
+                let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+                let connection = graceful.watch(connection);
+                tokio::spawn(async move {
+                    if let Err(e) = connection.await {
+                        tracing::debug!(error = %e, "connection ended with an error");
+                    }
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    tracing::info!("shutting down");
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(Duration::from_secs(10)) => tracing::warn!("connections still open after 10 s"),
+    }
+    Ok(())
+}
+
+async fn handle(dispatcher: &Dispatcher, request: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
+    let (mut parts, body) = request.into_parts();
+    let id = RequestId::generate();
+    parts.extensions.insert(id.clone());
+    let response = match Limited::new(body, MAX_READ_BODY).collect().await {
+        Ok(collected) => dispatcher.dispatch(http::Request::from_parts(parts, collected.to_bytes())).await,
+        Err(_) => web::finish(&id, Err(Error::PayloadTooLarge { limit: web::MAX_JSON_BODY })),
+    };
+    response.map(Full::new)
+}
+
+async fn import_demo_catalog_if_empty(stores: &Stores) -> Result<(), String> {
+    let catalog = stores.catalog();
+    if !catalog.is_empty().await.map_err(|e| format!("read catalog: {e}"))? {
+        return Ok(());
+    }
+    let demo = parse_catalog(DEMO_CATALOG);
+    catalog.upsert(&demo.products).await.map_err(|e| format!("import demo catalog: {e}"))?;
+    tracing::info!(products = demo.products.len(), "imported the demo catalog into the empty store");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

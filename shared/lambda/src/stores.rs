@@ -1,0 +1,50 @@
+//! Picks and builds the adapters once per process, from configuration.
+
+use std::sync::Arc;
+
+use galley_aws::DynamoStore;
+use galley_embedded::EmbeddedStore;
+use galley_shared::Error;
+use galley_shared::config::Backend;
+use galley_shared::ports::{Catalog, Stock};
+
+/// The adapters behind every port, for one backend.
+#[derive(Clone)]
+pub enum Stores {
+    Embedded(Arc<EmbeddedStore>),
+    Aws(Arc<DynamoStore>),
+}
+
+impl Stores {
+    pub async fn open(backend: &Backend) -> Result<Self, Error> {
+        Ok(match backend {
+            Backend::Embedded { data_dir } => Stores::Embedded(Arc::new(EmbeddedStore::open(data_dir)?)),
+            Backend::Aws { table_name } => {
+                let config = galley_aws::load_sdk_config().await;
+                Stores::Aws(Arc::new(DynamoStore::new(&config, table_name.as_str())))
+            }
+        })
+    }
+
+    pub fn catalog(&self) -> Arc<dyn Catalog> {
+        match self {
+            Stores::Embedded(store) => store.clone(),
+            Stores::Aws(store) => store.clone(),
+        }
+    }
+
+    pub fn stock(&self) -> Arc<dyn Stock> {
+        match self {
+            Stores::Embedded(store) => store.clone(),
+            Stores::Aws(store) => store.clone(),
+        }
+    }
+
+    /// A short description for start-up logs (no secrets, no credentials).
+    pub fn describe(&self) -> String {
+        match self {
+            Stores::Embedded(store) => format!("embedded store in {}", store.data_dir().display()),
+            Stores::Aws(store) => format!("DynamoDB table {}", store.table()),
+        }
+    }
+}
