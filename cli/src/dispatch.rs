@@ -41,11 +41,15 @@ impl Dispatcher {
     }
 }
 
-/// Mounts every function that exists, over the given stores.
-pub async fn mount_all(
-    stores: &galley_lambda::Stores,
-    backend: &galley_shared::config::Backend,
-) -> Result<Dispatcher, String> {
-    let _ = (stores, backend);
-    Ok(Dispatcher::default())
+/// Mounts every function over the given stores; the signing key lives in
+/// `key_dir` (the data dir), generated on first start.
+pub fn mount_all(stores: &galley_lambda::Stores, key_dir: &std::path::Path) -> Result<Dispatcher, String> {
+    let key = galley_lambda::keys::load_or_create(key_dir).map_err(|e| format!("signing key: {e}"))?;
+    let mut dispatcher = Dispatcher::default();
+    let search = Arc::new(galley_search::SearchFunction::new(stores.catalog(), stores.search_index(), &key));
+    dispatcher.mount(galley_search::ROUTES.iter().map(|r| r.pattern), move |request| {
+        let search = search.clone();
+        async move { search.handle(request).await }
+    });
+    Ok(dispatcher)
 }

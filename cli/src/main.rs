@@ -42,8 +42,9 @@ enum Command {
 
 #[derive(Args)]
 struct StoreArgs {
-    /// The embedded store's data dir (database, outbox, blobs).
-    #[arg(long, env = "GALLEY_DATA_DIR", default_value = DEFAULT_DATA_DIR, conflicts_with = "aws")]
+    /// The data dir: the embedded store (database, outbox, blobs) and, with
+    /// either store, the generated signing key.
+    #[arg(long, env = "GALLEY_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
     data_dir: PathBuf,
     /// Use the AWS adapters (table from TABLE_NAME; endpoint, region and
     /// credentials from the standard AWS environment).
@@ -69,7 +70,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Serve { port, store } => match store.backend() {
-            Ok(backend) => serve::run(port, &backend).await,
+            Ok(backend) => serve::run(port, &backend, &store.data_dir).await,
             Err(e) => Err(e),
         },
         Command::Import { file, store } => match store.backend() {

@@ -26,10 +26,10 @@ const DEMO_CATALOG: &str = include_str!("../../catalog/demo.jsonl");
 /// than 64 KiB themselves; this only bounds memory.
 const MAX_READ_BODY: usize = 16 * 1024 * 1024;
 
-pub async fn run(port: u16, backend: &Backend) -> Result<(), String> {
+pub async fn run(port: u16, backend: &Backend, data_dir: &std::path::Path) -> Result<(), String> {
     let stores = Stores::open(backend).await.map_err(|e| format!("open store: {e}"))?;
     import_demo_catalog_if_empty(&stores).await?;
-    let dispatcher = Arc::new(crate::dispatch::mount_all(&stores, backend).await?);
+    let dispatcher = Arc::new(crate::dispatch::mount_all(&stores, data_dir)?);
 
     let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let listener = TcpListener::bind(address).await.map_err(|e| format!("listen on {address}: {e}"))?;

@@ -115,9 +115,9 @@ fn stock(value: &Value) -> Result<StockLevel, String> {
 }
 
 impl Product {
-    /// Orders the catalog by title; the id breaks ties between equal titles.
+    /// Where the product sits in the catalog's title order.
     pub fn title_order_key(&self) -> String {
-        format!("{}\u{1f}{}", self.title.to_lowercase(), self.id)
+        crate::search::title_key(&self.title, &self.id)
     }
 
     /// Parses one catalog record (the import format of `galley import`).

@@ -1,6 +1,8 @@
 //! Catalog and stock: one item per product (`PRODUCT#<id>` / `PRODUCT`),
 //! stock as a number on it, changed only by conditional updates inside
-//! `TransactWriteItems`.
+//! `TransactWriteItems`. Search index items (`TERM#<term>` and
+//! `PREFIX#<prefix>` / `P#<id>`) are written in the same batches as their
+//! product; see `docs/data-model.md`.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -8,13 +10,15 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    KeysAndAttributes, PutRequest, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update, WriteRequest,
+    AttributeValue, DeleteRequest, KeysAndAttributes, PutRequest, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update, WriteRequest,
 };
 use galley_shared::Error;
 use galley_shared::catalog::{Category, Product};
 use galley_shared::id::ProductId;
 use galley_shared::money::{Currency, Money};
-use galley_shared::ports::{Catalog, ImportReport, Stock, Written};
+use galley_shared::ports::{Catalog, ImportReport, SearchIndex, Stock, Written};
+use galley_shared::search::{CatalogFilter, Posting, index_entries, prefix_entries};
 use galley_shared::stock::{Shortage, StockLevel, StockLine, check_distinct};
 
 use crate::DynamoStore;
@@ -56,6 +60,53 @@ fn product_item(p: &Product) -> Item {
     item
 }
 
+fn index_key(kind: &str, term: &str, id: &ProductId) -> Item {
+    key(format!("{kind}#{term}"), &format!("P#{id}"))
+}
+
+/// The index items of a product: one per term and one per term prefix, each
+/// carrying what ranking and filtering need.
+fn index_items(p: &Product) -> Vec<Item> {
+    let entries = index_entries(p);
+    let prefixes = prefix_entries(&entries);
+    let title_key = p.title_order_key();
+    let kinds = [("TERM", &entries), ("PREFIX", &prefixes)];
+    kinds
+        .into_iter()
+        .flat_map(|(kind, terms)| terms.iter().map(move |(term, in_title)| (kind, term, *in_title)))
+        .map(|(kind, term, in_title)| {
+            let mut item = index_key(kind, term, &p.id);
+            item.insert("product_id".into(), s(p.id.as_str()));
+            item.insert("in_title".into(), AttributeValue::Bool(in_title));
+            item.insert("title_key".into(), s(&title_key));
+            item.insert("category".into(), s(p.category.as_str()));
+            item.insert("price".into(), n(p.price.amount));
+            item.insert("currency".into(), s(p.price.currency.as_str()));
+            item
+        })
+        .collect()
+}
+
+fn index_keys(p: &Product) -> Vec<Item> {
+    let entries = index_entries(p);
+    let prefixes = prefix_entries(&entries);
+    let terms = entries.keys().map(|t| index_key("TERM", t, &p.id));
+    terms.chain(prefixes.keys().map(|t| index_key("PREFIX", t, &p.id))).collect()
+}
+
+fn posting_from_item(item: &Item) -> Result<Posting, Error> {
+    let r = Reader(item);
+    let corrupt = |e: String| Error::internal(format!("corrupt index item: {e}"));
+    let in_title = matches!(item.get("in_title"), Some(AttributeValue::Bool(true)));
+    Ok(Posting {
+        product_id: ProductId::parse(r.s("product_id")?).map_err(corrupt)?,
+        in_title,
+        title_key: r.s("title_key")?.to_owned(),
+        category: Category::parse(r.s("category")?).map_err(corrupt)?,
+        price: Money::new(r.n("price")?, Currency::parse(r.s("currency")?).map_err(corrupt)?).map_err(corrupt)?,
+    })
+}
+
 fn product_from_item(item: &Item) -> Result<Product, Error> {
     let r = Reader(item);
     let corrupt = |e: String| Error::internal(format!("corrupt product item: {e}"));
@@ -78,7 +129,66 @@ async fn backoff(attempt: u32) {
     tokio::time::sleep(Duration::from_millis(jittered)).await;
 }
 
+fn pk_sk(item: &Item) -> (String, String) {
+    let r = Reader(item);
+    (r.s("pk").unwrap_or_default().to_owned(), r.s("sk").unwrap_or_default().to_owned())
+}
+
 impl DynamoStore {
+    /// Writes requests 25 at a time, retrying unprocessed ones with backoff.
+    async fn batch_write(&self, writes: Vec<WriteRequest>) -> Result<(), Error> {
+        for chunk in writes.chunks(BATCH_WRITE_MAX) {
+            let mut pending = chunk.to_vec();
+            let mut attempt = 0;
+            while !pending.is_empty() {
+                let output = self
+                    .client
+                    .batch_write_item()
+                    .request_items(self.table.as_ref(), pending)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("BatchWriteItem", e))?;
+                pending =
+                    output.unprocessed_items().and_then(|u| u.get(self.table.as_ref())).cloned().unwrap_or_default();
+                if !pending.is_empty() {
+                    attempt += 1;
+                    if attempt >= MAX_ATTEMPTS {
+                        return Err(Error::unavailable("BatchWriteItem kept leaving items unprocessed"));
+                    }
+                    backoff(attempt).await;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every posting under one index partition key, all pages, read consistently
+    /// so a product written a moment ago is found.
+    async fn postings_under(&self, pk: String) -> Result<Vec<Posting>, Error> {
+        let mut postings = Vec::new();
+        let mut start_key = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(self.table.as_ref())
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(pk.as_str()))
+                .consistent_read(true)
+                .set_exclusive_start_key(start_key.take())
+                .send()
+                .await
+                .map_err(|e| sdk_error("Query", e))?;
+            for item in output.items() {
+                postings.push(posting_from_item(item)?);
+            }
+            match output.last_evaluated_key() {
+                Some(key) => start_key = Some(key.clone()),
+                None => return Ok(postings),
+            }
+        }
+    }
+
     fn stock_update(&self, line: &StockLine, expression: &str, condition: &str) -> Result<TransactWriteItem, Error> {
         let update = Update::builder()
             .table_name(self.table.as_ref())
@@ -180,7 +290,7 @@ impl Catalog for DynamoStore {
     }
 
     async fn create(&self, product: &Product) -> Result<Written, Error> {
-        let outcome = self
+        let created = self
             .client
             .put_item()
             .table_name(self.table.as_ref())
@@ -188,45 +298,92 @@ impl Catalog for DynamoStore {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
-        match outcome {
-            Ok(_) => Ok(Written::Created),
+        match created {
+            Ok(_) => {}
             Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
-                Ok(Written::AlreadyExists)
+                return Ok(Written::AlreadyExists);
             }
-            Err(e) => Err(sdk_error("PutItem", e)),
+            Err(e) => return Err(sdk_error("PutItem", e)),
         }
+        let puts = index_items(product)
+            .into_iter()
+            .map(|item| {
+                let put = PutRequest::builder().set_item(Some(item)).build().map_err(Error::internal)?;
+                Ok(WriteRequest::builder().put_request(put).build())
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        self.batch_write(puts).await?;
+        Ok(Written::Created)
     }
 
     async fn upsert(&self, products: &[Product]) -> Result<ImportReport, Error> {
-        for chunk in products.chunks(BATCH_WRITE_MAX) {
-            let mut pending: Vec<WriteRequest> = chunk
-                .iter()
-                .map(|p| {
-                    let put = PutRequest::builder().set_item(Some(product_item(p))).build().map_err(Error::internal)?;
-                    Ok(WriteRequest::builder().put_request(put).build())
-                })
-                .collect::<Result<_, Error>>()?;
-            let mut attempt = 0;
-            while !pending.is_empty() {
-                let output = self
-                    .client
-                    .batch_write_item()
-                    .request_items(self.table.as_ref(), pending)
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error("BatchWriteItem", e))?;
-                pending =
-                    output.unprocessed_items().and_then(|u| u.get(self.table.as_ref())).cloned().unwrap_or_default();
-                if !pending.is_empty() {
-                    attempt += 1;
-                    if attempt >= MAX_ATTEMPTS {
-                        return Err(Error::unavailable("BatchWriteItem kept leaving items unprocessed"));
+        for chunk in products.chunks(BATCH_GET_MAX) {
+            // Index entries of the old version that the new one lacks must go.
+            let ids: Vec<ProductId> = chunk.iter().map(|p| p.id.clone()).collect();
+            let old: HashMap<ProductId, Product> =
+                self.products(&ids).await?.into_iter().map(|p| (p.id.clone(), p)).collect();
+            let mut writes = Vec::new();
+            for product in chunk {
+                let new_items = index_items(product);
+                if let Some(old) = old.get(&product.id) {
+                    let keep: std::collections::HashSet<(String, String)> = new_items.iter().map(pk_sk).collect();
+                    for stale in index_keys(old).into_iter().filter(|k| !keep.contains(&pk_sk(k))) {
+                        let delete = DeleteRequest::builder().set_key(Some(stale)).build().map_err(Error::internal)?;
+                        writes.push(WriteRequest::builder().delete_request(delete).build());
                     }
-                    backoff(attempt).await;
+                }
+                for item in std::iter::once(product_item(product)).chain(new_items) {
+                    let put = PutRequest::builder().set_item(Some(item)).build().map_err(Error::internal)?;
+                    writes.push(WriteRequest::builder().put_request(put).build());
                 }
             }
+            self.batch_write(writes).await?;
         }
         Ok(ImportReport { written: products.len() })
+    }
+
+    async fn list(&self, filter: &CatalogFilter, after: Option<&str>, limit: usize) -> Result<Vec<Product>, Error> {
+        let mut found = Vec::with_capacity(limit);
+        let mut start_key = None;
+        loop {
+            let mut query = self
+                .client
+                .query()
+                .table_name(self.table.as_ref())
+                .index_name(GSI1)
+                .key_condition_expression("gsi1pk = :catalog AND gsi1sk > :after")
+                .expression_attribute_values(":catalog", s(CATALOG_PARTITION))
+                .expression_attribute_values(":after", s(after.unwrap_or("")))
+                .set_exclusive_start_key(start_key.take());
+            let mut conditions = Vec::new();
+            if let Some(category) = &filter.category {
+                conditions.push("category = :category");
+                query = query.expression_attribute_values(":category", s(category.as_str()));
+            }
+            if let Some(min) = filter.min_price {
+                conditions.push("price >= :min");
+                query = query.expression_attribute_values(":min", n(min));
+            }
+            if let Some(max) = filter.max_price {
+                conditions.push("price <= :max");
+                query = query.expression_attribute_values(":max", n(max));
+            }
+            if conditions.is_empty() {
+                query = query.limit(i32::try_from(limit - found.len()).unwrap_or(i32::MAX));
+            } else {
+                query = query.filter_expression(conditions.join(" AND "));
+            }
+            let output = query.send().await.map_err(|e| sdk_error("Query", e))?;
+            for item in output.items() {
+                if found.len() < limit {
+                    found.push(product_from_item(item)?);
+                }
+            }
+            match output.last_evaluated_key() {
+                Some(key) if found.len() < limit => start_key = Some(key.clone()),
+                _ => return Ok(found),
+            }
+        }
     }
 
     async fn is_empty(&self) -> Result<bool, Error> {
@@ -242,6 +399,17 @@ impl Catalog for DynamoStore {
             .await
             .map_err(|e| sdk_error("Query", e))?;
         Ok(output.items().is_empty())
+    }
+}
+
+#[async_trait]
+impl SearchIndex for DynamoStore {
+    async fn postings(&self, term: &str) -> Result<Vec<Posting>, Error> {
+        self.postings_under(format!("TERM#{term}")).await
+    }
+
+    async fn prefix_postings(&self, prefix: &str) -> Result<Vec<Posting>, Error> {
+        self.postings_under(format!("PREFIX#{prefix}")).await
     }
 }
 

@@ -1,13 +1,15 @@
-//! Catalog and stock over the `products` table.
+//! Catalog and stock over the `products` table; the search index over
+//! `search_terms`, rewritten in the same transaction as its product.
 
 use async_trait::async_trait;
 use galley_shared::Error;
 use galley_shared::catalog::{Category, Product};
 use galley_shared::id::ProductId;
 use galley_shared::money::{Currency, Money};
-use galley_shared::ports::{Catalog, ImportReport, Stock, Written};
+use galley_shared::ports::{Catalog, ImportReport, SearchIndex, Stock, Written};
+use galley_shared::search::{CatalogFilter, Posting, index_entries};
 use galley_shared::stock::{Shortage, StockLevel, StockLine, check_distinct};
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{OptionalExtension, Row, Transaction, params};
 
 use crate::EmbeddedStore;
 use crate::db::store_error;
@@ -18,58 +20,103 @@ const PRODUCT_COLUMNS: &str = "id, title, description, category, price_amount, p
 /// lock for long while other processes wait.
 const UPSERT_CHUNK: usize = 500;
 
-fn corrupt(what: &str, detail: String) -> Error {
-    Error::internal(format!("corrupt {what} row: {detail}"))
+fn corrupt(detail: impl std::fmt::Display) -> Error {
+    Error::internal(format!("corrupt product row: {detail}"))
 }
 
 fn product_from_row(row: &Row<'_>) -> Result<Product, Error> {
-    let get_text = |i: usize| row.get::<_, String>(i).map_err(store_error);
+    let text = |i: usize| row.get::<_, String>(i).map_err(store_error);
     let amount: i64 = row.get(4).map_err(store_error)?;
     let stock: i64 = row.get(7).map_err(store_error)?;
-    let currency = Currency::parse(&get_text(5)?).map_err(|e| corrupt("product", e))?;
+    let currency = Currency::parse(&text(5)?).map_err(corrupt)?;
     Ok(Product {
-        id: ProductId::parse(&get_text(0)?).map_err(|e| corrupt("product", e))?,
-        title: get_text(1)?,
-        description: get_text(2)?,
-        category: Category::parse(&get_text(3)?).map_err(|e| corrupt("product", e))?,
-        price: Money::new(amount, currency).map_err(|e| corrupt("product", e))?,
+        id: ProductId::parse(&text(0)?).map_err(corrupt)?,
+        title: text(1)?,
+        description: text(2)?,
+        category: Category::parse(&text(3)?).map_err(corrupt)?,
+        price: Money::new(amount, currency).map_err(corrupt)?,
         image_url: row.get(6).map_err(store_error)?,
-        stock: StockLevel::try_from(stock).map_err(|e| corrupt("product", e.to_string()))?,
+        stock: StockLevel::try_from(stock).map_err(corrupt)?,
     })
 }
 
-fn insert_sql(on_conflict: &str) -> String {
-    format!("INSERT INTO products ({PRODUCT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) {on_conflict}")
+/// Columns: product_id, in_title, title_key, category, price_amount, price_currency.
+fn posting_from_row(row: &Row<'_>) -> Result<Posting, Error> {
+    let text = |i: usize| row.get::<_, String>(i).map_err(store_error);
+    let currency = Currency::parse(&text(5)?).map_err(corrupt)?;
+    Ok(Posting {
+        product_id: ProductId::parse(&text(0)?).map_err(corrupt)?,
+        in_title: row.get::<_, i64>(1).map_err(store_error)? != 0,
+        title_key: text(2)?,
+        category: Category::parse(&text(3)?).map_err(corrupt)?,
+        price: Money::new(row.get(4).map_err(store_error)?, currency).map_err(corrupt)?,
+    })
 }
 
-fn product_params(p: &Product) -> [Box<dyn rusqlite::ToSql + '_>; 8] {
-    [
-        Box::new(p.id.as_str()),
-        Box::new(p.title.as_str()),
-        Box::new(p.description.as_str()),
-        Box::new(p.category.as_str()),
-        Box::new(p.price.amount),
-        Box::new(p.price.currency.as_str()),
-        Box::new(p.image_url.as_deref()),
-        Box::new(i64::from(p.stock)),
-    ]
+fn collect<T>(mut rows: rusqlite::Rows<'_>, map: impl Fn(&Row<'_>) -> Result<T, Error>) -> Result<Vec<T>, Error> {
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(store_error)? {
+        out.push(map(row)?);
+    }
+    Ok(out)
+}
+
+/// Writes one product row (insert, or replace when `replace`) and its index
+/// entries. Returns whether a row was written.
+fn write_product(tx: &Transaction<'_>, p: &Product, replace: bool) -> Result<bool, Error> {
+    let conflict = if replace {
+        "ON CONFLICT(id) DO UPDATE SET title = excluded.title, description = excluded.description, \
+         category = excluded.category, price_amount = excluded.price_amount, \
+         price_currency = excluded.price_currency, image_url = excluded.image_url, \
+         stock = excluded.stock, title_key = excluded.title_key"
+    } else {
+        "ON CONFLICT(id) DO NOTHING"
+    };
+    let sql = format!(
+        "INSERT INTO products ({PRODUCT_COLUMNS}, title_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) {conflict}"
+    );
+    let written = tx
+        .prepare_cached(&sql)
+        .and_then(|mut stmt| {
+            stmt.execute(params![
+                p.id.as_str(),
+                p.title,
+                p.description,
+                p.category.as_str(),
+                p.price.amount,
+                p.price.currency.as_str(),
+                p.image_url,
+                i64::from(p.stock),
+                p.title_order_key(),
+            ])
+        })
+        .map_err(store_error)?;
+    if written == 0 {
+        return Ok(false);
+    }
+    tx.prepare_cached("DELETE FROM search_terms WHERE product_id = ?1")
+        .and_then(|mut stmt| stmt.execute(params![p.id.as_str()]))
+        .map_err(store_error)?;
+    let mut insert = tx
+        .prepare_cached("INSERT INTO search_terms (term, product_id, in_title) VALUES (?1, ?2, ?3)")
+        .map_err(store_error)?;
+    for (term, in_title) in index_entries(p) {
+        insert.execute(params![term, p.id.as_str(), i64::from(in_title)]).map_err(store_error)?;
+    }
+    Ok(true)
+}
+
+/// The smallest string above every string that starts with `prefix`
+/// (bytewise, as SQLite compares TEXT): the prefix with U+10FFFF appended.
+fn prefix_upper_bound(prefix: &str) -> String {
+    format!("{prefix}\u{10FFFF}")
 }
 
 #[async_trait]
 impl Catalog for EmbeddedStore {
     async fn product(&self, id: &ProductId) -> Result<Option<Product>, Error> {
-        let id = id.clone();
-        self.db
-            .read(move |conn| {
-                let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE id = ?1");
-                let mut stmt = conn.prepare_cached(&sql).map_err(store_error)?;
-                let mut rows = stmt.query(params![id.as_str()]).map_err(store_error)?;
-                match rows.next().map_err(store_error)? {
-                    Some(row) => product_from_row(row).map(Some),
-                    None => Ok(None),
-                }
-            })
-            .await
+        let mut found = self.products(std::slice::from_ref(id)).await?;
+        Ok(found.pop())
     }
 
     async fn products(&self, ids: &[ProductId]) -> Result<Vec<Product>, Error> {
@@ -92,48 +139,92 @@ impl Catalog for EmbeddedStore {
 
     async fn create(&self, product: &Product) -> Result<Written, Error> {
         let product = product.clone();
-        self.db
-            .write(move |tx| {
-                let sql = insert_sql("ON CONFLICT(id) DO NOTHING");
-                let params = product_params(&product);
-                let inserted = tx
-                    .prepare_cached(&sql)
-                    .and_then(|mut stmt| stmt.execute(rusqlite::params_from_iter(params.iter())))
-                    .map_err(store_error)?;
-                Ok(if inserted == 1 { Written::Created } else { Written::AlreadyExists })
-            })
-            .await
+        let created = self.db.write(move |tx| write_product(tx, &product, false)).await?;
+        Ok(if created { Written::Created } else { Written::AlreadyExists })
     }
 
     async fn upsert(&self, products: &[Product]) -> Result<ImportReport, Error> {
         let mut report = ImportReport::default();
         for chunk in products.chunks(UPSERT_CHUNK) {
+            let written = chunk.len();
             let chunk = chunk.to_vec();
-            report.written += self
-                .db
+            self.db
                 .write(move |tx| {
-                    let sql = insert_sql(
-                        "ON CONFLICT(id) DO UPDATE SET title = excluded.title, \
-                         description = excluded.description, category = excluded.category, \
-                         price_amount = excluded.price_amount, price_currency = excluded.price_currency, \
-                         image_url = excluded.image_url, stock = excluded.stock",
-                    );
-                    let mut stmt = tx.prepare_cached(&sql).map_err(store_error)?;
                     for product in &chunk {
-                        let params = product_params(product);
-                        stmt.execute(rusqlite::params_from_iter(params.iter())).map_err(store_error)?;
+                        write_product(tx, product, true)?;
                     }
-                    Ok(chunk.len())
+                    Ok(())
                 })
                 .await?;
+            report.written += written;
         }
         Ok(report)
+    }
+
+    async fn list(&self, filter: &CatalogFilter, after: Option<&str>, limit: usize) -> Result<Vec<Product>, Error> {
+        let filter = filter.clone();
+        let after = after.unwrap_or("").to_owned();
+        self.db
+            .read(move |conn| {
+                let sql = format!(
+                    "SELECT {PRODUCT_COLUMNS} FROM products WHERE title_key > ?1 \
+                     AND (?2 IS NULL OR category = ?2) \
+                     AND (?3 IS NULL OR price_amount >= ?3) AND (?4 IS NULL OR price_amount <= ?4) \
+                     ORDER BY title_key LIMIT ?5"
+                );
+                let mut stmt = conn.prepare_cached(&sql).map_err(store_error)?;
+                let rows = stmt
+                    .query(params![
+                        after,
+                        filter.category.as_ref().map(|c| c.as_str().to_owned()),
+                        filter.min_price,
+                        filter.max_price,
+                        i64::try_from(limit).unwrap_or(i64::MAX),
+                    ])
+                    .map_err(store_error)?;
+                collect(rows, product_from_row)
+            })
+            .await
     }
 
     async fn is_empty(&self) -> Result<bool, Error> {
         self.db
             .read(|conn| {
                 conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM products)", [], |row| row.get(0)).map_err(store_error)
+            })
+            .await
+    }
+}
+
+#[async_trait]
+impl SearchIndex for EmbeddedStore {
+    async fn postings(&self, term: &str) -> Result<Vec<Posting>, Error> {
+        let term = term.to_owned();
+        self.db
+            .read(move |conn| {
+                let mut stmt = conn
+                    .prepare_cached(
+                        "SELECT t.product_id, t.in_title, p.title_key, p.category, p.price_amount, p.price_currency \
+                         FROM search_terms t JOIN products p ON p.id = t.product_id WHERE t.term = ?1",
+                    )
+                    .map_err(store_error)?;
+                collect(stmt.query(params![term]).map_err(store_error)?, posting_from_row)
+            })
+            .await
+    }
+
+    async fn prefix_postings(&self, prefix: &str) -> Result<Vec<Posting>, Error> {
+        let (low, high) = (prefix.to_owned(), prefix_upper_bound(prefix));
+        self.db
+            .read(move |conn| {
+                let mut stmt = conn
+                    .prepare_cached(
+                        "SELECT t.product_id, MAX(t.in_title), p.title_key, p.category, p.price_amount, p.price_currency \
+                         FROM search_terms t JOIN products p ON p.id = t.product_id \
+                         WHERE t.term >= ?1 AND t.term < ?2 GROUP BY t.product_id",
+                    )
+                    .map_err(store_error)?;
+                collect(stmt.query(params![low, high]).map_err(store_error)?, posting_from_row)
             })
             .await
     }
@@ -180,10 +271,8 @@ impl Stock for EmbeddedStore {
                 let mut give =
                     tx.prepare_cached("UPDATE products SET stock = stock + ?2 WHERE id = ?1").map_err(store_error)?;
                 for line in &lines {
-                    let given = give
-                        .execute(params![line.product_id.as_str(), i64::from(line.quantity.get())])
-                        .map_err(store_error)?;
-                    if given == 0 {
+                    let quantity = i64::from(line.quantity.get());
+                    if give.execute(params![line.product_id.as_str(), quantity]).map_err(store_error)? == 0 {
                         return Err(Error::internal(format!("release of unknown product {}", line.product_id)));
                     }
                 }
@@ -200,7 +289,7 @@ impl Stock for EmbeddedStore {
                     .query_row("SELECT stock FROM products WHERE id = ?1", params![id.as_str()], |row| row.get(0))
                     .optional()
                     .map_err(store_error)?;
-                stock.map(|n| StockLevel::try_from(n).map_err(|e| corrupt("product", e.to_string()))).transpose()
+                stock.map(|n| StockLevel::try_from(n).map_err(corrupt)).transpose()
             })
             .await
     }

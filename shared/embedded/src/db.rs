@@ -14,7 +14,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Schema versions, applied in order; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[
-    // 1: the catalog, with stock beside each product.
+    // 1: the catalog, with stock beside each product, and its search index
+    // (term -> product). Terms are compared bytewise, so a prefix is a range.
     "CREATE TABLE products (
         id TEXT PRIMARY KEY,
         title TEXT NOT NULL,
@@ -23,8 +24,17 @@ const MIGRATIONS: &[&str] = &[
         price_amount INTEGER NOT NULL,
         price_currency TEXT NOT NULL,
         image_url TEXT,
-        stock INTEGER NOT NULL CHECK (stock >= 0)
-    ) STRICT;",
+        stock INTEGER NOT NULL CHECK (stock >= 0),
+        title_key TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX products_by_title ON products (title_key);
+    CREATE TABLE search_terms (
+        term TEXT NOT NULL,
+        product_id TEXT NOT NULL REFERENCES products (id) ON DELETE CASCADE,
+        in_title INTEGER NOT NULL,
+        PRIMARY KEY (term, product_id)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX search_terms_by_product ON search_terms (product_id);",
 ];
 
 /// One connection per process, serialised by a mutex; SQLite's own locks

@@ -3,6 +3,7 @@
 //! to and from the plain `http` types the handlers take (`glue`).
 
 pub mod glue;
+pub mod keys;
 pub mod stores;
 
 pub use glue::{into_lambda_response, into_web_request, run};

@@ -6,7 +6,7 @@ use galley_aws::DynamoStore;
 use galley_embedded::EmbeddedStore;
 use galley_shared::Error;
 use galley_shared::config::Backend;
-use galley_shared::ports::{Catalog, Stock};
+use galley_shared::ports::{Catalog, SearchIndex, Stock};
 
 /// The adapters behind every port, for one backend.
 #[derive(Clone)]
@@ -27,6 +27,13 @@ impl Stores {
     }
 
     pub fn catalog(&self) -> Arc<dyn Catalog> {
+        match self {
+            Stores::Embedded(store) => store.clone(),
+            Stores::Aws(store) => store.clone(),
+        }
+    }
+
+    pub fn search_index(&self) -> Arc<dyn SearchIndex> {
         match self {
             Stores::Embedded(store) => store.clone(),
             Stores::Aws(store) => store.clone(),

@@ -4,9 +4,11 @@
 //! `Error::Unavailable`, anything unexpected `Error::Internal`.
 
 mod catalog;
+mod search;
 mod stock;
 
 pub use catalog::{Catalog, ImportReport};
+pub use search::SearchIndex;
 pub use stock::Stock;
 
 /// The outcome of a conditional put: the key was free, or already taken

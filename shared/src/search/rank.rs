@@ -1,0 +1,130 @@
+//! Intersecting postings and ranking the matches.
+
+use std::cmp::Reverse;
+use std::collections::HashMap;
+
+use crate::catalog::Category;
+use crate::id::ProductId;
+use crate::money::Money;
+
+use super::query::CatalogFilter;
+
+/// One product under one query word, with what ranking and filtering need,
+/// so a query never has to read products it will not show.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Posting {
+    pub product_id: ProductId,
+    /// Whether the word is in the title (else only in the description).
+    pub in_title: bool,
+    pub title_key: String,
+    pub category: Category,
+    pub price: Money,
+}
+
+/// A product matching every word, with its place in the ranking.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hit {
+    pub product_id: ProductId,
+    /// How many query words the title holds: more ranks higher.
+    pub title_words: u32,
+    pub title_key: String,
+}
+
+impl Hit {
+    /// Ranking order: most title words first, then by title.
+    pub fn sort_key(&self) -> (Reverse<u32>, &str) {
+        (Reverse(self.title_words), &self.title_key)
+    }
+}
+
+/// Products present in every word's postings (AND), filtered, ranked.
+/// `postings_per_word` holds one list per query word, each with at most one
+/// posting per product.
+pub fn rank(postings_per_word: Vec<Vec<Posting>>, filter: &CatalogFilter) -> Vec<Hit> {
+    let mut lists = postings_per_word;
+    // Start from the shortest list: the intersection can only shrink.
+    lists.sort_by_key(Vec::len);
+    let mut lists = lists.into_iter();
+    let Some(first) = lists.next() else { return Vec::new() };
+    let mut candidates: HashMap<ProductId, (Posting, u32)> = first
+        .into_iter()
+        .filter(|p| filter.admits(&p.category, p.price.amount))
+        .map(|p| {
+            let in_title = u32::from(p.in_title);
+            (p.product_id.clone(), (p, in_title))
+        })
+        .collect();
+    for list in lists {
+        if candidates.is_empty() {
+            break;
+        }
+        let in_title: HashMap<&ProductId, bool> = list.iter().map(|p| (&p.product_id, p.in_title)).collect();
+        candidates.retain(|id, (_, title_words)| match in_title.get(id) {
+            Some(&hit) => {
+                *title_words += u32::from(hit);
+                true
+            }
+            None => false,
+        });
+    }
+    let mut hits: Vec<Hit> = candidates
+        .into_values()
+        .map(|(posting, title_words)| Hit { product_id: posting.product_id, title_words, title_key: posting.title_key })
+        .collect();
+    hits.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    hits
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::money::Currency;
+
+    fn posting(id: &str, in_title: bool, title: &str, category: &str, price: i64) -> Posting {
+        Posting {
+            product_id: ProductId::parse(id).unwrap(),
+            in_title,
+            title_key: format!("{title}\u{1f}{id}"),
+            category: Category::parse(category).unwrap(),
+            price: Money::new(price, Currency::parse("USD").unwrap()).unwrap(),
+        }
+    }
+
+    fn ids(hits: &[Hit]) -> Vec<&str> {
+        hits.iter().map(|h| h.product_id.as_str()).collect()
+    }
+
+    #[test]
+    fn every_word_must_match_and_title_words_rank_first() {
+        let blue = vec![
+            posting("a", false, "zebra mug", "k", 100),
+            posting("b", true, "blue mug", "k", 100),
+            posting("c", true, "blue plate", "k", 100),
+            posting("d", false, "azure mug", "k", 100),
+        ];
+        let mug = vec![
+            posting("a", true, "zebra mug", "k", 100),
+            posting("b", true, "blue mug", "k", 100),
+            posting("d", true, "azure mug", "k", 100),
+        ];
+        let hits = rank(vec![blue, mug], &CatalogFilter::default());
+        // b has both words in its title; a and d one each, ordered by title.
+        assert_eq!(ids(&hits), ["b", "d", "a"]);
+        assert_eq!(hits[0].title_words, 2);
+    }
+
+    #[test]
+    fn filters_apply_to_matches() {
+        let list = vec![posting("a", true, "a", "kitchen", 500), posting("b", true, "b", "home", 1500)];
+        let filter = CatalogFilter { category: Some(Category::parse("home").unwrap()), ..Default::default() };
+        assert_eq!(ids(&rank(vec![list.clone()], &filter)), ["b"]);
+        let filter = CatalogFilter { min_price: Some(500), max_price: Some(500), ..Default::default() };
+        assert_eq!(ids(&rank(vec![list], &filter)), ["a"], "bounds are inclusive");
+    }
+
+    #[test]
+    fn no_words_no_hits() {
+        assert!(rank(vec![], &CatalogFilter::default()).is_empty());
+        assert!(rank(vec![vec![posting("a", true, "a", "k", 1)], vec![]], &CatalogFilter::default()).is_empty());
+    }
+}
