@@ -4,14 +4,16 @@
 use std::sync::Arc;
 
 use galley_shared::Error;
+use galley_shared::catalog::Category;
 use galley_shared::id::ProductId;
-use galley_shared::ports::{Catalog, Stock, Written};
+use galley_shared::ports::{Catalog, SearchIndex, Stock, Written};
+use galley_shared::search::CatalogFilter;
 use galley_shared::stock::{Quantity, Shortage, StockLine};
 
 use crate::fixtures::product;
 
-pub trait Store: Catalog + Stock + 'static {}
-impl<T: Catalog + Stock + 'static> Store for T {}
+pub trait Store: Catalog + Stock + SearchIndex + 'static {}
+impl<T: Catalog + Stock + SearchIndex + 'static> Store for T {}
 
 fn line(id: &str, units: u32) -> StockLine {
     StockLine { product_id: ProductId::parse(id).unwrap(), quantity: Quantity::new(units).unwrap() }
@@ -116,6 +118,86 @@ pub async fn concurrent_decrements_never_oversell(store: Arc<impl Store>) {
     assert_eq!(store.level(&id("hot")).await.unwrap(), Some(0));
 }
 
+fn sorted_ids(postings: Vec<galley_shared::search::Posting>) -> Vec<(String, bool)> {
+    let mut ids: Vec<(String, bool)> = postings.into_iter().map(|p| (p.product_id.to_string(), p.in_title)).collect();
+    ids.sort();
+    ids
+}
+
+pub async fn index_finds_terms_and_prefixes(store: Arc<impl Store>) {
+    let mut mug = product("mug", 1);
+    mug.title = "Blue Mug".into();
+    mug.description = "Stoneware, holds café crème.".into();
+    let mut mugs = product("mugs", 1);
+    mugs.title = "Mugs, set of 4".into();
+    mugs.description = "Blue glaze".into();
+    store.upsert(&[mug, mugs]).await.unwrap();
+    assert_eq!(sorted_ids(store.postings("blue").await.unwrap()), [("mug".into(), true), ("mugs".into(), false)]);
+    assert_eq!(sorted_ids(store.postings("cafe").await.unwrap()), [("mug".into(), false)]);
+    assert_eq!(sorted_ids(store.postings("mu").await.unwrap()), []);
+    assert_eq!(sorted_ids(store.prefix_postings("mu").await.unwrap()), [("mug".into(), true), ("mugs".into(), true)]);
+    assert_eq!(sorted_ids(store.prefix_postings("st").await.unwrap()), [("mug".into(), false)]);
+    let posting = store.postings("cafe").await.unwrap().remove(0);
+    assert_eq!(posting.price.amount, 1999);
+    assert_eq!(posting.category.as_str(), "test");
+    assert_eq!(posting.title_key, galley_shared::search::title_key("Blue Mug", &id("mug")));
+}
+
+pub async fn rewriting_a_product_drops_its_stale_index_entries(store: Arc<impl Store>) {
+    let mut p = product("lamp", 1);
+    p.title = "Oak Lamp".into();
+    store.upsert(std::slice::from_ref(&p)).await.unwrap();
+    p.title = "Walnut Lamp".into();
+    p.price.amount = 500;
+    store.upsert(std::slice::from_ref(&p)).await.unwrap();
+    assert!(store.postings("oak").await.unwrap().is_empty());
+    assert!(store.prefix_postings("oa").await.unwrap().is_empty());
+    let walnut = store.postings("walnut").await.unwrap();
+    assert_eq!(walnut.len(), 1);
+    assert_eq!(walnut[0].price.amount, 500, "postings carry the new price");
+    assert_eq!(store.postings("lamp").await.unwrap().len(), 1);
+}
+
+pub async fn created_products_are_indexed(store: Arc<impl Store>) {
+    let mut p = product("kettle", 1);
+    p.title = "Gooseneck Kettle".into();
+    store.create(&p).await.unwrap();
+    assert_eq!(sorted_ids(store.postings("gooseneck").await.unwrap()), [("kettle".into(), true)]);
+}
+
+pub async fn listing_is_in_title_order_filtered_and_resumable(store: Arc<impl Store>) {
+    let specs = [
+        ("c", "Éclair Tin", "kitchen", 300),
+        ("a", "apron", "kitchen", 100),
+        ("b", "Bowl", "home", 200),
+        ("d", "bowl", "kitchen", 400),
+    ];
+    let products: Vec<_> = specs
+        .iter()
+        .map(|(raw, title, category, price)| {
+            let mut p = product(raw, 1);
+            p.title = (*title).into();
+            p.category = Category::parse(category).unwrap();
+            p.price.amount = *price;
+            p
+        })
+        .collect();
+    store.upsert(&products).await.unwrap();
+    let titles = |list: Vec<galley_shared::catalog::Product>| list.into_iter().map(|p| p.title).collect::<Vec<_>>();
+    let all = CatalogFilter::default();
+    assert_eq!(titles(store.list(&all, None, 10).await.unwrap()), ["apron", "Bowl", "bowl", "Éclair Tin"]);
+    assert_eq!(titles(store.list(&all, None, 2).await.unwrap()), ["apron", "Bowl"]);
+    let after = products[2].title_order_key();
+    assert_eq!(titles(store.list(&all, Some(&after), 10).await.unwrap()), ["bowl", "Éclair Tin"]);
+    let kitchen = CatalogFilter {
+        category: Some(Category::parse("kitchen").unwrap()),
+        min_price: Some(100),
+        max_price: Some(300),
+    };
+    assert_eq!(titles(store.list(&kitchen, None, 10).await.unwrap()), ["apron", "Éclair Tin"]);
+    assert_eq!(titles(store.list(&kitchen, None, 1).await.unwrap()), ["apron"]);
+}
+
 /// Generates one `#[tokio::test]` per contract case for an adapter;
 /// `$make` gives `(Arc<store>, guard)`.
 #[macro_export]
@@ -132,7 +214,11 @@ macro_rules! contract_suite {
                 reservation_takes_every_line,
                 transaction_with_one_failing_condition_changes_nothing,
                 lines_must_name_distinct_products,
-                concurrent_decrements_never_oversell
+                concurrent_decrements_never_oversell,
+                index_finds_terms_and_prefixes,
+                rewriting_a_product_drops_its_stale_index_entries,
+                created_products_are_indexed,
+                listing_is_in_title_order_filtered_and_resumable
             );
         }
     };

@@ -351,10 +351,15 @@ impl Catalog for DynamoStore {
                 .query()
                 .table_name(self.table.as_ref())
                 .index_name(GSI1)
-                .key_condition_expression("gsi1pk = :catalog AND gsi1sk > :after")
                 .expression_attribute_values(":catalog", s(CATALOG_PARTITION))
-                .expression_attribute_values(":after", s(after.unwrap_or("")))
                 .set_exclusive_start_key(start_key.take());
+            // DynamoDB refuses an empty string in a key condition: no cursor, no bound.
+            query = match after {
+                Some(after) => query
+                    .key_condition_expression("gsi1pk = :catalog AND gsi1sk > :after")
+                    .expression_attribute_values(":after", s(after)),
+                None => query.key_condition_expression("gsi1pk = :catalog"),
+            };
             let mut conditions = Vec::new();
             if let Some(category) = &filter.category {
                 conditions.push("category = :category");
