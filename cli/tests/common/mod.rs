@@ -1,0 +1,169 @@
+//! Drives the real `galley` binary: starts `galley serve` on a free port,
+//! talks HTTP/1.1 to it, stops it with SIGTERM.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+pub const GALLEY: &str = env!("CARGO_BIN_EXE_galley");
+
+/// Which store a server runs over.
+#[derive(Clone, Debug)]
+pub enum Backend {
+    Embedded,
+    /// DynamoDB on the test command's moto, in a table of its own.
+    Aws {
+        table: String,
+    },
+}
+
+impl Backend {
+    pub fn aws() -> Self {
+        let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
+        assert!(
+            endpoint.starts_with("http://127.0.0.1:"),
+            "AWS-backed tests need moto on loopback in AWS_ENDPOINT_URL; run them with ./scripts/test"
+        );
+        let table = format!("galley-http-{}", ulid::Ulid::new().to_string().to_lowercase());
+        let status = Command::new(GALLEY).args(["create-table"]).env("TABLE_NAME", &table).status().unwrap();
+        assert!(status.success(), "galley create-table");
+        Backend::Aws { table }
+    }
+
+    /// `galley` with this backend's store flags and environment.
+    pub fn command(&self, data_dir: &std::path::Path, args: &[&str]) -> Command {
+        let mut command = Command::new(GALLEY);
+        command.args(args).arg("--data-dir").arg(data_dir).env_remove("GALLEY_SIGNING_KEY");
+        match self {
+            Backend::Embedded => {
+                command.env_remove("TABLE_NAME");
+            }
+            Backend::Aws { table } => {
+                command.arg("--aws").env("TABLE_NAME", table);
+            }
+        }
+        command
+    }
+}
+
+pub struct Server {
+    child: Child,
+    pub port: u16,
+    pub data_dir: tempfile::TempDir,
+    pub backend: Backend,
+}
+
+impl Server {
+    pub fn start(backend: Backend) -> Server {
+        let data_dir = tempfile::tempdir().unwrap();
+        let mut child = backend
+            .command(data_dir.path(), &["serve", "--port", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let port = line
+            .split("http://127.0.0.1:")
+            .nth(1)
+            .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("server did not announce its port: {line:?}"));
+        Server { child, port, data_dir, backend }
+    }
+
+    pub fn get(&self, path: &str) -> Reply {
+        self.request("GET", path, &[], b"")
+    }
+
+    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.write_all(body).unwrap();
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).unwrap();
+        Reply::parse(&raw)
+    }
+
+    /// SIGTERM, then the exit status.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        self.child.wait().unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Value,
+}
+
+impl Reply {
+    fn parse(raw: &[u8]) -> Reply {
+        let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete response");
+        let head = String::from_utf8_lossy(&raw[..split]);
+        let mut lines = head.lines();
+        let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(n, v)| (n.trim().to_lowercase(), v.trim().to_owned()))
+            .collect();
+        let body_bytes = &raw[split + 4..];
+        let body = if body_bytes.is_empty() { Value::Null } else { serde_json::from_slice(body_bytes).unwrap() };
+        Reply { status, headers, body }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+
+    pub fn ids(&self) -> Vec<String> {
+        self.body["items"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_owned()).collect()
+    }
+
+    pub fn titles(&self) -> Vec<String> {
+        self.body["items"].as_array().unwrap().iter().map(|p| p["title"].as_str().unwrap().to_owned()).collect()
+    }
+
+    /// Asserts the problem+json shape every error shares.
+    pub fn assert_problem(&self, status: u16, code: &str) {
+        assert_eq!(self.status, status, "{:?}", self.body);
+        assert_eq!(self.code(), code);
+        assert_eq!(self.header("content-type"), Some("application/problem+json"));
+        assert_eq!(self.body["status"], status);
+        for member in ["type", "title", "detail"] {
+            assert!(self.body[member].is_string(), "missing {member}");
+        }
+        assert!(self.header("x-request-id").is_some_and(|id| !id.is_empty()));
+    }
+}
+
+/// Both backends, for tests that must hold on each.
+pub fn backends() -> Vec<Backend> {
+    vec![Backend::Embedded, Backend::aws()]
+}
