@@ -98,10 +98,24 @@ fn write_product(tx: &Transaction<'_>, p: &Product, replace: bool) -> Result<boo
         .and_then(|mut stmt| stmt.execute(params![p.id.as_str()]))
         .map_err(store_error)?;
     let mut insert = tx
-        .prepare_cached("INSERT INTO search_terms (term, product_id, in_title) VALUES (?1, ?2, ?3)")
+        .prepare_cached(
+            "INSERT INTO search_terms (term, product_id, in_title, title_key, category, price_amount, price_currency) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
         .map_err(store_error)?;
+    let title_key = p.title_order_key();
     for (term, in_title) in index_entries(p) {
-        insert.execute(params![term, p.id.as_str(), i64::from(in_title)]).map_err(store_error)?;
+        insert
+            .execute(params![
+                term,
+                p.id.as_str(),
+                i64::from(in_title),
+                title_key,
+                p.category.as_str(),
+                p.price.amount,
+                p.price.currency.as_str()
+            ])
+            .map_err(store_error)?;
     }
     Ok(true)
 }
@@ -204,8 +218,8 @@ impl SearchIndex for EmbeddedStore {
             .read(move |conn| {
                 let mut stmt = conn
                     .prepare_cached(
-                        "SELECT t.product_id, t.in_title, p.title_key, p.category, p.price_amount, p.price_currency \
-                         FROM search_terms t JOIN products p ON p.id = t.product_id WHERE t.term = ?1",
+                        "SELECT product_id, in_title, title_key, category, price_amount, price_currency \
+                         FROM search_terms WHERE term = ?1",
                     )
                     .map_err(store_error)?;
                 collect(stmt.query(params![term]).map_err(store_error)?, posting_from_row)
@@ -219,12 +233,24 @@ impl SearchIndex for EmbeddedStore {
             .read(move |conn| {
                 let mut stmt = conn
                     .prepare_cached(
-                        "SELECT t.product_id, MAX(t.in_title), p.title_key, p.category, p.price_amount, p.price_currency \
-                         FROM search_terms t JOIN products p ON p.id = t.product_id \
-                         WHERE t.term >= ?1 AND t.term < ?2 GROUP BY t.product_id",
+                        "SELECT product_id, in_title, title_key, category, price_amount, price_currency \
+                         FROM search_terms WHERE term >= ?1 AND term < ?2",
                     )
                     .map_err(store_error)?;
-                collect(stmt.query(params![low, high]).map_err(store_error)?, posting_from_row)
+                // One posting per product: several of its terms may share the prefix.
+                let mut by_product: std::collections::HashMap<String, Posting> = std::collections::HashMap::new();
+                let mut rows = stmt.query(params![low, high]).map_err(store_error)?;
+                while let Some(row) = rows.next().map_err(store_error)? {
+                    let product_id: String = row.get(0).map_err(store_error)?;
+                    let in_title = row.get::<_, i64>(1).map_err(store_error)? != 0;
+                    match by_product.get_mut(&product_id) {
+                        Some(posting) => posting.in_title |= in_title,
+                        None => {
+                            by_product.insert(product_id, posting_from_row(row)?);
+                        }
+                    }
+                }
+                Ok(by_product.into_values().collect())
             })
             .await
     }

@@ -15,7 +15,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Schema versions, applied in order; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[
     // 1: the catalog, with stock beside each product, and its search index
-    // (term -> product). Terms are compared bytewise, so a prefix is a range.
+    // (term -> product, with what ranking and filtering need, so a lookup is
+    // one clustered range read). Terms compare bytewise: a prefix is a range.
     "CREATE TABLE products (
         id TEXT PRIMARY KEY,
         title TEXT NOT NULL,
@@ -32,16 +33,24 @@ const MIGRATIONS: &[&str] = &[
         term TEXT NOT NULL,
         product_id TEXT NOT NULL REFERENCES products (id) ON DELETE CASCADE,
         in_title INTEGER NOT NULL,
+        title_key TEXT NOT NULL,
+        category TEXT NOT NULL,
+        price_amount INTEGER NOT NULL,
+        price_currency TEXT NOT NULL,
         PRIMARY KEY (term, product_id)
     ) STRICT, WITHOUT ROWID;
     CREATE INDEX search_terms_by_product ON search_terms (product_id);",
 ];
 
-/// One connection per process, serialised by a mutex; SQLite's own locks
-/// (WAL, `BEGIN IMMEDIATE`, busy timeout) serialise writers across processes.
+/// One writer connection per process, serialised by a mutex, and a pool of
+/// read-only connections, so reads run in parallel with each other and with
+/// the writer (WAL). SQLite's own locks (`BEGIN IMMEDIATE`, busy timeout)
+/// serialise writers across processes.
 #[derive(Clone)]
 pub struct Db {
     conn: Arc<Mutex<Connection>>,
+    path: Arc<std::path::PathBuf>,
+    readers: Arc<Mutex<Vec<Connection>>>,
 }
 
 pub(crate) fn store_error(e: rusqlite::Error) -> Error {
@@ -51,27 +60,54 @@ pub(crate) fn store_error(e: rusqlite::Error) -> Error {
     }
 }
 
+fn connect(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Large index range reads (a common search word) run from mapped pages
+    // instead of copying each page into SQLite's cache.
+    conn.pragma_update(None, "mmap_size", 1i64 << 30)?;
+    conn.pragma_update(None, "cache_size", -32_000)?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    Ok(conn)
+}
+
 impl Db {
     pub fn open(path: &Path) -> Result<Self, Error> {
-        let mut conn = Connection::open(path).map_err(store_error)?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(store_error)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(store_error)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(store_error)?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(store_error)?;
+        let mut conn = connect(path).map_err(store_error)?;
         migrate(&mut conn).map_err(store_error)?;
-        Ok(Self { conn: Arc::new(Mutex::new(conn)) })
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+            path: Arc::new(path.to_path_buf()),
+            readers: Arc::new(Mutex::new(Vec::new())),
+        })
     }
 
-    /// Runs `work` on the connection on a blocking thread.
+    /// Runs `work` on a read-only connection from the pool (opening one when
+    /// all are busy), on a blocking thread.
     pub async fn read<T, F>(&self, work: F) -> Result<T, Error>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
     {
-        let conn = self.conn.clone();
+        let (path, readers) = (self.path.clone(), self.readers.clone());
         tokio::task::spawn_blocking(move || {
-            let conn = conn.lock().map_err(|_| Error::internal("sqlite connection poisoned"))?;
-            work(&conn)
+            let pooled = readers.lock().map_err(|_| Error::internal("sqlite pool poisoned"))?.pop();
+            let conn = match pooled {
+                Some(conn) => conn,
+                None => {
+                    let conn = connect(&path).map_err(store_error)?;
+                    conn.pragma_update(None, "query_only", "ON").map_err(store_error)?;
+                    conn
+                }
+            };
+            let result = work(&conn);
+            if let Ok(mut pool) = readers.lock() {
+                pool.push(conn);
+            }
+            result
         })
         .await
         .map_err(|e| Error::internal(format!("sqlite task: {e}")))?

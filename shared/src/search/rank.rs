@@ -37,10 +37,10 @@ impl Hit {
     }
 }
 
-/// Products present in every word's postings (AND), filtered, ranked.
-/// `postings_per_word` holds one list per query word, each with at most one
-/// posting per product.
-pub fn rank(postings_per_word: Vec<Vec<Posting>>, filter: &CatalogFilter) -> Vec<Hit> {
+/// Products present in every word's postings (AND) and admitted by the
+/// filter, in no particular order. `postings_per_word` holds one list per
+/// query word, each with at most one posting per product.
+pub fn intersect(postings_per_word: Vec<Vec<Posting>>, filter: &CatalogFilter) -> Vec<Hit> {
     let mut lists = postings_per_word;
     // Start from the shortest list: the intersection can only shrink.
     lists.sort_by_key(Vec::len);
@@ -67,12 +67,36 @@ pub fn rank(postings_per_word: Vec<Vec<Posting>>, filter: &CatalogFilter) -> Vec
             None => false,
         });
     }
-    let mut hits: Vec<Hit> = candidates
+    candidates
         .into_values()
         .map(|(posting, title_words)| Hit { product_id: posting.product_id, title_words, title_key: posting.title_key })
-        .collect();
-    hits.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    hits
+        .collect()
+}
+
+/// The page of hits after `after` (a previous page's last hit), in ranking
+/// order, at most `take` of them, and whether more follow. Selects before it
+/// sorts, so a common word's thousands of matches cost linear time.
+pub fn page_after(hits: Vec<Hit>, after: Option<(u32, &str)>, take: usize) -> (Vec<Hit>, bool) {
+    let mut rest: Vec<Hit> = match after {
+        Some((words, key)) => {
+            let resume = (Reverse(words), key);
+            hits.into_iter().filter(|hit| hit.sort_key() > resume).collect()
+        }
+        None => hits,
+    };
+    let more = rest.len() > take;
+    if more {
+        rest.select_nth_unstable_by(take, |a, b| a.sort_key().cmp(&b.sort_key()));
+        rest.truncate(take);
+    }
+    rest.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    (rest, more)
+}
+
+/// Every hit in ranking order: most title words first, then by title.
+pub fn rank(postings_per_word: Vec<Vec<Posting>>, filter: &CatalogFilter) -> Vec<Hit> {
+    let hits = intersect(postings_per_word, filter);
+    page_after(hits, None, usize::MAX).0
 }
 
 #[cfg(test)]
@@ -120,6 +144,22 @@ mod tests {
         assert_eq!(ids(&rank(vec![list.clone()], &filter)), ["b"]);
         let filter = CatalogFilter { min_price: Some(500), max_price: Some(500), ..Default::default() };
         assert_eq!(ids(&rank(vec![list], &filter)), ["a"], "bounds are inclusive");
+    }
+
+    #[test]
+    fn pages_select_the_next_hits_in_order() {
+        let hit = |id: &str, words: u32, key: &str| Hit {
+            product_id: ProductId::parse(id).unwrap(),
+            title_words: words,
+            title_key: key.into(),
+        };
+        let hits = vec![hit("c", 1, "c"), hit("a", 2, "z"), hit("b", 1, "b"), hit("d", 0, "a")];
+        let ids = |page: &[Hit]| page.iter().map(|h| h.product_id.to_string()).collect::<Vec<_>>();
+        let (first, more) = page_after(hits.clone(), None, 2);
+        assert_eq!((ids(&first), more), (vec!["a".to_owned(), "b".to_owned()], true));
+        let (second, more) = page_after(hits.clone(), Some((1, "b")), 2);
+        assert_eq!((ids(&second), more), (vec!["c".to_owned(), "d".to_owned()], false));
+        assert_eq!(page_after(hits, Some((0, "a")), 2).0.len(), 0);
     }
 
     #[test]

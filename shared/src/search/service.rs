@@ -11,7 +11,7 @@ use crate::ports::{Catalog, SearchIndex};
 
 use super::cursor::{CursorKey, Position};
 use super::query::ProductQuery;
-use super::rank::{Hit, rank};
+use super::rank::{intersect, page_after};
 
 #[derive(Debug, Serialize)]
 pub struct ProductPage {
@@ -77,16 +77,8 @@ impl ProductSearch {
         let lookups = query.words.iter().enumerate().map(|(i, word)| async move {
             if i == last { self.index.prefix_postings(word).await } else { self.index.postings(word).await }
         });
-        let hits = rank(try_join_all(lookups).await?, &query.filter);
-        let start = match &after {
-            Some((words, key)) => {
-                let resume = (std::cmp::Reverse(*words), key.as_str());
-                hits.partition_point(|hit| hit.sort_key() <= resume)
-            }
-            None => 0,
-        };
-        let page: Vec<&Hit> = hits[start..].iter().take(query.limit).collect();
-        let more = hits.len() > start + page.len();
+        let hits = intersect(try_join_all(lookups).await?, &query.filter);
+        let (page, more) = page_after(hits, after.as_ref().map(|(w, k)| (*w, k.as_str())), query.limit);
         let ids: Vec<_> = page.iter().map(|hit| hit.product_id.clone()).collect();
         let products = if ids.is_empty() { Vec::new() } else { self.catalog.products(&ids).await? };
         let last = page

@@ -1,0 +1,128 @@
+//! Search at scale: imports N generated products (default 100 000) into an
+//! embedded store, then answers two-word queries through the search
+//! function's handler and reports p50/p99 and store calls per query.
+//!
+//! cargo run --release -p galley-bench --bin search [-- PRODUCTS QUERIES]
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use galley_bench::counting::{Counter, Counting};
+use galley_bench::stats::{ms, summarize};
+use galley_embedded::EmbeddedStore;
+use galley_search::SearchFunction;
+use galley_shared::catalog::{Category, Product};
+use galley_shared::id::ProductId;
+use galley_shared::keys::SigningKey;
+use galley_shared::money::{Currency, Money};
+use galley_shared::ports::Catalog;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+const SYLLABLES: &[&str] = &[
+    "ka", "lo", "mi", "ne", "ru", "sa", "te", "vo", "zu", "ba", "de", "fi", "go", "hu", "ji", "pa", "qu", "ri", "so",
+    "ti",
+];
+const CATEGORIES: &[&str] = &["kitchen", "coffee", "home", "outdoor", "stationery", "audio", "garden", "toys"];
+
+/// A vocabulary of made-up words; picked with a skew, as real text is.
+fn vocabulary(rng: &mut StdRng, size: usize) -> Vec<String> {
+    let mut words = std::collections::BTreeSet::new();
+    while words.len() < size {
+        let syllables = rng.random_range(2..=4);
+        words.insert((0..syllables).map(|_| SYLLABLES[rng.random_range(0..SYLLABLES.len())]).collect::<String>());
+    }
+    words.into_iter().collect()
+}
+
+fn pick<'a>(rng: &mut StdRng, words: &'a [String]) -> &'a str {
+    // Squaring a uniform draw favours the front: a few common words, a long tail.
+    let u: f64 = rng.random();
+    &words[((u * u) * words.len() as f64) as usize % words.len()]
+}
+
+fn sentence(rng: &mut StdRng, words: &[String], n: usize) -> String {
+    (0..n).map(|_| pick(rng, words)).collect::<Vec<_>>().join(" ")
+}
+
+#[tokio::main]
+async fn main() {
+    let mut args = std::env::args().skip(1);
+    let products: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100_000);
+    let queries: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(2_000);
+    let mut rng = StdRng::seed_from_u64(42);
+    let words = vocabulary(&mut rng, 5_000);
+    let usd = Currency::parse("USD").unwrap();
+    let catalog: Vec<Product> = (0..products)
+        .map(|i| {
+            let title_words = rng.random_range(2..=5);
+            let description_words = rng.random_range(10..=25);
+            Product {
+                id: ProductId::parse(&format!("p{i:06}")).unwrap(),
+                title: sentence(&mut rng, &words, title_words),
+                description: sentence(&mut rng, &words, description_words),
+                category: Category::parse(CATEGORIES[i % CATEGORIES.len()]).unwrap(),
+                price: Money::new(rng.random_range(100..50_000), usd).unwrap(),
+                image_url: None,
+                stock: rng.random_range(0..100),
+            }
+        })
+        .collect();
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(EmbeddedStore::open(dir.path()).unwrap());
+    let started = Instant::now();
+    store.upsert(&catalog).await.unwrap();
+    let import = started.elapsed();
+
+    let calls = Arc::new(Counter::default());
+    let counted = Arc::new(Counting { inner: store.clone(), calls: calls.clone() });
+    let key = SigningKey::new(vec![9; 32]).unwrap();
+    let function = SearchFunction::new(counted.clone(), counted, &key);
+
+    // Two words from one product's title, the last cut to a prefix, as typed.
+    let query_strings: Vec<String> = (0..queries)
+        .map(|_| {
+            let product = &catalog[rng.random_range(0..catalog.len())];
+            let title: Vec<&str> = product.title.split(' ').collect();
+            let first = title[rng.random_range(0..title.len())];
+            let second = title[rng.random_range(0..title.len())];
+            let cut = rng.random_range(3..=second.len().max(3)).min(second.len());
+            format!("{first}%20{}", &second[..cut])
+        })
+        .collect();
+
+    for q in query_strings.iter().take(200) {
+        function.handle(request(q)).await; // warm the page cache and statement cache
+    }
+    calls.take();
+    calls.take_index_ms();
+    let mut timings = Vec::with_capacity(queries);
+    let mut results = 0usize;
+    for q in &query_strings {
+        let started = Instant::now();
+        let response = function.handle(request(q)).await;
+        timings.push(started.elapsed());
+        assert_eq!(response.status(), 200);
+        results += usize::from(response.body().len() > 30);
+    }
+    let reads = calls.take() as f64 / queries as f64;
+    let index_ms = calls.take_index_ms() / queries as f64;
+    let total_ms = timings.iter().map(|t| t.as_secs_f64() * 1000.0).sum::<f64>() / queries as f64;
+    let mut slowest: Vec<(std::time::Duration, &String)> = timings.iter().copied().zip(&query_strings).collect();
+    slowest.sort_by(|a, b| b.0.cmp(&a.0));
+    let s = summarize(timings);
+    println!("products: {products} (import {:.1} s)", import.as_secs_f64());
+    println!("two-word queries: {} (non-empty: {results})", s.samples);
+    println!("p50: {}  p99: {}  max: {}", ms(s.p50), ms(s.p99), ms(s.max));
+    println!("store calls per query: {reads:.2} (postings per word, concurrent; then one batch read of the page)");
+    println!("mean per query: {total_ms:.2} ms in all, {index_ms:.2} ms summed over index lookups");
+    let slow: Vec<String> =
+        slowest.iter().take(5).map(|(d, q)| format!("{} {}", q.replace("%20", " "), ms(*d))).collect();
+    println!("slowest: {}", slow.join(", "));
+}
+
+fn request(q: &str) -> galley_shared::web::Request {
+    http::Request::builder().uri(format!("/products?q={q}&limit=20")).body(Bytes::new()).unwrap()
+}
