@@ -111,7 +111,7 @@ async fn main() {
     let index_ms = calls.take_index_ms() / queries as f64;
     let total_ms = timings.iter().map(|t| t.as_secs_f64() * 1000.0).sum::<f64>() / queries as f64;
     let mut slowest: Vec<(std::time::Duration, &String)> = timings.iter().copied().zip(&query_strings).collect();
-    slowest.sort_by(|a, b| b.0.cmp(&a.0));
+    slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
     let s = summarize(timings);
     println!("products: {products} (import {:.1} s)", import.as_secs_f64());
     println!("two-word queries: {} (non-empty: {results})", s.samples);
