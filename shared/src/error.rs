@@ -67,10 +67,6 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::Validation(vec![FieldError::new(field, message)])
-    }
-
     pub fn internal(context: impl std::fmt::Display) -> Self {
         Self::Internal(context.to_string())
     }

@@ -5,7 +5,6 @@
 //! `galley-lambda`; function crates only wire them together.
 
 pub mod catalog;
-pub mod clock;
 pub mod config;
 pub mod error;
 pub mod id;

@@ -11,5 +11,5 @@ mod service;
 pub use analyze::{MAX_WORD_CHARS, fold, index_entries, prefix_entries, title_key, words};
 pub use cursor::{CursorKey, Position};
 pub use query::{CatalogFilter, ProductQuery};
-pub use rank::{Hit, Posting, intersect, page_after, rank};
+pub use rank::{Hit, Posting, intersect, page_after};
 pub use service::{ProductPage, ProductSearch};

@@ -93,16 +93,15 @@ pub fn page_after(hits: Vec<Hit>, after: Option<(u32, &str)>, take: usize) -> (V
     (rest, more)
 }
 
-/// Every hit in ranking order: most title words first, then by title.
-pub fn rank(postings_per_word: Vec<Vec<Posting>>, filter: &CatalogFilter) -> Vec<Hit> {
-    let hits = intersect(postings_per_word, filter);
-    page_after(hits, None, usize::MAX).0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::money::Currency;
+
+    /// Every hit in ranking order, as one unbounded page.
+    fn rank(postings_per_word: Vec<Vec<Posting>>, filter: &CatalogFilter) -> Vec<Hit> {
+        page_after(intersect(postings_per_word, filter), None, usize::MAX).0
+    }
 
     fn posting(id: &str, in_title: bool, title: &str, category: &str, price: i64) -> Posting {
         Posting {
