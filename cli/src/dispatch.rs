@@ -51,5 +51,11 @@ pub fn mount_all(stores: &galley_lambda::Stores, key_dir: &std::path::Path) -> R
         let search = search.clone();
         async move { search.handle(request).await }
     });
+    let clock: Arc<dyn galley_shared::clock::Clock> = Arc::new(galley_shared::clock::SystemClock);
+    let login = Arc::new(galley_login::LoginFunction::new(stores.into(), &key, clock));
+    dispatcher.mount(galley_login::ROUTES.iter().map(|r| r.pattern), move |request| {
+        let login = login.clone();
+        async move { login.handle(request).await }
+    });
     Ok(dispatcher)
 }

@@ -4,7 +4,9 @@
 //! sibling crates (`galley-embedded`, `galley-aws`) and the Lambda glue in
 //! `galley-lambda`; function crates only wire them together.
 
+pub mod auth;
 pub mod catalog;
+pub mod clock;
 pub mod config;
 pub mod error;
 pub mod id;

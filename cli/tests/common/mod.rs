@@ -98,6 +98,26 @@ impl Server {
         Reply::parse(&raw)
     }
 
+    /// A JSON request, with a bearer token when given.
+    pub fn json(&self, method: &str, path: &str, body: &Value, bearer: Option<&str>) -> Reply {
+        let auth = bearer.map(|token| format!("Bearer {token}"));
+        let mut headers = vec![("Content-Type", "application/json")];
+        if let Some(auth) = &auth {
+            headers.push(("Authorization", auth.as_str()));
+        }
+        self.request(method, path, &headers, body.to_string().as_bytes())
+    }
+
+    /// `GET` with a bearer token.
+    pub fn get_as(&self, path: &str, token: &str) -> Reply {
+        self.request("GET", path, &[("Authorization", &format!("Bearer {token}"))], b"")
+    }
+
+    /// The signing key `galley serve` generated into its data dir.
+    pub fn signing_key(&self) -> galley_shared::keys::SigningKey {
+        galley_lambda::keys::load_or_create(self.data_dir.path()).unwrap()
+    }
+
     /// SIGTERM, then the exit status.
     pub fn stop(mut self) -> std::process::ExitStatus {
         let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();

@@ -3,6 +3,7 @@
 //! `aws-config`, so the standard `AWS_ENDPOINT_URL*` variables point the same
 //! binary at moto or at AWS.
 
+mod accounts;
 mod catalog;
 mod errors;
 mod item;

@@ -40,6 +40,29 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (term, product_id)
     ) STRICT, WITHOUT ROWID;
     CREATE INDEX search_terms_by_product ON search_terms (product_id);",
+    // 2: accounts. Sessions carry the user's profile so authenticating is
+    // one keyed read; times are Unix seconds.
+    "CREATE TABLE users (
+        email TEXT PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        password_hash TEXT NOT NULL
+    ) STRICT;
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        email TEXT NOT NULL,
+        name TEXT NOT NULL,
+        refresh_hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+    CREATE TABLE login_attempts (
+        email TEXT PRIMARY KEY,
+        attempts INTEGER NOT NULL,
+        window_start INTEGER NOT NULL
+    ) STRICT;",
 ];
 
 /// One writer connection per process, serialised by a mutex, and a pool of

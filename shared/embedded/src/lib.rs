@@ -2,6 +2,7 @@
 //! with nothing to install. One data dir holds `galley.db` (SQLite, WAL),
 //! and later `outbox/` and `blobs/`; several processes may share it.
 
+mod accounts;
 mod catalog;
 mod db;
 

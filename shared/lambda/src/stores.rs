@@ -6,7 +6,18 @@ use galley_aws::DynamoStore;
 use galley_embedded::EmbeddedStore;
 use galley_shared::Error;
 use galley_shared::config::Backend;
-use galley_shared::ports::{Catalog, SearchIndex, Stock};
+use galley_shared::ports::{Catalog, LoginAttempts, SearchIndex, Sessions, Stock, Users};
+
+/// One store object serves every port; this picks it, seen through the
+/// port's trait (the coercion happens at each method's return type).
+macro_rules! port {
+    ($stores:expr) => {
+        match $stores {
+            Stores::Embedded(store) => store.clone(),
+            Stores::Aws(store) => store.clone(),
+        }
+    };
+}
 
 /// The adapters behind every port, for one backend.
 #[derive(Clone)]
@@ -27,24 +38,27 @@ impl Stores {
     }
 
     pub fn catalog(&self) -> Arc<dyn Catalog> {
-        match self {
-            Stores::Embedded(store) => store.clone(),
-            Stores::Aws(store) => store.clone(),
-        }
+        port!(self)
     }
 
     pub fn search_index(&self) -> Arc<dyn SearchIndex> {
-        match self {
-            Stores::Embedded(store) => store.clone(),
-            Stores::Aws(store) => store.clone(),
-        }
+        port!(self)
     }
 
     pub fn stock(&self) -> Arc<dyn Stock> {
-        match self {
-            Stores::Embedded(store) => store.clone(),
-            Stores::Aws(store) => store.clone(),
-        }
+        port!(self)
+    }
+
+    pub fn users(&self) -> Arc<dyn Users> {
+        port!(self)
+    }
+
+    pub fn sessions(&self) -> Arc<dyn Sessions> {
+        port!(self)
+    }
+
+    pub fn login_attempts(&self) -> Arc<dyn LoginAttempts> {
+        port!(self)
     }
 
     /// A short description for start-up logs (no secrets, no credentials).

@@ -4,12 +4,18 @@
 //! `Error::Unavailable`, anything unexpected `Error::Internal`.
 
 mod catalog;
+mod login_attempts;
 mod search;
+mod sessions;
 mod stock;
+mod users;
 
 pub use catalog::{Catalog, ImportReport};
+pub use login_attempts::LoginAttempts;
 pub use search::SearchIndex;
+pub use sessions::{Rotation, Sessions};
 pub use stock::Stock;
+pub use users::Users;
 
 /// The outcome of a conditional put: the key was free, or already taken
 /// (in which case nothing was written).

@@ -1,19 +1,16 @@
-//! The port contract: behaviour every adapter must show, written once against
-//! the traits and run over each adapter by `contract_suite!`.
+//! Catalog, stock and search index contract cases.
 
 use std::sync::Arc;
 
 use galley_shared::Error;
 use galley_shared::catalog::Category;
 use galley_shared::id::ProductId;
-use galley_shared::ports::{Catalog, SearchIndex, Stock, Written};
+use galley_shared::ports::{Catalog, Written};
 use galley_shared::search::CatalogFilter;
 use galley_shared::stock::{Quantity, Shortage, StockLine};
 
+use super::Store;
 use crate::fixtures::product;
-
-pub trait Store: Catalog + Stock + SearchIndex + 'static {}
-impl<T: Catalog + Stock + SearchIndex + 'static> Store for T {}
 
 fn line(id: &str, units: u32) -> StockLine {
     StockLine { product_id: ProductId::parse(id).unwrap(), quantity: Quantity::new(units).unwrap() }
@@ -25,10 +22,10 @@ fn id(raw: &str) -> ProductId {
 
 pub async fn conditional_put_refuses_an_existing_key(store: Arc<impl Store>) {
     let original = product("p1", 5);
-    assert_eq!(store.create(&original).await.unwrap(), Written::Created);
+    assert_eq!(Catalog::create(&*store, &original).await.unwrap(), Written::Created);
     let mut rival = product("p1", 99);
     rival.title = "Rival".into();
-    assert_eq!(store.create(&rival).await.unwrap(), Written::AlreadyExists);
+    assert_eq!(Catalog::create(&*store, &rival).await.unwrap(), Written::AlreadyExists);
     assert_eq!(store.product(&id("p1")).await.unwrap(), Some(original));
 }
 
@@ -161,7 +158,7 @@ pub async fn rewriting_a_product_drops_its_stale_index_entries(store: Arc<impl S
 pub async fn created_products_are_indexed(store: Arc<impl Store>) {
     let mut p = product("kettle", 1);
     p.title = "Gooseneck Kettle".into();
-    store.create(&p).await.unwrap();
+    Catalog::create(&*store, &p).await.unwrap();
     assert_eq!(sorted_ids(store.postings("gooseneck").await.unwrap()), [("kettle".into(), true)]);
 }
 
@@ -196,40 +193,4 @@ pub async fn listing_is_in_title_order_filtered_and_resumable(store: Arc<impl St
     };
     assert_eq!(titles(store.list(&kitchen, None, 10).await.unwrap()), ["apron", "Éclair Tin"]);
     assert_eq!(titles(store.list(&kitchen, None, 1).await.unwrap()), ["apron"]);
-}
-
-/// Generates one `#[tokio::test]` per contract case for an adapter;
-/// `$make` gives `(Arc<store>, guard)`.
-#[macro_export]
-macro_rules! contract_suite {
-    ($adapter:ident, $make:expr) => {
-        mod $adapter {
-            #[allow(unused_imports)]
-            use super::*;
-            $crate::contract_suite!(@cases $make;
-                conditional_put_refuses_an_existing_key,
-                upsert_writes_and_rewrites_products,
-                batch_read_returns_known_products_in_request_order,
-                empty_catalog_is_reported,
-                reservation_takes_every_line,
-                transaction_with_one_failing_condition_changes_nothing,
-                lines_must_name_distinct_products,
-                concurrent_decrements_never_oversell,
-                index_finds_terms_and_prefixes,
-                rewriting_a_product_drops_its_stale_index_entries,
-                created_products_are_indexed,
-                listing_is_in_title_order_filtered_and_resumable
-            );
-        }
-    };
-    (@cases $make:expr; $($case:ident),*) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn $case() {
-                // The guard keeps the store's resources (a temp dir) alive.
-                let (store, _guard) = $make;
-                $crate::contract::$case(store).await;
-            }
-        )*
-    };
 }

@@ -1,0 +1,123 @@
+//! The `login` function: register, login, refresh, logout and me.
+
+use std::sync::Arc;
+
+use galley_shared::Error;
+use galley_shared::auth::{
+    Accounts, Authenticator, Credentials, DisplayName, Email, Password, Registration, UserProfile,
+};
+use galley_shared::clock::Clock;
+use galley_shared::json::{self, Fields};
+use galley_shared::keys::SigningKey;
+use galley_shared::ports::{LoginAttempts, Sessions, Users};
+use galley_shared::web::{self, Request, RequestId, Response, Route};
+use http::header::{CACHE_CONTROL, HeaderValue};
+use http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Endpoint {
+    Register,
+    Login,
+    Refresh,
+    Logout,
+    Me,
+}
+
+pub const ROUTES: &[Route<Endpoint>] = &[
+    Route::new(Method::POST, "/auth/register", Endpoint::Register),
+    Route::new(Method::POST, "/auth/login", Endpoint::Login),
+    Route::new(Method::POST, "/auth/refresh", Endpoint::Refresh),
+    Route::new(Method::POST, "/auth/logout", Endpoint::Logout),
+    Route::new(Method::GET, "/auth/me", Endpoint::Me),
+];
+
+/// The account ports the function needs, built once at cold start.
+pub struct AccountStores {
+    pub users: Arc<dyn Users>,
+    pub sessions: Arc<dyn Sessions>,
+    pub attempts: Arc<dyn LoginAttempts>,
+}
+
+impl From<&galley_lambda::Stores> for AccountStores {
+    fn from(stores: &galley_lambda::Stores) -> Self {
+        Self { users: stores.users(), sessions: stores.sessions(), attempts: stores.login_attempts() }
+    }
+}
+
+#[derive(Clone)]
+pub struct LoginFunction {
+    accounts: Accounts,
+    authenticator: Authenticator,
+}
+
+fn registration(value: Value) -> Result<Registration, Error> {
+    json::parse_object(value, |f: &mut Fields| {
+        let email = f.required("email", Email::from_json);
+        let password = f.required("password", Password::from_json_for_account);
+        let name = f.required("name", DisplayName::from_json);
+        Some(Registration { email: email?, password: password?, name: name? })
+    })
+}
+
+fn credentials(value: Value) -> Result<Credentials, Error> {
+    json::parse_object(value, |f: &mut Fields| {
+        let email = f.required("email", json::string);
+        let password = f.required("password", Password::offered_from_json);
+        Some(Credentials { email: email?, password: password? })
+    })
+}
+
+fn refresh_token(value: Value) -> Result<String, Error> {
+    json::parse_object(value, |f: &mut Fields| f.required("refresh_token", json::string))
+}
+
+fn user_body(user: &UserProfile) -> Value {
+    json!({ "user": user })
+}
+
+/// Tokens and account data must not sit in shared caches (RFC 6749 §5.1).
+fn no_store(mut response: Response) -> Response {
+    response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+impl LoginFunction {
+    pub fn new(stores: AccountStores, key: &SigningKey, clock: Arc<dyn Clock>) -> Self {
+        let authenticator = Authenticator::new(key, stores.sessions.clone(), clock.clone());
+        let accounts = Accounts::new(stores.users, stores.sessions, stores.attempts, key, clock);
+        Self { accounts, authenticator }
+    }
+
+    pub async fn handle(&self, request: Request) -> Response {
+        web::finish(&RequestId::of(&request), self.route(&request).await)
+    }
+
+    async fn route(&self, request: &Request) -> Result<Response, Error> {
+        let (endpoint, _) = web::resolve(ROUTES, request.method(), request.uri().path())?;
+        let response = match endpoint {
+            Endpoint::Register => {
+                let user = self.accounts.register(web::json_body(request, registration)?).await?;
+                web::json_response(StatusCode::CREATED, &user_body(&user))
+            }
+            Endpoint::Login => {
+                let grant = self.accounts.login(web::json_body(request, credentials)?).await?;
+                web::json_response(StatusCode::OK, &grant)
+            }
+            Endpoint::Refresh => {
+                let grant = self.accounts.refresh(&web::json_body(request, refresh_token)?).await?;
+                web::json_response(StatusCode::OK, &grant)
+            }
+            Endpoint::Logout => {
+                let principal = self.authenticator.authenticate(request).await?;
+                self.accounts.logout(&principal).await?;
+                web::empty_response(StatusCode::NO_CONTENT)
+            }
+            Endpoint::Me => {
+                let principal = self.authenticator.authenticate(request).await?;
+                web::json_response(StatusCode::OK, &user_body(&principal.user))
+            }
+        };
+        Ok(no_store(response))
+    }
+}

@@ -1,0 +1,261 @@
+//! Users (`USER#<email>` / `USER`), sessions (`SESSION#<id>` / `SESSION`) and
+//! login attempts (`LOGIN#<email>` / `ATTEMPTS`). Every rule is one
+//! conditional write; sessions and attempts carry `expires_at` for TTL.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
+use galley_shared::Error;
+use galley_shared::auth::{
+    AttemptClaim, DisplayName, Email, LockoutPolicy, PasswordHashString, RefreshHash, Session, User, UserProfile,
+};
+use galley_shared::id::{SessionId, UserId};
+use galley_shared::ports::{LoginAttempts, Rotation, Sessions, Users, Written};
+
+use crate::DynamoStore;
+use crate::errors::sdk_error;
+use crate::item::{Item, Reader, key, n, s};
+
+const USER_SK: &str = "USER";
+const SESSION_SK: &str = "SESSION";
+const ATTEMPTS_SK: &str = "ATTEMPTS";
+/// Rounds of the attempt claim before giving up on a contended record.
+const CLAIM_ROUNDS: usize = 16;
+
+fn user_key(email: &Email) -> Item {
+    key(format!("USER#{email}"), USER_SK)
+}
+
+fn session_key(id: &SessionId) -> Item {
+    key(format!("SESSION#{id}"), SESSION_SK)
+}
+
+fn attempts_key(email: &Email) -> Item {
+    key(format!("LOGIN#{email}"), ATTEMPTS_SK)
+}
+
+fn corrupt(detail: impl std::fmt::Display) -> Error {
+    Error::internal(format!("corrupt account item: {detail}"))
+}
+
+fn session_from_item(item: &Item) -> Result<Session, Error> {
+    let r = Reader(item);
+    Ok(Session {
+        id: SessionId::parse(r.s("id")?).map_err(corrupt)?,
+        user: UserProfile {
+            id: UserId::parse(r.s("user_id")?).map_err(corrupt)?,
+            email: Email::parse(r.s("email")?).map_err(corrupt)?,
+            name: DisplayName::parse(r.s("name")?).map_err(corrupt)?,
+        },
+        refresh_hash: RefreshHash::from_stored(r.s("refresh_hash")?.to_owned()),
+        created_at: r.n("created_at")?,
+        expires_at: r.n("expires_at")?,
+    })
+}
+
+/// The item a failed conditional update found (`ALL_OLD`), or `None` when
+/// the failure was not a condition check.
+fn condition_failure(error: &aws_sdk_dynamodb::error::SdkError<UpdateItemError>) -> Option<Option<Item>> {
+    match error.as_service_error() {
+        Some(UpdateItemError::ConditionalCheckFailedException(failed)) => Some(failed.item().cloned()),
+        _ => None,
+    }
+}
+
+#[async_trait]
+impl Users for DynamoStore {
+    async fn create(&self, user: &User) -> Result<Written, Error> {
+        let p = &user.profile;
+        let mut item = user_key(&p.email);
+        item.insert("id".into(), s(p.id.as_str()));
+        item.insert("email".into(), s(p.email.as_str()));
+        item.insert("name".into(), s(p.name.as_str()));
+        item.insert("password_hash".into(), s(user.password_hash.as_str()));
+        let put = self
+            .client
+            .put_item()
+            .table_name(self.table.as_ref())
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(Written::Created),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
+                Ok(Written::AlreadyExists)
+            }
+            Err(e) => Err(sdk_error("PutItem", e)),
+        }
+    }
+
+    async fn by_email(&self, email: &Email) -> Result<Option<User>, Error> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(self.table.as_ref())
+            .set_key(Some(user_key(email)))
+            .send()
+            .await
+            .map_err(|e| sdk_error("GetItem", e))?;
+        let Some(item) = output.item() else { return Ok(None) };
+        let r = Reader(item);
+        let profile = UserProfile {
+            id: UserId::parse(r.s("id")?).map_err(corrupt)?,
+            email: email.clone(),
+            name: DisplayName::parse(r.s("name")?).map_err(corrupt)?,
+        };
+        Ok(Some(User { profile, password_hash: PasswordHashString::from_stored(r.s("password_hash")?.to_owned()) }))
+    }
+}
+
+#[async_trait]
+impl Sessions for DynamoStore {
+    async fn create(&self, session: &Session) -> Result<(), Error> {
+        let mut item = session_key(&session.id);
+        item.insert("id".into(), s(session.id.as_str()));
+        item.insert("user_id".into(), s(session.user.id.as_str()));
+        item.insert("email".into(), s(session.user.email.as_str()));
+        item.insert("name".into(), s(session.user.name.as_str()));
+        item.insert("refresh_hash".into(), s(session.refresh_hash.as_str()));
+        item.insert("created_at".into(), n(session.created_at));
+        item.insert("expires_at".into(), n(session.expires_at));
+        self.client
+            .put_item()
+            .table_name(self.table.as_ref())
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(|e| sdk_error("PutItem", e))?;
+        Ok(())
+    }
+
+    async fn session(&self, id: &SessionId, now: i64) -> Result<Option<Session>, Error> {
+        // Strongly consistent: a logout must stop the next request at once.
+        let output = self
+            .client
+            .get_item()
+            .table_name(self.table.as_ref())
+            .set_key(Some(session_key(id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error("GetItem", e))?;
+        match output.item() {
+            Some(item) => Ok(Some(session_from_item(item)?).filter(|s| s.expires_at > now)),
+            None => Ok(None),
+        }
+    }
+
+    async fn rotate(
+        &self,
+        id: &SessionId,
+        presented: &RefreshHash,
+        next: &RefreshHash,
+        now: i64,
+    ) -> Result<Rotation, Error> {
+        let updated = self
+            .client
+            .update_item()
+            .table_name(self.table.as_ref())
+            .set_key(Some(session_key(id)))
+            .update_expression("SET refresh_hash = :next")
+            .condition_expression("refresh_hash = :presented AND expires_at > :now")
+            .expression_attribute_values(":next", s(next.as_str()))
+            .expression_attribute_values(":presented", s(presented.as_str()))
+            .expression_attribute_values(":now", n(now))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match updated {
+            Ok(output) => {
+                let item = output.attributes().ok_or_else(|| Error::internal("UpdateItem returned no item"))?;
+                Ok(Rotation::Rotated(session_from_item(item)?))
+            }
+            Err(e) => match condition_failure(&e) {
+                Some(Some(old)) if session_from_item(&old)?.expires_at > now => Ok(Rotation::Mismatch),
+                Some(_) => Ok(Rotation::Gone),
+                None => Err(sdk_error("UpdateItem", e)),
+            },
+        }
+    }
+
+    async fn revoke(&self, id: &SessionId) -> Result<(), Error> {
+        self.client
+            .delete_item()
+            .table_name(self.table.as_ref())
+            .set_key(Some(session_key(id)))
+            .send()
+            .await
+            .map_err(|e| sdk_error("DeleteItem", e))?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl LoginAttempts for DynamoStore {
+    /// Usually one write: open a window if none is live. When one is, count
+    /// into it with a second write conditioned on the window seen, so a
+    /// concurrent change sends the claim round again instead of overcounting.
+    async fn claim(&self, email: &Email, policy: &LockoutPolicy, now: i64) -> Result<AttemptClaim, Error> {
+        let cutoff = now - policy.window_secs();
+        for _ in 0..CLAIM_ROUNDS {
+            let opened = self
+                .client
+                .update_item()
+                .table_name(self.table.as_ref())
+                .set_key(Some(attempts_key(email)))
+                .update_expression("SET attempts = :one, window_start = :now, expires_at = :expires")
+                .condition_expression("attribute_not_exists(pk) OR window_start <= :cutoff")
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":now", n(now))
+                .expression_attribute_values(":expires", n(now + policy.window_secs()))
+                .expression_attribute_values(":cutoff", n(cutoff))
+                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+                .send()
+                .await;
+            let live = match opened {
+                Ok(_) => return Ok(AttemptClaim::Granted),
+                Err(e) => match condition_failure(&e) {
+                    Some(Some(live)) => live,
+                    Some(None) => continue,
+                    None => return Err(sdk_error("UpdateItem", e)),
+                },
+            };
+            let (attempts, window_start): (u32, i64) = (Reader(&live).n("attempts")?, Reader(&live).n("window_start")?);
+            if attempts >= policy.max_attempts {
+                return Ok(AttemptClaim::Locked { until: window_start + policy.window_secs() });
+            }
+            let counted = self
+                .client
+                .update_item()
+                .table_name(self.table.as_ref())
+                .set_key(Some(attempts_key(email)))
+                .update_expression("SET attempts = attempts + :one")
+                .condition_expression("window_start = :window_start AND attempts < :max")
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":window_start", n(window_start))
+                .expression_attribute_values(":max", n(policy.max_attempts))
+                .send()
+                .await;
+            match counted {
+                Ok(_) => return Ok(AttemptClaim::Granted),
+                Err(e) if condition_failure(&e).is_some() => continue,
+                Err(e) => return Err(sdk_error("UpdateItem", e)),
+            }
+        }
+        Err(Error::unavailable("login attempt record too contended"))
+    }
+
+    async fn clear(&self, email: &Email) -> Result<(), Error> {
+        self.client
+            .delete_item()
+            .table_name(self.table.as_ref())
+            .set_key(Some(attempts_key(email)))
+            .send()
+            .await
+            .map_err(|e| sdk_error("DeleteItem", e))?;
+        Ok(())
+    }
+}

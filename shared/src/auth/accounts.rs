@@ -1,0 +1,155 @@
+//! Registering, logging in, refreshing and logging out: the account rules,
+//! over the `Users`, `Sessions` and `LoginAttempts` ports.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::access_token::{ACCESS_TOKEN_TTL, AccessTokens};
+use super::authenticate::Principal;
+use super::email::Email;
+use super::lockout::{AttemptClaim, LOGIN_LOCKOUT};
+use super::password::{Password, PasswordHashString, PasswordHasher};
+use super::session::{RefreshToken, SESSION_TTL, Session};
+use super::user::{DisplayName, User, UserProfile};
+use crate::clock::Clock;
+use crate::error::Error;
+use crate::id::{SessionId, UserId};
+use crate::keys::SigningKey;
+use crate::ports::{LoginAttempts, Rotation, Sessions, Users, Written};
+
+/// A new account as the client asked for it, already valid.
+#[derive(Debug)]
+pub struct Registration {
+    pub email: Email,
+    pub password: Password,
+    pub name: DisplayName,
+}
+
+/// Credentials offered at login. The email is kept raw: one that is not even
+/// an address is just another unknown account, answered the same way.
+#[derive(Debug)]
+pub struct Credentials {
+    pub email: String,
+    pub password: Password,
+}
+
+/// The body of a successful login or refresh.
+#[derive(Serialize)]
+pub struct TokenGrant {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: u64,
+    pub refresh_token: String,
+}
+
+impl std::fmt::Debug for TokenGrant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenGrant(..)")
+    }
+}
+
+#[derive(Clone)]
+pub struct Accounts {
+    users: Arc<dyn Users>,
+    sessions: Arc<dyn Sessions>,
+    attempts: Arc<dyn LoginAttempts>,
+    tokens: AccessTokens,
+    hasher: PasswordHasher,
+    clock: Arc<dyn Clock>,
+}
+
+impl Accounts {
+    pub fn new(
+        users: Arc<dyn Users>,
+        sessions: Arc<dyn Sessions>,
+        attempts: Arc<dyn LoginAttempts>,
+        key: &SigningKey,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self { users, sessions, attempts, tokens: AccessTokens::new(key), hasher: PasswordHasher::default(), clock }
+    }
+
+    pub async fn register(&self, registration: Registration) -> Result<UserProfile, Error> {
+        let Registration { email, password, name } = registration;
+        let hasher = self.hasher.clone();
+        let password_hash = blocking(move || hasher.hash(&password)).await?;
+        let user = User { profile: UserProfile { id: UserId::generate(), email, name }, password_hash };
+        match self.users.create(&user).await? {
+            Written::Created => Ok(user.profile),
+            Written::AlreadyExists => Err(Error::EmailTaken),
+        }
+    }
+
+    pub async fn login(&self, credentials: Credentials) -> Result<TokenGrant, Error> {
+        let Credentials { email, password } = credentials;
+        let Ok(email) = Email::parse(&email) else {
+            self.check_password(password, None).await?;
+            return Err(Error::InvalidCredentials);
+        };
+        let now = self.clock.unix_now();
+        let (claim, user) =
+            tokio::try_join!(self.attempts.claim(&email, &LOGIN_LOCKOUT, now), self.users.by_email(&email))?;
+        if let AttemptClaim::Locked { until } = claim {
+            return Err(Error::TooManyAttempts { retry_after_secs: (until - now).max(1) as u64 });
+        }
+        let stored = user.as_ref().map(|u| u.password_hash.clone());
+        let user = match (self.check_password(password, stored).await?, user) {
+            (true, Some(user)) => user,
+            _ => return Err(Error::InvalidCredentials),
+        };
+        let id = SessionId::generate();
+        let refresh = RefreshToken::generate(&id);
+        let session = Session {
+            id,
+            user: user.profile,
+            refresh_hash: refresh.hash(),
+            created_at: now,
+            expires_at: now + SESSION_TTL.as_secs() as i64,
+        };
+        tokio::try_join!(self.sessions.create(&session), self.attempts.clear(&email))?;
+        Ok(self.grant(&session, refresh, now))
+    }
+
+    /// Swaps a refresh token for a new pair. A token that was already swapped
+    /// means two parties hold it, so the whole session ends.
+    pub async fn refresh(&self, presented: &str) -> Result<TokenGrant, Error> {
+        let presented = RefreshToken::parse(presented).ok_or(Error::Unauthorized)?;
+        let id = presented.session_id();
+        let next = RefreshToken::generate(&id);
+        let now = self.clock.unix_now();
+        match self.sessions.rotate(&id, &presented.hash(), &next.hash(), now).await? {
+            Rotation::Rotated(session) => Ok(self.grant(&session, next, now)),
+            Rotation::Mismatch => {
+                self.sessions.revoke(&id).await?;
+                tracing::warn!(session_id = %id, "refresh token reused; session revoked");
+                Err(Error::Unauthorized)
+            }
+            Rotation::Gone => Err(Error::Unauthorized),
+        }
+    }
+
+    pub async fn logout(&self, principal: &Principal) -> Result<(), Error> {
+        self.sessions.revoke(&principal.session_id).await
+    }
+
+    fn grant(&self, session: &Session, refresh: RefreshToken, now: i64) -> TokenGrant {
+        TokenGrant {
+            access_token: self.tokens.issue(&session.user.id, &session.id, now).0,
+            token_type: "Bearer",
+            expires_in: ACCESS_TOKEN_TTL.as_secs(),
+            refresh_token: refresh.expose().to_owned(),
+        }
+    }
+
+    async fn check_password(&self, password: Password, stored: Option<PasswordHashString>) -> Result<bool, Error> {
+        let hasher = self.hasher.clone();
+        blocking(move || hasher.verify(&password, stored.as_ref())).await
+    }
+}
+
+/// Runs CPU-heavy work (Argon2id) off the async executor, so one login does
+/// not stall every other request the process serves.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T, Error> + Send + 'static) -> Result<T, Error> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| Error::internal(format!("password task: {e}")))?
+}

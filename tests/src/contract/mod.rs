@@ -1,0 +1,55 @@
+//! The port contract: behaviour every adapter must show, written once against
+//! the traits and run over each adapter by `contract_suite!`.
+
+mod accounts;
+mod catalog;
+
+pub use accounts::*;
+pub use catalog::*;
+
+use galley_shared::ports::{Catalog, LoginAttempts, SearchIndex, Sessions, Stock, Users};
+
+/// Every port a full adapter implements.
+pub trait Store: Catalog + Stock + SearchIndex + Users + Sessions + LoginAttempts + 'static {}
+impl<T: Catalog + Stock + SearchIndex + Users + Sessions + LoginAttempts + 'static> Store for T {}
+
+/// Generates one `#[tokio::test]` per contract case for an adapter;
+/// `$make` gives `(Arc<store>, guard)`.
+#[macro_export]
+macro_rules! contract_suite {
+    ($adapter:ident, $make:expr) => {
+        mod $adapter {
+            #[allow(unused_imports)]
+            use super::*;
+            $crate::contract_suite!(@cases $make;
+                conditional_put_refuses_an_existing_key,
+                upsert_writes_and_rewrites_products,
+                batch_read_returns_known_products_in_request_order,
+                empty_catalog_is_reported,
+                reservation_takes_every_line,
+                transaction_with_one_failing_condition_changes_nothing,
+                lines_must_name_distinct_products,
+                concurrent_decrements_never_oversell,
+                index_finds_terms_and_prefixes,
+                rewriting_a_product_drops_its_stale_index_entries,
+                created_products_are_indexed,
+                listing_is_in_title_order_filtered_and_resumable,
+                emails_are_unique_under_racing_registrations,
+                sessions_expire_rotate_and_revoke,
+                racing_refreshes_with_one_token_rotate_once,
+                login_attempts_lock_after_the_limit_and_lift_after_the_window,
+                parallel_login_attempts_never_exceed_the_limit
+            );
+        }
+    };
+    (@cases $make:expr; $($case:ident),*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $case() {
+                // The guard keeps the store's resources (a temp dir) alive.
+                let (store, _guard) = $make;
+                $crate::contract::$case(store).await;
+            }
+        )*
+    };
+}
