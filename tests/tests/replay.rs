@@ -6,12 +6,25 @@
 
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+use galley_embedded::EmbeddedStore;
+use galley_login::{AccountStores, LoginFunction};
 use galley_search::SearchFunction;
+use galley_shared::auth::{
+    DisplayName, Email, LOGIN_LOCKOUT, Password, PasswordHasher, RefreshToken, SESSION_TTL, Session, User, UserProfile,
+};
+use galley_shared::clock::{Clock, ManualClock};
+use galley_shared::id::{SessionId, UserId};
 use galley_shared::import::parse_catalog;
 use galley_shared::keys::SigningKey;
 use galley_shared::ports::Catalog;
+use galley_shared::ports::{LoginAttempts, Sessions, Users};
 use galley_shared::web::{REQUEST_ID_HEADER, Request, Response};
 use serde_json::{Value, json};
+use time::OffsetDateTime;
 
 fn events_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../events")
@@ -33,10 +46,47 @@ fn event_files() -> Vec<PathBuf> {
     files
 }
 
+/// The replay clock: 2026-11-21T12:00:00Z, the time the events' tokens were
+/// minted at (`scripts/make_events.py`).
+const REPLAY_TIME: i64 = 1_795_262_400;
+const REPLAY_USER: &str = "01JREPLAYUSER0000000000000";
+
 /// One in-process instance of every function, over one seeded store.
 struct Functions {
     search: SearchFunction,
+    login: LoginFunction,
     _data_dir: tempfile::TempDir,
+}
+
+fn refresh_token(session: &str, fill: u8) -> RefreshToken {
+    RefreshToken::parse(&format!("{session}.{}", B64URL.encode([fill; 32]))).unwrap()
+}
+
+/// The accounts the events speak for: one user, a session per event that
+/// needs one (so replay order does not matter), and an email already locked.
+async fn seed_accounts(store: &EmbeddedStore, clock: &ManualClock) {
+    let profile = UserProfile {
+        id: UserId::parse(REPLAY_USER).unwrap(),
+        email: Email::parse("replay@example.com").unwrap(),
+        name: DisplayName::parse("Replay User").unwrap(),
+    };
+    let password_hash = PasswordHasher::default().hash(&Password::offered("replay password 123")).unwrap();
+    Users::create(store, &User { profile: profile.clone(), password_hash }).await.unwrap();
+    let now = clock.unix_now();
+    for (id, refresh_fill) in [("sess-me", 9), ("sess-logout", 9), ("sess-refresh", 1), ("sess-reuse", 2)] {
+        let session = Session {
+            id: SessionId::parse(id).unwrap(),
+            user: profile.clone(),
+            refresh_hash: refresh_token(id, refresh_fill).hash(),
+            created_at: now,
+            expires_at: now + SESSION_TTL.as_secs() as i64,
+        };
+        Sessions::create(store, &session).await.unwrap();
+    }
+    let locked = Email::parse("locked@example.com").unwrap();
+    for _ in 0..LOGIN_LOCKOUT.max_attempts {
+        store.claim(&locked, &LOGIN_LOCKOUT, now).await.unwrap();
+    }
 }
 
 impl Functions {
@@ -44,31 +94,56 @@ impl Functions {
         let temp = galley_tests::fixtures::embedded_store();
         let demo = parse_catalog(include_str!("../../catalog/demo.jsonl"));
         temp.store.upsert(&demo.products).await.unwrap();
-        // A fixed key, so cursors in snapshots are stable.
+        let clock = Arc::new(ManualClock::at(OffsetDateTime::from_unix_timestamp(REPLAY_TIME).unwrap()));
+        seed_accounts(&temp.store, &clock).await;
+        // A fixed key, so cursors and tokens in events and snapshots are stable.
         let key = SigningKey::new(b"replay-tests-fixed-signing-key-0123456789".to_vec()).unwrap();
         let search = SearchFunction::new(temp.store.clone(), temp.store.clone(), &key);
-        Functions { search, _data_dir: temp.dir }
+        let store = temp.store.clone();
+        let accounts = AccountStores { users: store.clone(), sessions: store.clone(), attempts: store };
+        let login = LoginFunction::new(accounts, &key, clock);
+        Functions { search, login, _data_dir: temp.dir }
     }
 
     async fn call(&self, function: &str, request: Request) -> Response {
         match function {
             "search" => self.search.handle(request).await,
+            "login" => self.login.handle(request).await,
             other => panic!("events/{other}: no such function"),
         }
     }
 }
 
+/// Values made fresh on every run (ids, tokens) become placeholders, so a
+/// snapshot pins the body's shape and its stable values.
+fn normalize(value: &mut Value) {
+    match value {
+        Value::Object(members) => {
+            for (name, member) in members.iter_mut() {
+                match name.as_str() {
+                    "access_token" | "refresh_token" if member.is_string() => *member = json!("<token>"),
+                    _ => normalize(member),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(normalize),
+        Value::String(text) if ulid::Ulid::from_string(text).is_ok() && text != REPLAY_USER => *value = json!("<ulid>"),
+        _ => {}
+    }
+}
+
 fn snapshot_of(event: &Value, response: &Response) -> Value {
-    let body: Value = if response.body().is_empty() {
+    let mut body: Value = if response.body().is_empty() {
         Value::Null
     } else {
         serde_json::from_slice(response.body()).expect("JSON body")
     };
+    normalize(&mut body);
     let gateway_id = event["requestContext"]["requestId"].as_str().unwrap_or_default();
     let request_id = response.headers().get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
     assert_eq!(request_id, gateway_id, "x-request-id carries the gateway's request id");
     let mut headers = serde_json::Map::new();
-    for name in ["content-type", "allow", "www-authenticate", "retry-after"] {
+    for name in ["content-type", "allow", "www-authenticate", "retry-after", "cache-control"] {
         if let Some(value) = response.headers().get(name) {
             headers.insert(name.into(), json!(value.to_str().unwrap()));
         }

@@ -60,11 +60,17 @@ pub struct Server {
 
 impl Server {
     pub fn start(backend: Backend) -> Server {
+        Self::start_logging(backend, "info", Stdio::null())
+    }
+
+    /// Starts with `RUST_LOG=level`, its log lines (stderr) sent to `logs`.
+    pub fn start_logging(backend: Backend, level: &str, logs: impl Into<Stdio>) -> Server {
         let data_dir = tempfile::tempdir().unwrap();
         let mut child = backend
             .command(data_dir.path(), &["serve", "--port", "0"])
+            .env("RUST_LOG", level)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(logs)
             .spawn()
             .unwrap();
         let mut stdout = BufReader::new(child.stdout.take().unwrap());

@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""Writes the API Gateway events of events/login/ (and later functions).
+
+Bearer tokens in them are signed with the replay tests' fixed key
+(tests/tests/replay.rs) for the users and sessions that test seeds, at the
+replay clock's time, so every event replays to the same answer. The key is a
+test fixture, never a deployment's key. Run from the repository root:
+
+    python3 scripts/make_events.py
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import pathlib
+
+REPLAY_KEY = b"replay-tests-fixed-signing-key-0123456789"
+REPLAY_TIME = 1795262400  # 2026-11-21T12:00:00Z, the replay clock
+USER_ID = "01JREPLAYUSER0000000000000"
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def access_token(session: str, iat: int = REPLAY_TIME, header: dict | None = None, key: bytes | None = None) -> str:
+    derived = hmac.new(REPLAY_KEY, b"galley/access-token/v1", hashlib.sha256).digest()
+    header = header or {"alg": "HS256", "typ": "JWT"}
+    claims = {"sub": USER_ID, "sid": session, "iat": iat, "exp": iat + 900}
+    signing_input = b64url(json.dumps(header, separators=(",", ":")).encode()) + "." + b64url(
+        json.dumps(claims, separators=(",", ":")).encode()
+    )
+    if header.get("alg") == "none":
+        return signing_input + "."
+    signature = hmac.new(key or derived, signing_input.encode(), hashlib.sha256).digest()
+    return signing_input + "." + b64url(signature)
+
+
+def refresh_token(session: str, fill: int) -> str:
+    return session + "." + b64url(bytes([fill]) * 32)
+
+
+def http_v2(name: str, method: str, path: str, body=None, headers=None) -> dict:
+    all_headers = {"host": "api.galley.example", "user-agent": "galley-client/1.0"}
+    if body is not None:
+        all_headers["content-type"] = "application/json"
+    all_headers.update(headers or {})
+    event = {
+        "version": "2.0",
+        "routeKey": f"{method} {path}",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": all_headers,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "galleyapi",
+            "domainName": "api.galley.example",
+            "domainPrefix": "api",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "203.0.113.7",
+                "userAgent": "galley-client/1.0",
+            },
+            "requestId": f"evt-{name}",
+            "routeKey": f"{method} {path}",
+            "stage": "$default",
+            "time": "21/Nov/2026:12:00:00 +0000",
+            "timeEpoch": REPLAY_TIME * 1000,
+        },
+        "isBase64Encoded": False,
+    }
+    if body is not None:
+        event["body"] = body if isinstance(body, str) else json.dumps(body)
+    return event
+
+
+def rest_v1(name: str, method: str, path: str, headers: dict) -> dict:
+    return {
+        "resource": path,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "accountId": "123456789012",
+            "resourceId": "r1",
+            "stage": "prod",
+            "requestId": f"evt-{name}",
+            "identity": {"sourceIp": "203.0.113.7", "userAgent": "galley-client/1.0"},
+            "resourcePath": path,
+            "httpMethod": method,
+            "apiId": "abc123",
+            "path": f"/prod{path}",
+            "protocol": "HTTP/1.1",
+            "requestTimeEpoch": REPLAY_TIME * 1000,
+        },
+        "body": None,
+        "isBase64Encoded": False,
+    }
+
+
+def bearer(token: str) -> dict:
+    return {"authorization": f"Bearer {token}"}
+
+
+def login_events() -> dict:
+    password = "replay password 123"
+    return {
+        "register": http_v2("register", "POST", "/auth/register",
+                            {"email": "New.Shopper@Example.com", "password": "a long enough password", "name": "New Shopper"}),
+        "register-invalid": http_v2("register-invalid", "POST", "/auth/register",
+                                    {"email": "nope", "password": "short", "name": "", "role": "admin"}),
+        "register-taken": http_v2("register-taken", "POST", "/auth/register",
+                                  {"email": "REPLAY@example.com", "password": "another password 1", "name": "Twin"}),
+        "register-wrong-content-type": http_v2("register-wrong-content-type", "POST", "/auth/register",
+                                               "email=a@b.co", {"content-type": "application/x-www-form-urlencoded"}),
+        "register-malformed": http_v2("register-malformed", "POST", "/auth/register", '{"email": "a@b.co",'),
+        "login": http_v2("login", "POST", "/auth/login", {"email": "replay@example.com", "password": password}),
+        "login-wrong-password": http_v2("login-wrong-password", "POST", "/auth/login",
+                                        {"email": "replay@example.com", "password": "not the password"}),
+        "login-unknown-email": http_v2("login-unknown-email", "POST", "/auth/login",
+                                       {"email": "ghost@example.com", "password": password}),
+        "login-locked": http_v2("login-locked", "POST", "/auth/login",
+                                {"email": "locked@example.com", "password": password}),
+        "refresh": http_v2("refresh", "POST", "/auth/refresh", {"refresh_token": refresh_token("sess-refresh", 1)}),
+        "refresh-reused": http_v2("refresh-reused", "POST", "/auth/refresh",
+                                  {"refresh_token": refresh_token("sess-reuse", 3)}),
+        "logout": http_v2("logout", "POST", "/auth/logout", headers=bearer(access_token("sess-logout"))),
+        "logout-unauthenticated": http_v2("logout-unauthenticated", "POST", "/auth/logout"),
+        "me": http_v2("me", "GET", "/auth/me", headers=bearer(access_token("sess-me"))),
+        "me-expired": http_v2("me-expired", "GET", "/auth/me",
+                              headers=bearer(access_token("sess-me", iat=REPLAY_TIME - 901))),
+        "me-alg-none": http_v2("me-alg-none", "GET", "/auth/me",
+                               headers=bearer(access_token("sess-me", header={"alg": "none", "typ": "JWT"}))),
+        "me-wrong-key": http_v2("me-wrong-key", "GET", "/auth/me",
+                                headers=bearer(access_token("sess-me", key=b"\x07" * 32))),
+        "rest-me": rest_v1("rest-me", "GET", "/auth/me",
+                           {"Authorization": f"Bearer {access_token('sess-me')}", "Host": "abc123.execute-api.us-east-1.amazonaws.com"}),
+    }
+
+
+def main() -> None:
+    root = pathlib.Path(__file__).resolve().parent.parent / "events"
+    for function, events in {"login": login_events()}.items():
+        (root / function).mkdir(parents=True, exist_ok=True)
+        for name, event in events.items():
+            (root / function / f"{name}.json").write_text(json.dumps(event, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
