@@ -10,7 +10,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     galley_shared::telemetry::init();
     let backend = Backend::from_env();
     let stores = Stores::open(&backend).await?;
-    let key = keys::signing_key(&backend)?;
+    let key = keys::signing_key(&backend, &stores).await?;
     let function = Arc::new(LoginFunction::new(AccountStores::from(&stores), &key, Arc::new(SystemClock)));
     galley_lambda::run(move |request| {
         let function = function.clone();

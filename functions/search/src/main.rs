@@ -9,7 +9,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     galley_shared::telemetry::init();
     let backend = Backend::from_env();
     let stores = Stores::open(&backend).await?;
-    let key = keys::signing_key(&backend)?;
+    let key = keys::signing_key(&backend, &stores).await?;
     let function = Arc::new(SearchFunction::new(stores.catalog(), stores.search_index(), &key));
     galley_lambda::run(move |request| {
         let function = function.clone();

@@ -7,6 +7,7 @@ mod accounts;
 mod catalog;
 mod errors;
 mod item;
+pub mod secrets;
 pub mod table;
 
 use std::sync::Arc;
@@ -24,15 +25,22 @@ pub async fn load_sdk_config() -> SdkConfig {
 pub struct DynamoStore {
     client: aws_sdk_dynamodb::Client,
     table: Arc<str>,
+    config: SdkConfig,
 }
 
 impl DynamoStore {
     pub fn new(config: &SdkConfig, table: impl Into<Arc<str>>) -> Self {
-        Self { client: aws_sdk_dynamodb::Client::new(config), table: table.into() }
+        Self { client: aws_sdk_dynamodb::Client::new(config), table: table.into(), config: config.clone() }
     }
 
     pub fn client(&self) -> &aws_sdk_dynamodb::Client {
         &self.client
+    }
+
+    /// The SDK configuration the store was built with, for the other clients
+    /// a process builds at start-up.
+    pub fn sdk_config(&self) -> &SdkConfig {
+        &self.config
     }
 
     pub fn table(&self) -> &str {

@@ -9,21 +9,38 @@ use galley_shared::Error;
 use galley_shared::config::Backend;
 use galley_shared::keys::SigningKey;
 
+use crate::Stores;
+
 const KEY_FILE: &str = "signing.key";
 /// Base64 of the key, for deployments that inject it (never committed).
 pub const KEY_ENV: &str = "GALLEY_SIGNING_KEY";
+/// The Secrets Manager secret holding the key, as the stack creates it.
+pub const KEY_SECRET_ENV: &str = "SIGNING_KEY_SECRET_ARN";
 
-/// The key from `GALLEY_SIGNING_KEY`, else (embedded store) the one in the
-/// data dir, generated there on first start.
-pub fn signing_key(backend: &Backend) -> Result<SigningKey, Error> {
+/// The deployment's key, read once at cold start: from `GALLEY_SIGNING_KEY`
+/// if set; in AWS from the Secrets Manager secret `SIGNING_KEY_SECRET_ARN`
+/// names (its string's bytes); on the embedded store from the data dir,
+/// generated there on first start.
+pub async fn signing_key(backend: &Backend, stores: &Stores) -> Result<SigningKey, Error> {
     if let Ok(encoded) = std::env::var(KEY_ENV) {
         let bytes = B64.decode(encoded.trim()).map_err(|_| Error::internal(format!("{KEY_ENV} is not base64")))?;
         return SigningKey::new(bytes).map_err(|e| Error::internal(format!("{KEY_ENV}: {e}")));
     }
-    match backend {
-        Backend::Embedded { data_dir } => load_or_create(data_dir),
-        Backend::Aws { .. } => Err(Error::internal(format!("the AWS backend needs {KEY_ENV}"))),
+    match (backend, stores) {
+        (Backend::Embedded { data_dir }, _) => load_or_create(data_dir),
+        (Backend::Aws { .. }, Stores::Aws(store)) => {
+            let secret_id = std::env::var(KEY_SECRET_ENV)
+                .map_err(|_| Error::internal(format!("the AWS backend needs {KEY_SECRET_ENV} or {KEY_ENV}")))?;
+            key_from_secret(store.sdk_config(), &secret_id).await
+        }
+        (Backend::Aws { .. }, Stores::Embedded(_)) => Err(Error::internal("AWS backend over embedded stores")),
     }
+}
+
+/// The key held by a Secrets Manager secret (a generated string of at least 32 bytes).
+pub async fn key_from_secret(config: &aws_config::SdkConfig, secret_id: &str) -> Result<SigningKey, Error> {
+    let secret = galley_aws::secrets::secret_string(config, secret_id).await?;
+    SigningKey::new(secret.into_bytes()).map_err(|e| Error::internal(format!("signing secret: {e}")))
 }
 
 /// Reads `signing.key` in `dir`, or creates it with 32 random bytes, readable

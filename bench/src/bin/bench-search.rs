@@ -2,7 +2,7 @@
 //! embedded store, then answers two-word queries through the search
 //! function's handler and reports p50/p99 and store calls per query.
 //!
-//! cargo run --release -p galley-bench --bin search [-- PRODUCTS QUERIES]
+//! cargo run --release -p galley-bench --bin bench-search [-- PRODUCTS QUERIES]
 
 use std::sync::Arc;
 use std::time::Instant;

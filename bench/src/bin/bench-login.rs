@@ -3,7 +3,7 @@
 //! wrong password for a real account and with an unknown email, interleaved,
 //! and reports both distributions; then `GET /auth/me` for comparison.
 //!
-//! cargo run --release -p galley-bench --bin login [-- SAMPLES]
+//! cargo run --release -p galley-bench --bin bench-login [-- SAMPLES]
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
