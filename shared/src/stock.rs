@@ -1,13 +1,27 @@
 //! Stock quantities and the outcome of reserving them.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::id::ProductId;
 
 /// How many units one order line asks for: 1 to 100, as the contract says.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "u32", into = "u32")]
 pub struct Quantity(u32);
+
+impl From<Quantity> for u32 {
+    fn from(quantity: Quantity) -> u32 {
+        quantity.0
+    }
+}
+
+impl TryFrom<u32> for Quantity {
+    type Error = String;
+
+    fn try_from(units: u32) -> Result<Self, String> {
+        Self::new(units)
+    }
+}
 
 impl Quantity {
     pub const MAX: u32 = 100;

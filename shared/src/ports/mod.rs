@@ -4,14 +4,22 @@
 //! `Error::Unavailable`, anything unexpected `Error::Internal`.
 
 mod catalog;
+mod idempotency;
 mod login_attempts;
+mod mail;
+mod orders;
+mod payments;
 mod search;
 mod sessions;
 mod stock;
 mod users;
 
 pub use catalog::{Catalog, ImportReport};
+pub use idempotency::IdempotencyRecords;
 pub use login_attempts::LoginAttempts;
+pub use mail::{Mailer, Outbox, OutboxEntry};
+pub use orders::{Hold, Orders};
+pub use payments::{Charge, PaymentGateway};
 pub use search::SearchIndex;
 pub use sessions::{Rotation, Sessions};
 pub use stock::Stock;

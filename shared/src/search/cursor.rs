@@ -45,12 +45,22 @@ impl CursorKey {
     }
 
     pub fn encode(&self, fingerprint: &str, position: &Position) -> String {
+        self.seal(fingerprint, position)
+    }
+
+    pub fn decode(&self, fingerprint: &str, cursor: &str) -> Result<Position, Error> {
+        self.open(fingerprint, cursor)
+    }
+
+    /// Any position, signed and bound to `fingerprint` (the query it belongs to).
+    pub fn seal<T: Serialize>(&self, fingerprint: &str, position: &T) -> String {
         let payload = serde_json::to_vec(position).unwrap_or_default();
         let tag = self.mac(fingerprint, &payload).finalize().into_bytes();
         format!("{}.{}", B64.encode(&payload), B64.encode(tag))
     }
 
-    pub fn decode(&self, fingerprint: &str, cursor: &str) -> Result<Position, Error> {
+    /// The position in a cursor `seal` made for the same fingerprint.
+    pub fn open<T: serde::de::DeserializeOwned>(&self, fingerprint: &str, cursor: &str) -> Result<T, Error> {
         let (payload, tag) = cursor.split_once('.').ok_or(Error::InvalidCursor)?;
         let payload = B64.decode(payload).map_err(|_| Error::InvalidCursor)?;
         let tag = B64.decode(tag).map_err(|_| Error::InvalidCursor)?;

@@ -1,0 +1,116 @@
+//! Idempotent requests (there is no Powertools for Rust, so Galley brings
+//! its own): any handler can claim a key before doing work, and a retry of
+//! the same request gets the first answer instead of doing it again.
+//!
+//! A record is claimed with a conditional write. While held it is *in
+//! progress*; a concurrent duplicate gets 409. It ends *complete* (status and
+//! body stored, replayed to every retry) or *released* (the work failed in a
+//! way a retry may redo). A claim whose holder crashed lapses after a lease a
+//! little longer than the function's timeout, so the retry proceeds. The
+//! record remembers the request's fingerprint: the same key with another
+//! body is 422.
+
+mod key;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+pub use key::{HEADER, IdempotencyKey};
+use sha2::{Digest, Sha256};
+
+use crate::id::UserId;
+
+/// How long a record is kept (API.md: at least 24 h).
+pub const RECORD_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// A key as the store keys it: scoped to the user, so two users' keys never collide.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct IdempotencyScope {
+    pub user: UserId,
+    pub key: IdempotencyKey,
+}
+
+/// SHA-256 over what makes two requests "the same": method, path and body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fingerprint(String);
+
+impl Fingerprint {
+    pub fn of(method: &str, path: &str, body: &[u8]) -> Self {
+        let mut hash = Sha256::new();
+        for part in [method.as_bytes(), path.as_bytes(), body] {
+            hash.update((part.len() as u64).to_be_bytes());
+            hash.update(part);
+        }
+        Self(hex(&hash.finalize()))
+    }
+
+    pub fn from_stored(value: String) -> Self {
+        Self(value)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Identifies one holder of a claim, so a holder whose lease lapsed (and was
+/// taken over by a retry) cannot complete or release the record any more.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClaimId(pub String);
+
+impl ClaimId {
+    pub fn generate() -> Self {
+        Self(ulid::Ulid::new().to_string())
+    }
+}
+
+/// The answer a completed record replays.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub body: Bytes,
+}
+
+/// A claim attempt, as the store decides it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClaimRequest {
+    pub scope: IdempotencyScope,
+    pub fingerprint: Fingerprint,
+    pub claim: ClaimId,
+    pub now: i64,
+    /// The claim lapses at this time if not completed or released.
+    pub lease_until: i64,
+    /// The record may be forgotten after this time.
+    pub expires_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClaimOutcome {
+    /// The caller holds the key. `progress` is what an earlier holder
+    /// recorded of its work (e.g. the order it created), to resume, not redo.
+    Acquired { progress: Option<String> },
+    /// Done before: replay this.
+    Completed(StoredResponse),
+    /// Another holder's lease is live.
+    InProgress,
+    /// The key was used with another request.
+    Mismatch,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_tell_requests_apart_unambiguously() {
+        let a = Fingerprint::of("POST", "/checkout", br#"{"a":1}"#);
+        assert_eq!(a, Fingerprint::of("POST", "/checkout", br#"{"a":1}"#));
+        assert_ne!(a, Fingerprint::of("POST", "/checkout", br#"{"a":2}"#));
+        assert_ne!(Fingerprint::of("POST", "/ab", b"c"), Fingerprint::of("POST", "/a", b"bc"));
+        assert_eq!(a.as_str().len(), 64);
+    }
+}

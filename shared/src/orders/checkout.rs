@@ -1,0 +1,179 @@
+//! `POST /checkout`, as a sequence of store transactions around one payment:
+//!
+//! 1. claim the idempotency key, read the catalog prices and check the
+//!    session, all at once;
+//! 2. one transaction: take the stock, write the order as pending, note the
+//!    order on the idempotency record;
+//! 3. charge the gateway, idempotently on the order id;
+//! 4. one transaction: confirm the order, complete the idempotency record
+//!    with the answer, put the receipt in the outbox — or, on a decline,
+//!    give the stock back and complete the record with the 402.
+//!
+//! Any failure between 2 and 4 leaves a pending order the record points at;
+//! the retry with the same key resumes it (asking the gateway again, which
+//! never charges twice) instead of taking stock a second time.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use time::OffsetDateTime;
+
+use super::cart::Cart;
+use super::order::{Order, OrderStatus, OrderView};
+use super::pricing::price;
+use crate::auth::Principal;
+use crate::catalog::Product;
+use crate::clock::Clock;
+use crate::error::Error;
+use crate::id::{OrderId, ProductId};
+use crate::idempotency::{
+    ClaimId, ClaimOutcome, ClaimRequest, Fingerprint, IdempotencyKey, IdempotencyScope, RECORD_TTL, StoredResponse,
+};
+use crate::ports::{Catalog, Charge, Hold, IdempotencyRecords, Orders, PaymentGateway};
+use crate::problem::Problem;
+
+/// How long a claim holds before a retry may take it over: longer than the
+/// checkout function's timeout (25 s in the template), so only a crashed or
+/// timed-out invocation's claim lapses.
+pub const CHECKOUT_LEASE: Duration = Duration::from_secs(30);
+
+/// The answer to give, and whether it is a replay of an earlier one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckoutAnswer {
+    pub status: u16,
+    pub body: Bytes,
+    pub replayed: bool,
+}
+
+#[derive(Clone)]
+pub struct Checkout {
+    catalog: Arc<dyn Catalog>,
+    orders: Arc<dyn Orders>,
+    records: Arc<dyn IdempotencyRecords>,
+    payments: Arc<dyn PaymentGateway>,
+    clock: Arc<dyn Clock>,
+}
+
+/// One checkout request, parsed at the edge.
+pub struct CheckoutRequest {
+    pub key: IdempotencyKey,
+    pub fingerprint: Fingerprint,
+    pub cart: Cart,
+}
+
+impl Checkout {
+    pub fn new(
+        catalog: Arc<dyn Catalog>,
+        orders: Arc<dyn Orders>,
+        records: Arc<dyn IdempotencyRecords>,
+        payments: Arc<dyn PaymentGateway>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self { catalog, orders, records, payments, clock }
+    }
+
+    /// `buyer` resolves the signed-in user (a session read); it runs
+    /// alongside the claim and the price read. `user` is the token's user id,
+    /// which scopes the key.
+    pub async fn checkout(
+        &self,
+        user: &crate::id::UserId,
+        buyer: impl Future<Output = Result<Principal, Error>> + Send,
+        request: CheckoutRequest,
+    ) -> Result<CheckoutAnswer, Error> {
+        let CheckoutRequest { key, fingerprint, cart } = request;
+        let now = self.clock.unix_now();
+        let scope = IdempotencyScope { user: user.clone(), key };
+        let claim = ClaimId::generate();
+        let claim_request = ClaimRequest {
+            scope: scope.clone(),
+            fingerprint,
+            claim: claim.clone(),
+            now,
+            lease_until: now + CHECKOUT_LEASE.as_secs() as i64,
+            expires_at: now + RECORD_TTL.as_secs() as i64,
+        };
+        let ids: Vec<ProductId> = cart.lines.iter().map(|l| l.product_id.clone()).collect();
+        let (principal, outcome, products) =
+            tokio::join!(buyer, self.records.claim(&claim_request), self.catalog.products(&ids));
+        let progress = match outcome? {
+            ClaimOutcome::Completed(stored) => {
+                return Ok(CheckoutAnswer { status: stored.status, body: stored.body, replayed: true });
+            }
+            ClaimOutcome::InProgress => return Err(Error::RequestInProgress),
+            ClaimOutcome::Mismatch => return Err(Error::IdempotencyKeyReused),
+            ClaimOutcome::Acquired { progress } => progress,
+        };
+        let hold = Hold { scope: &scope, claim: &claim };
+        let result = match principal {
+            Ok(buyer) => self.run(&buyer, &cart, products, progress, hold).await,
+            Err(e) => Err(e),
+        };
+        if result.is_err() {
+            // Let the retry in at once; what was done (the pending order) stays recorded.
+            if let Err(e) = self.records.release(&scope, &claim).await {
+                tracing::warn!(error = %e, "could not release an idempotency claim; it lapses with its lease");
+            }
+        }
+        result
+    }
+
+    async fn run(
+        &self,
+        buyer: &Principal,
+        cart: &Cart,
+        products: Result<Vec<Product>, Error>,
+        progress: Option<String>,
+        hold: Hold<'_>,
+    ) -> Result<CheckoutAnswer, Error> {
+        let order = match progress {
+            Some(recorded) => self.resume(buyer, &recorded).await?,
+            None => {
+                let (items, total) = price(&cart.lines, &products?)?;
+                let order = Order {
+                    id: OrderId::generate(),
+                    user_id: buyer.user.id.clone(),
+                    email: buyer.user.email.clone(),
+                    status: OrderStatus::Pending,
+                    created_at: OffsetDateTime::from_unix_timestamp(self.clock.unix_now())
+                        .map_err(|e| Error::internal(format!("clock: {e}")))?,
+                    items,
+                    total,
+                };
+                self.orders.place(&order, hold).await?;
+                order
+            }
+        };
+        match self.payments.charge(&order.id, order.total, &cart.payment).await? {
+            Charge::Approved { .. } => {
+                let confirmed = Order { status: OrderStatus::Confirmed, ..order };
+                let body = serde_json::to_vec(&OrderView::from(&confirmed)).map_err(Error::internal)?;
+                let answer = StoredResponse { status: 201, body: body.into() };
+                self.orders.confirm(&confirmed, hold, &answer).await?;
+                Ok(CheckoutAnswer { status: answer.status, body: answer.body, replayed: false })
+            }
+            Charge::Declined => {
+                let problem = Problem::from(&Error::PaymentDeclined);
+                let body = serde_json::to_vec(&problem.body()).map_err(Error::internal)?;
+                let answer = StoredResponse { status: problem.status.as_u16(), body: body.into() };
+                self.orders.decline(&order, hold, &answer).await?;
+                Ok(CheckoutAnswer { status: answer.status, body: answer.body, replayed: false })
+            }
+        }
+    }
+
+    /// The pending order an earlier attempt with this key placed.
+    async fn resume(&self, buyer: &Principal, recorded: &str) -> Result<Order, Error> {
+        let id = OrderId::parse(recorded).map_err(|e| Error::internal(format!("recorded order id: {e}")))?;
+        match self.orders.order(&buyer.user.id, &id).await? {
+            Some(order) if order.status == OrderStatus::Pending => {
+                tracing::info!(order_id = %order.id, "resuming a pending order for a retried checkout");
+                Ok(order)
+            }
+            Some(order) => Err(Error::internal(format!("order {} is {} under an open claim", order.id, order.status.as_str()))),
+            None => Err(Error::internal(format!("recorded order {id} is missing"))),
+        }
+    }
+}

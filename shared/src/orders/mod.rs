@@ -1,0 +1,13 @@
+//! Orders (API.md "Orders"): carts, pricing, the checkout sequence, receipts.
+
+mod cart;
+mod checkout;
+mod order;
+mod pricing;
+mod receipt;
+
+pub use cart::{Cart, CartLine, MAX_LINES, PaymentToken};
+pub use checkout::{CHECKOUT_LEASE, Checkout, CheckoutAnswer, CheckoutRequest};
+pub use order::{Order, OrderLine, OrderStatus, OrderView};
+pub use pricing::price;
+pub use receipt::receipt;

@@ -1,0 +1,30 @@
+use async_trait::async_trait;
+
+use crate::error::Error;
+use crate::id::OrderId;
+use crate::mail::EmailMessage;
+use crate::orders::Order;
+
+/// Sends one email. A failure is `Unavailable` (retry later).
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    async fn send(&self, message: &EmailMessage) -> Result<(), Error>;
+}
+
+/// Receipts waiting to be sent, written by the confirming transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboxEntry {
+    pub order: Order,
+    pub sent: bool,
+}
+
+#[async_trait]
+pub trait Outbox: Send + Sync {
+    /// Up to `limit` unsent receipts, oldest first.
+    async fn pending(&self, limit: usize) -> Result<Vec<OutboxEntry>, Error>;
+
+    async fn entry(&self, order: &OrderId) -> Result<Option<OutboxEntry>, Error>;
+
+    /// Marks the receipt sent with a conditional write; `false` if it already was.
+    async fn mark_sent(&self, order: &OrderId, now: i64) -> Result<bool, Error>;
+}
