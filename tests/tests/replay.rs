@@ -85,7 +85,7 @@ async fn seed_accounts(store: &EmbeddedStore, clock: &ManualClock) {
     }
     let locked = Email::parse("locked@example.com").unwrap();
     for _ in 0..LOGIN_LOCKOUT.max_attempts {
-        store.claim(&locked, &LOGIN_LOCKOUT, now).await.unwrap();
+        store.claim_attempt(&locked, &LOGIN_LOCKOUT, now).await.unwrap();
     }
 }
 

@@ -198,7 +198,7 @@ impl LoginAttempts for DynamoStore {
     /// Usually one write: open a window if none is live. When one is, count
     /// into it with a second write conditioned on the window seen, so a
     /// concurrent change sends the claim round again instead of overcounting.
-    async fn claim(&self, email: &Email, policy: &LockoutPolicy, now: i64) -> Result<AttemptClaim, Error> {
+    async fn claim_attempt(&self, email: &Email, policy: &LockoutPolicy, now: i64) -> Result<AttemptClaim, Error> {
         let cutoff = now - policy.window_secs();
         for _ in 0..CLAIM_ROUNDS {
             let opened = self

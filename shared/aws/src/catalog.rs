@@ -189,7 +189,12 @@ impl DynamoStore {
         }
     }
 
-    fn stock_update(&self, line: &StockLine, expression: &str, condition: &str) -> Result<TransactWriteItem, Error> {
+    pub(crate) fn stock_update(
+        &self,
+        line: &StockLine,
+        expression: &str,
+        condition: &str,
+    ) -> Result<TransactWriteItem, Error> {
         let update = Update::builder()
             .table_name(self.table.as_ref())
             .set_key(Some(product_key(&line.product_id)))
@@ -205,7 +210,7 @@ impl DynamoStore {
     /// Runs a stock transaction, retrying while DynamoDB reports only
     /// conflicts with other transactions. Condition failures come back as
     /// the per-line old items (`None` where the line's condition held).
-    async fn transact_stock(
+    pub(crate) async fn transact_stock(
         &self,
         actions: Vec<TransactWriteItem>,
     ) -> Result<Result<(), Vec<Option<Option<Item>>>>, Error> {
@@ -418,6 +423,21 @@ impl SearchIndex for DynamoStore {
     }
 }
 
+/// The short lines of a cancelled stock transaction, from the per-action
+/// failures (the first `lines.len()` actions are the lines, in order).
+pub(crate) fn shortages(lines: &[StockLine], failed: &[Option<Option<Item>>]) -> Result<Vec<Shortage>, Error> {
+    let mut shortages = Vec::new();
+    for (line, failure) in lines.iter().zip(failed) {
+        let Some(old_item) = failure else { continue };
+        let available = match old_item {
+            Some(item) => Reader(item).n("stock")?,
+            None => 0,
+        };
+        shortages.push(Shortage { product_id: line.product_id.clone(), requested: line.quantity.get(), available });
+    }
+    Ok(shortages)
+}
+
 #[async_trait]
 impl Stock for DynamoStore {
     async fn reserve(&self, lines: &[StockLine]) -> Result<(), Error> {
@@ -426,20 +446,10 @@ impl Stock for DynamoStore {
             .iter()
             .map(|line| self.stock_update(line, "SET stock = stock - :q", "attribute_exists(pk) AND stock >= :q"))
             .collect::<Result<Vec<_>, Error>>()?;
-        let failed = match self.transact_stock(actions).await? {
-            Ok(()) => return Ok(()),
-            Err(failed) => failed,
-        };
-        let mut shortages = Vec::new();
-        for (line, failure) in lines.iter().zip(failed) {
-            let Some(old_item) = failure else { continue };
-            let available = match old_item {
-                Some(item) => Reader(&item).n("stock")?,
-                None => 0,
-            };
-            shortages.push(Shortage { product_id: line.product_id.clone(), requested: line.quantity.get(), available });
+        match self.transact_stock(actions).await? {
+            Ok(()) => Ok(()),
+            Err(failed) => Err(Error::OutOfStock(shortages(lines, &failed)?)),
         }
-        Err(Error::OutOfStock(shortages))
     }
 
     async fn release(&self, lines: &[StockLine]) -> Result<(), Error> {

@@ -7,6 +7,7 @@ mod accounts;
 mod catalog;
 mod errors;
 mod item;
+pub mod orders;
 pub mod secrets;
 pub mod table;
 

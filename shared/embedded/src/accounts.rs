@@ -156,7 +156,7 @@ impl Sessions for EmbeddedStore {
 
 #[async_trait]
 impl LoginAttempts for EmbeddedStore {
-    async fn claim(&self, email: &Email, policy: &LockoutPolicy, now: i64) -> Result<AttemptClaim, Error> {
+    async fn claim_attempt(&self, email: &Email, policy: &LockoutPolicy, now: i64) -> Result<AttemptClaim, Error> {
         let (email, policy) = (email.clone(), *policy);
         self.db
             .write(move |tx| {

@@ -256,55 +256,55 @@ impl SearchIndex for EmbeddedStore {
     }
 }
 
+/// Takes every line's units inside `tx`, where `stock >= quantity`; any short
+/// line fails the whole with each shortage named (the caller's error rolls
+/// the transaction back).
+pub(crate) fn take_stock(tx: &Transaction<'_>, lines: &[StockLine]) -> Result<(), Error> {
+    let mut take = tx
+        .prepare_cached("UPDATE products SET stock = stock - ?2 WHERE id = ?1 AND stock >= ?2")
+        .map_err(store_error)?;
+    let mut level = tx.prepare_cached("SELECT stock FROM products WHERE id = ?1").map_err(store_error)?;
+    let mut shortages = Vec::new();
+    for line in lines {
+        let quantity = i64::from(line.quantity.get());
+        let taken = take.execute(params![line.product_id.as_str(), quantity]).map_err(store_error)?;
+        if taken == 0 {
+            let available: Option<i64> =
+                level.query_row(params![line.product_id.as_str()], |row| row.get(0)).optional().map_err(store_error)?;
+            shortages.push(Shortage {
+                product_id: line.product_id.clone(),
+                requested: line.quantity.get(),
+                available: available.and_then(|n| StockLevel::try_from(n).ok()).unwrap_or(0),
+            });
+        }
+    }
+    if shortages.is_empty() { Ok(()) } else { Err(Error::OutOfStock(shortages)) }
+}
+
+/// Gives every line's units back inside `tx`.
+pub(crate) fn give_stock(tx: &Transaction<'_>, lines: &[StockLine]) -> Result<(), Error> {
+    let mut give = tx.prepare_cached("UPDATE products SET stock = stock + ?2 WHERE id = ?1").map_err(store_error)?;
+    for line in lines {
+        let quantity = i64::from(line.quantity.get());
+        if give.execute(params![line.product_id.as_str(), quantity]).map_err(store_error)? == 0 {
+            return Err(Error::internal(format!("release of unknown product {}", line.product_id)));
+        }
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl Stock for EmbeddedStore {
     async fn reserve(&self, lines: &[StockLine]) -> Result<(), Error> {
         check_distinct(lines)?;
         let lines = lines.to_vec();
-        self.db
-            .write(move |tx| {
-                let mut take = tx
-                    .prepare_cached("UPDATE products SET stock = stock - ?2 WHERE id = ?1 AND stock >= ?2")
-                    .map_err(store_error)?;
-                let mut level = tx.prepare_cached("SELECT stock FROM products WHERE id = ?1").map_err(store_error)?;
-                let mut shortages = Vec::new();
-                for line in &lines {
-                    let quantity = i64::from(line.quantity.get());
-                    let taken = take.execute(params![line.product_id.as_str(), quantity]).map_err(store_error)?;
-                    if taken == 0 {
-                        let available: Option<i64> = level
-                            .query_row(params![line.product_id.as_str()], |row| row.get(0))
-                            .optional()
-                            .map_err(store_error)?;
-                        shortages.push(Shortage {
-                            product_id: line.product_id.clone(),
-                            requested: line.quantity.get(),
-                            available: available.and_then(|n| StockLevel::try_from(n).ok()).unwrap_or(0),
-                        });
-                    }
-                }
-                // Returning an error rolls back the lines already taken.
-                if shortages.is_empty() { Ok(()) } else { Err(Error::OutOfStock(shortages)) }
-            })
-            .await
+        self.db.write(move |tx| take_stock(tx, &lines)).await
     }
 
     async fn release(&self, lines: &[StockLine]) -> Result<(), Error> {
         check_distinct(lines)?;
         let lines = lines.to_vec();
-        self.db
-            .write(move |tx| {
-                let mut give =
-                    tx.prepare_cached("UPDATE products SET stock = stock + ?2 WHERE id = ?1").map_err(store_error)?;
-                for line in &lines {
-                    let quantity = i64::from(line.quantity.get());
-                    if give.execute(params![line.product_id.as_str(), quantity]).map_err(store_error)? == 0 {
-                        return Err(Error::internal(format!("release of unknown product {}", line.product_id)));
-                    }
-                }
-                Ok(())
-            })
-            .await
+        self.db.write(move |tx| give_stock(tx, &lines)).await
     }
 
     async fn level(&self, id: &ProductId) -> Result<Option<StockLevel>, Error> {

@@ -63,6 +63,34 @@ const MIGRATIONS: &[&str] = &[
         attempts INTEGER NOT NULL,
         window_start INTEGER NOT NULL
     ) STRICT;",
+    // 3: orders (the order as JSON beside the columns queries need), the
+    // idempotency records, and the receipt outbox.
+    "CREATE TABLE orders (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        doc TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX orders_by_user ON orders (user_id, id);
+    CREATE TABLE idempotency (
+        user_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        complete INTEGER NOT NULL,
+        claim TEXT,
+        lease_until INTEGER NOT NULL,
+        progress TEXT,
+        status INTEGER,
+        body BLOB,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (user_id, key)
+    ) STRICT;
+    CREATE TABLE outbox (
+        order_id TEXT PRIMARY KEY,
+        doc TEXT NOT NULL,
+        sent_at INTEGER
+    ) STRICT;
+    CREATE INDEX outbox_unsent ON outbox (order_id) WHERE sent_at IS NULL;",
 ];
 
 /// One writer connection per process, serialised by a mutex, and a pool of

@@ -5,6 +5,7 @@
 mod accounts;
 mod catalog;
 mod db;
+mod orders;
 
 use std::path::{Path, PathBuf};
 

@@ -89,7 +89,7 @@ impl Accounts {
         };
         let now = self.clock.unix_now();
         let (claim, user) =
-            tokio::try_join!(self.attempts.claim(&email, &LOGIN_LOCKOUT, now), self.users.by_email(&email))?;
+            tokio::try_join!(self.attempts.claim_attempt(&email, &LOGIN_LOCKOUT, now), self.users.by_email(&email))?;
         if let AttemptClaim::Locked { until } = claim {
             return Err(Error::TooManyAttempts { retry_after_secs: (until - now).max(1) as u64 });
         }

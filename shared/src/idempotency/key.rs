@@ -8,8 +8,13 @@ pub const HEADER: &str = "idempotency-key";
 
 impl IdempotencyKey {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let ok = (8..=128).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-        if ok { Ok(Self(raw.to_owned())) } else { Err("must be 8 to 128 characters of A-Z, a-z, 0-9, '_' or '-'".into()) }
+        let ok =
+            (8..=128).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err("must be 8 to 128 characters of A-Z, a-z, 0-9, '_' or '-'".into())
+        }
     }
 
     pub fn as_str(&self) -> &str {

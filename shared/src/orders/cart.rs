@@ -24,7 +24,11 @@ pub struct PaymentToken(String);
 impl PaymentToken {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let ok = (1..=255).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_graphic());
-        if ok { Ok(Self(raw.to_owned())) } else { Err("must be a payment token of 1 to 255 printable characters".into()) }
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err("must be a payment token of 1 to 255 printable characters".into())
+        }
     }
 
     pub fn expose(&self) -> &str {
@@ -57,7 +61,8 @@ impl Cart {
                 let quantity = line.required("quantity", Quantity::from_json);
                 Some(CartLine { product_id: product_id?, quantity: quantity? })
             });
-            let payment = f.object("payment", |p| p.required("token", |v| json::string(v).and_then(|s| PaymentToken::parse(&s))));
+            let payment =
+                f.object("payment", |p| p.required("token", |v| json::string(v).and_then(|s| PaymentToken::parse(&s))));
             let lines = lines?;
             let mut seen = HashSet::new();
             if let Some(dup) = lines.iter().position(|l| !seen.insert(l.product_id.clone())) {
@@ -102,7 +107,15 @@ mod tests {
         }));
         assert_eq!(
             got,
-            ["items[0].quantity", "items[1].product_id", "items[1].quantity", "items[2].product_id", "items[2].quantity", "payment.token", "coupon"]
+            [
+                "items[0].quantity",
+                "items[1].product_id",
+                "items[1].quantity",
+                "items[2].product_id",
+                "items[2].quantity",
+                "payment.token",
+                "coupon"
+            ]
         );
         assert_eq!(fields(json!({"items": [], "payment": {"token": "t"}})), ["items"]);
         let too_many: Vec<_> = (0..51).map(|i| json!({"product_id": format!("p{i}"), "quantity": 1})).collect();

@@ -113,7 +113,7 @@ impl Checkout {
         };
         if result.is_err() {
             // Let the retry in at once; what was done (the pending order) stays recorded.
-            if let Err(e) = self.records.release(&scope, &claim).await {
+            if let Err(e) = self.records.release_claim(&scope, &claim).await {
                 tracing::warn!(error = %e, "could not release an idempotency claim; it lapses with its lease");
             }
         }
@@ -172,7 +172,9 @@ impl Checkout {
                 tracing::info!(order_id = %order.id, "resuming a pending order for a retried checkout");
                 Ok(order)
             }
-            Some(order) => Err(Error::internal(format!("order {} is {} under an open claim", order.id, order.status.as_str()))),
+            Some(order) => {
+                Err(Error::internal(format!("order {} is {} under an open claim", order.id, order.status.as_str())))
+            }
             None => Err(Error::internal(format!("recorded order {id} is missing"))),
         }
     }

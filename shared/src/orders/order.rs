@@ -81,6 +81,13 @@ pub struct OrderView<'a> {
 
 impl<'a> From<&'a Order> for OrderView<'a> {
     fn from(o: &'a Order) -> Self {
-        OrderView { id: &o.id, status: o.status, created_at: o.created_at, items: &o.items, total: o.total, email: &o.email }
+        OrderView {
+            id: &o.id,
+            status: o.status,
+            created_at: o.created_at,
+            items: &o.items,
+            total: o.total,
+            email: &o.email,
+        }
     }
 }

@@ -13,7 +13,8 @@ use super::order::OrderLine;
 /// products the catalog does not have (all of them named), or a mix of currencies.
 pub fn price(lines: &[CartLine], products: &[Product]) -> Result<(Vec<OrderLine>, Money), Error> {
     let find = |id: &ProductId| products.iter().find(|p| &p.id == id);
-    let unknown: Vec<ProductId> = lines.iter().filter(|l| find(&l.product_id).is_none()).map(|l| l.product_id.clone()).collect();
+    let unknown: Vec<ProductId> =
+        lines.iter().filter(|l| find(&l.product_id).is_none()).map(|l| l.product_id.clone()).collect();
     if !unknown.is_empty() {
         return Err(Error::UnknownProduct(unknown));
     }
@@ -70,7 +71,8 @@ mod tests {
 
     #[test]
     fn lines_are_priced_from_the_catalog() {
-        let (lines, total) = price(&[line("a", 3), line("b", 1)], &[product("b", 250, "USD"), product("a", 1999, "USD")]).unwrap();
+        let (lines, total) =
+            price(&[line("a", 3), line("b", 1)], &[product("b", 250, "USD"), product("a", 1999, "USD")]).unwrap();
         assert_eq!(lines[0].line_total.amount, 5997);
         assert_eq!(lines[0].title, "Title a");
         assert_eq!(lines[1].unit_price.amount, 250);

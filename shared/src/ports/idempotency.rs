@@ -12,9 +12,10 @@ pub trait IdempotencyRecords: Send + Sync {
     async fn claim(&self, request: &ClaimRequest) -> Result<ClaimOutcome, Error>;
 
     /// Stores the answer for replay, if `claim` still holds the record.
-    async fn complete(&self, scope: &IdempotencyScope, claim: &ClaimId, response: &StoredResponse) -> Result<(), Error>;
+    async fn complete(&self, scope: &IdempotencyScope, claim: &ClaimId, response: &StoredResponse)
+    -> Result<(), Error>;
 
     /// Lets the next retry claim the record at once (keeping its fingerprint
     /// and recorded progress), if `claim` still holds it.
-    async fn release(&self, scope: &IdempotencyScope, claim: &ClaimId) -> Result<(), Error>;
+    async fn release_claim(&self, scope: &IdempotencyScope, claim: &ClaimId) -> Result<(), Error>;
 }

@@ -111,31 +111,48 @@ pub async fn login_attempts_lock_after_the_limit_and_lift_after_the_window(store
     let ann = email("ann@example.com");
     let window = LOGIN_LOCKOUT.window_secs();
     for i in 0..5 {
-        assert_eq!(store.claim(&ann, &LOGIN_LOCKOUT, NOW + i).await.unwrap(), AttemptClaim::Granted, "attempt {i}");
+        assert_eq!(
+            store.claim_attempt(&ann, &LOGIN_LOCKOUT, NOW + i).await.unwrap(),
+            AttemptClaim::Granted,
+            "attempt {i}"
+        );
     }
     assert_eq!(
-        store.claim(&ann, &LOGIN_LOCKOUT, NOW + 10).await.unwrap(),
+        store.claim_attempt(&ann, &LOGIN_LOCKOUT, NOW + 10).await.unwrap(),
         AttemptClaim::Locked { until: NOW + window }
     );
     assert_eq!(
-        store.claim(&email("bob@example.com"), &LOGIN_LOCKOUT, NOW + 10).await.unwrap(),
+        store.claim_attempt(&email("bob@example.com"), &LOGIN_LOCKOUT, NOW + 10).await.unwrap(),
         AttemptClaim::Granted,
         "other emails are not affected"
     );
-    assert_eq!(store.claim(&ann, &LOGIN_LOCKOUT, NOW + window).await.unwrap(), AttemptClaim::Granted, "window over");
+    assert_eq!(
+        store.claim_attempt(&ann, &LOGIN_LOCKOUT, NOW + window).await.unwrap(),
+        AttemptClaim::Granted,
+        "window over"
+    );
     for i in 1..5 {
-        assert_eq!(store.claim(&ann, &LOGIN_LOCKOUT, NOW + window + i).await.unwrap(), AttemptClaim::Granted);
+        assert_eq!(store.claim_attempt(&ann, &LOGIN_LOCKOUT, NOW + window + i).await.unwrap(), AttemptClaim::Granted);
     }
-    assert!(matches!(store.claim(&ann, &LOGIN_LOCKOUT, NOW + window + 5).await.unwrap(), AttemptClaim::Locked { .. }));
+    assert!(matches!(
+        store.claim_attempt(&ann, &LOGIN_LOCKOUT, NOW + window + 5).await.unwrap(),
+        AttemptClaim::Locked { .. }
+    ));
     store.clear(&ann).await.unwrap();
-    assert_eq!(store.claim(&ann, &LOGIN_LOCKOUT, NOW + window + 6).await.unwrap(), AttemptClaim::Granted, "cleared");
+    assert_eq!(
+        store.claim_attempt(&ann, &LOGIN_LOCKOUT, NOW + window + 6).await.unwrap(),
+        AttemptClaim::Granted,
+        "cleared"
+    );
 }
 
 pub async fn parallel_login_attempts_never_exceed_the_limit(store: Arc<impl Store>) {
     let claims: Vec<_> = (0..20)
         .map(|_| {
             let store = store.clone();
-            tokio::spawn(async move { store.claim(&email("ann@example.com"), &LOGIN_LOCKOUT, NOW).await.unwrap() })
+            tokio::spawn(
+                async move { store.claim_attempt(&email("ann@example.com"), &LOGIN_LOCKOUT, NOW).await.unwrap() },
+            )
         })
         .collect();
     let mut granted = 0;

@@ -3,15 +3,34 @@
 
 mod accounts;
 mod catalog;
+mod orders;
 
 pub use accounts::*;
 pub use catalog::*;
+pub use orders::*;
 
-use galley_shared::ports::{Catalog, LoginAttempts, SearchIndex, Sessions, Stock, Users};
+use galley_shared::ports::{
+    Catalog, IdempotencyRecords, LoginAttempts, Orders, Outbox, SearchIndex, Sessions, Stock, Users,
+};
 
 /// Every port a full adapter implements.
-pub trait Store: Catalog + Stock + SearchIndex + Users + Sessions + LoginAttempts + 'static {}
-impl<T: Catalog + Stock + SearchIndex + Users + Sessions + LoginAttempts + 'static> Store for T {}
+pub trait Store:
+    Catalog + Stock + SearchIndex + Users + Sessions + LoginAttempts + Orders + IdempotencyRecords + Outbox + 'static
+{
+}
+impl<T> Store for T where
+    T: Catalog
+        + Stock
+        + SearchIndex
+        + Users
+        + Sessions
+        + LoginAttempts
+        + Orders
+        + IdempotencyRecords
+        + Outbox
+        + 'static
+{
+}
 
 /// Generates one `#[tokio::test]` per contract case for an adapter;
 /// `$make` gives `(Arc<store>, guard)`.
@@ -38,7 +57,15 @@ macro_rules! contract_suite {
                 sessions_expire_rotate_and_revoke,
                 racing_refreshes_with_one_token_rotate_once,
                 login_attempts_lock_after_the_limit_and_lift_after_the_window,
-                parallel_login_attempts_never_exceed_the_limit
+                parallel_login_attempts_never_exceed_the_limit,
+                placing_takes_stock_and_records_the_order_on_the_claim,
+                placing_without_enough_stock_changes_nothing,
+                confirming_completes_the_record_and_fills_the_outbox,
+                declining_gives_the_stock_back,
+                claims_follow_fingerprint_lease_and_scope,
+                a_lapsed_holder_cannot_place_or_confirm,
+                concurrent_claims_of_one_key_admit_one,
+                orders_list_newest_first_own_only
             );
         }
     };

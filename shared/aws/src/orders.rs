@@ -1,0 +1,423 @@
+//! Orders (`ORDERS#<user>` / `ORDER#<id>`), idempotency records
+//! (`IDEMP#<user>#<key>` / `IDEMP`) and the receipt outbox (`OUTBOX#<order>`
+//! / `RECEIPT`, in the sparse GSI1 partition `OUTBOX` while unsent). Each
+//! `Orders` method is one `TransactWriteItems`.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
+use galley_shared::Error;
+use galley_shared::id::{OrderId, UserId};
+use galley_shared::idempotency::{ClaimId, ClaimOutcome, ClaimRequest, Fingerprint, IdempotencyScope, StoredResponse};
+use galley_shared::orders::{Order, OrderStatus};
+use galley_shared::ports::{Hold, IdempotencyRecords, Orders, Outbox, OutboxEntry};
+use galley_shared::stock::check_distinct;
+
+use crate::DynamoStore;
+use crate::catalog::shortages;
+use crate::errors::sdk_error;
+use crate::item::{Item, Reader, key, n, s};
+use crate::table::{GSI1, GSI1_PARTITION_KEY, GSI1_SORT_KEY};
+
+const OUTBOX_PENDING: &str = "OUTBOX";
+
+fn order_key(user: &UserId, id: &OrderId) -> Item {
+    key(format!("ORDERS#{user}"), &format!("ORDER#{id}"))
+}
+
+fn record_key(scope: &IdempotencyScope) -> Item {
+    key(format!("IDEMP#{}#{}", scope.user, scope.key.as_str()), "IDEMP")
+}
+
+fn outbox_key(id: &OrderId) -> Item {
+    key(format!("OUTBOX#{id}"), "RECEIPT")
+}
+
+fn to_json(order: &Order) -> Result<String, Error> {
+    serde_json::to_string(order).map_err(|e| Error::internal(format!("order to JSON: {e}")))
+}
+
+fn order_from_item(item: &Item) -> Result<Order, Error> {
+    let r = Reader(item);
+    let mut order: Order =
+        serde_json::from_str(r.s("doc")?).map_err(|e| Error::internal(format!("corrupt order item: {e}")))?;
+    order.status = OrderStatus::parse(r.s("status")?).map_err(Error::internal)?;
+    Ok(order)
+}
+
+/// An outbox item as the table (and its stream) holds it.
+pub fn outbox_entry_from_item(item: &Item) -> Result<OutboxEntry, Error> {
+    let r = Reader(item);
+    let order: Order =
+        serde_json::from_str(r.s("doc")?).map_err(|e| Error::internal(format!("corrupt outbox item: {e}")))?;
+    Ok(OutboxEntry { order, sent: r.n::<u8>("sent")? == 1 })
+}
+
+fn update(key: Item) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
+    Update::builder()
+        .set_key(Some(key))
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+}
+
+fn put(item: Item, condition: &str) -> Result<TransactWriteItem, Error> {
+    Ok(TransactWriteItem::builder()
+        .put(Put::builder().set_item(Some(item)).condition_expression(condition).build().map_err(Error::internal)?)
+        .build())
+}
+
+impl DynamoStore {
+    fn table_update(
+        &self,
+        builder: aws_sdk_dynamodb::types::builders::UpdateBuilder,
+    ) -> Result<TransactWriteItem, Error> {
+        Ok(TransactWriteItem::builder()
+            .update(builder.table_name(self.table.as_ref()).build().map_err(Error::internal)?)
+            .build())
+    }
+
+    fn table_put(&self, item: Item, condition: &str) -> Result<TransactWriteItem, Error> {
+        let put = Put::builder()
+            .table_name(self.table.as_ref())
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .build()
+            .map_err(Error::internal)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// The idempotency record completed with `response`, if `hold` still holds it.
+    fn complete_action(&self, hold: &Hold<'_>, response: &StoredResponse) -> Result<TransactWriteItem, Error> {
+        self.table_update(
+            update(record_key(hold.scope))
+                .update_expression(
+                    "SET complete = :one, #status = :status, body = :body, lease_until = :zero REMOVE claim",
+                )
+                .condition_expression("claim = :claim AND complete = :zero")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":zero", n(0))
+                .expression_attribute_values(":status", n(response.status))
+                .expression_attribute_values(":body", AttributeValue::B(Blob::new(response.body.to_vec())))
+                .expression_attribute_values(":claim", s(&hold.claim.0)),
+        )
+    }
+
+    fn settle_action(&self, order: &Order, to: OrderStatus) -> Result<TransactWriteItem, Error> {
+        self.table_update(
+            update(order_key(&order.user_id, &order.id))
+                .update_expression("SET #status = :to")
+                .condition_expression("#status = :pending")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":to", s(to.as_str()))
+                .expression_attribute_values(":pending", s(OrderStatus::Pending.as_str())),
+        )
+    }
+
+    /// Runs an order transaction whose last `tail` actions are not stock lines:
+    /// a failed stock condition is `OutOfStock`, a lost claim `RequestInProgress`.
+    async fn transact_order(
+        &self,
+        order: &Order,
+        actions: Vec<TransactWriteItem>,
+        stock_lines: usize,
+    ) -> Result<(), Error> {
+        let lines = order.stock_lines();
+        match self.transact_stock(actions).await? {
+            Ok(()) => Ok(()),
+            Err(failed) => {
+                if failed[..stock_lines].iter().any(Option::is_some) {
+                    return Err(Error::OutOfStock(shortages(&lines, &failed[..stock_lines])?));
+                }
+                // The claim (or the order's state) changed under us: a retry took over.
+                Err(Error::RequestInProgress)
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Orders for DynamoStore {
+    async fn place(&self, order: &Order, hold: Hold<'_>) -> Result<(), Error> {
+        let lines = order.stock_lines();
+        check_distinct(&lines)?;
+        let mut actions = lines
+            .iter()
+            .map(|line| self.stock_update(line, "SET stock = stock - :q", "attribute_exists(pk) AND stock >= :q"))
+            .collect::<Result<Vec<_>, Error>>()?;
+        let mut item = order_key(&order.user_id, &order.id);
+        item.insert("id".into(), s(order.id.as_str()));
+        item.insert("user_id".into(), s(order.user_id.as_str()));
+        item.insert("status".into(), s(OrderStatus::Pending.as_str()));
+        item.insert("doc".into(), s(to_json(order)?));
+        actions.push(self.table_put(item, "attribute_not_exists(pk)")?);
+        actions.push(
+            self.table_update(
+                update(record_key(hold.scope))
+                    .update_expression("SET progress = :order")
+                    .condition_expression("claim = :claim AND complete = :zero")
+                    .expression_attribute_values(":order", s(order.id.as_str()))
+                    .expression_attribute_values(":claim", s(&hold.claim.0))
+                    .expression_attribute_values(":zero", n(0)),
+            )?,
+        );
+        self.transact_order(order, actions, lines.len()).await
+    }
+
+    async fn confirm(&self, order: &Order, hold: Hold<'_>, response: &StoredResponse) -> Result<(), Error> {
+        let confirmed = Order { status: OrderStatus::Confirmed, ..order.clone() };
+        let mut receipt = outbox_key(&order.id);
+        receipt.insert("doc".into(), s(to_json(&confirmed)?));
+        receipt.insert("sent".into(), n(0));
+        receipt.insert(GSI1_PARTITION_KEY.into(), s(OUTBOX_PENDING));
+        receipt.insert(GSI1_SORT_KEY.into(), s(order.id.as_str()));
+        let actions = vec![
+            self.complete_action(&hold, response)?,
+            self.settle_action(order, OrderStatus::Confirmed)?,
+            self.table_put(receipt, "attribute_not_exists(pk)")?,
+        ];
+        self.transact_order(order, actions, 0).await
+    }
+
+    async fn decline(&self, order: &Order, hold: Hold<'_>, response: &StoredResponse) -> Result<(), Error> {
+        let lines = order.stock_lines();
+        let mut actions = lines
+            .iter()
+            .map(|line| self.stock_update(line, "SET stock = stock + :q", "attribute_exists(pk)"))
+            .collect::<Result<Vec<_>, Error>>()?;
+        actions.push(self.complete_action(&hold, response)?);
+        actions.push(self.settle_action(order, OrderStatus::Declined)?);
+        match self.transact_stock(actions).await? {
+            Ok(()) => Ok(()),
+            Err(_) => Err(Error::RequestInProgress),
+        }
+    }
+
+    async fn order(&self, user: &UserId, id: &OrderId) -> Result<Option<Order>, Error> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(self.table.as_ref())
+            .set_key(Some(order_key(user, id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error("GetItem", e))?;
+        output.item().map(order_from_item).transpose()
+    }
+
+    async fn orders(&self, user: &UserId, before: Option<&OrderId>, limit: usize) -> Result<Vec<Order>, Error> {
+        let mut query = self
+            .client
+            .query()
+            .table_name(self.table.as_ref())
+            .consistent_read(true)
+            .scan_index_forward(false)
+            .limit(limit as i32)
+            .expression_attribute_values(":pk", s(format!("ORDERS#{user}")));
+        query = match before {
+            Some(before) => query
+                .key_condition_expression("pk = :pk AND sk BETWEEN :low AND :before")
+                .expression_attribute_values(":low", s("ORDER#"))
+                .expression_attribute_values(":before", s(format!("ORDER#{before}"))),
+            None => query
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":prefix", s("ORDER#")),
+        };
+        let output = query.send().await.map_err(|e| sdk_error("Query", e))?;
+        let orders: Vec<Order> = output.items().iter().map(order_from_item).collect::<Result<_, _>>()?;
+        // BETWEEN is inclusive: the cursor's own order is not part of the next page.
+        Ok(orders.into_iter().filter(|o| Some(&o.id) != before).take(limit).collect())
+    }
+}
+
+fn condition_failure(error: &aws_sdk_dynamodb::error::SdkError<UpdateItemError>) -> Option<Option<Item>> {
+    match error.as_service_error() {
+        Some(UpdateItemError::ConditionalCheckFailedException(failed)) => Some(failed.item().cloned()),
+        _ => None,
+    }
+}
+
+#[async_trait]
+impl IdempotencyRecords for DynamoStore {
+    /// One conditional write takes the record when it is free, expired, or
+    /// released/lapsed with the same fingerprint; on refusal the old item
+    /// (`ALL_OLD`) tells which answer to give.
+    async fn claim(&self, r: &ClaimRequest) -> Result<ClaimOutcome, Error> {
+        let claimed = self
+            .client
+            .update_item()
+            .table_name(self.table.as_ref())
+            .set_key(Some(record_key(&r.scope)))
+            .update_expression(
+                "SET fingerprint = :fp, complete = :zero, claim = :claim, lease_until = :lease, expires_at = :expires",
+            )
+            .condition_expression(
+                "attribute_not_exists(pk) OR expires_at <= :now \
+                 OR (fingerprint = :fp AND complete = :zero AND lease_until <= :now)",
+            )
+            .expression_attribute_values(":fp", s(r.fingerprint.as_str()))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":claim", s(&r.claim.0))
+            .expression_attribute_values(":lease", n(r.lease_until))
+            .expression_attribute_values(":expires", n(r.expires_at))
+            .expression_attribute_values(":now", n(r.now))
+            .return_values(ReturnValue::AllOld)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match claimed {
+            Ok(output) => {
+                let old = output.attributes();
+                let live_old = old.filter(|item| Reader(item).n::<i64>("expires_at").is_ok_and(|at| at > r.now));
+                let progress = match live_old {
+                    Some(item) => Reader(item).opt_s("progress")?.map(str::to_owned),
+                    None => {
+                        if old.is_some_and(|item| item.contains_key("progress")) {
+                            self.forget_progress(&r.scope, &r.claim).await?;
+                        }
+                        None
+                    }
+                };
+                Ok(ClaimOutcome::Acquired { progress })
+            }
+            Err(e) => match condition_failure(&e) {
+                Some(Some(old)) => {
+                    let old = Reader(&old);
+                    if Fingerprint::from_stored(old.s("fingerprint")?.to_owned()) != r.fingerprint {
+                        Ok(ClaimOutcome::Mismatch)
+                    } else if old.n::<u8>("complete")? == 1 {
+                        let body = match old.0.get("body") {
+                            Some(AttributeValue::B(blob)) => blob.clone().into_inner().into(),
+                            _ => bytes::Bytes::new(),
+                        };
+                        Ok(ClaimOutcome::Completed(StoredResponse { status: old.n("status")?, body }))
+                    } else {
+                        Ok(ClaimOutcome::InProgress)
+                    }
+                }
+                Some(None) => Err(Error::internal("idempotency claim refused without an item")),
+                None => Err(sdk_error("UpdateItem", e)),
+            },
+        }
+    }
+
+    async fn complete(
+        &self,
+        scope: &IdempotencyScope,
+        claim: &ClaimId,
+        response: &StoredResponse,
+    ) -> Result<(), Error> {
+        let action = self.complete_action(&Hold { scope, claim }, response)?;
+        let update = action.update.ok_or_else(|| Error::internal("complete is an update"))?;
+        let sent = self
+            .client
+            .update_item()
+            .table_name(self.table.as_ref())
+            .set_key(Some(update.key))
+            .update_expression(update.update_expression)
+            .set_condition_expression(update.condition_expression)
+            .set_expression_attribute_names(update.expression_attribute_names)
+            .set_expression_attribute_values(update.expression_attribute_values)
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failure(&e).is_some() => Err(Error::RequestInProgress),
+            Err(e) => Err(sdk_error("UpdateItem", e)),
+        }
+    }
+
+    async fn release_claim(&self, scope: &IdempotencyScope, claim: &ClaimId) -> Result<(), Error> {
+        let released = self
+            .client
+            .update_item()
+            .table_name(self.table.as_ref())
+            .set_key(Some(record_key(scope)))
+            .update_expression("SET lease_until = :zero REMOVE claim")
+            .condition_expression("claim = :claim AND complete = :zero")
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":claim", s(&claim.0))
+            .send()
+            .await;
+        match released {
+            Ok(_) => Ok(()),
+            // Someone else holds it now, or it completed: nothing of ours to release.
+            Err(e) if condition_failure(&e).is_some() => Ok(()),
+            Err(e) => Err(sdk_error("UpdateItem", e)),
+        }
+    }
+}
+
+impl DynamoStore {
+    /// An expired record taken over keeps no progress from its past life.
+    async fn forget_progress(&self, scope: &IdempotencyScope, claim: &ClaimId) -> Result<(), Error> {
+        self.client
+            .update_item()
+            .table_name(self.table.as_ref())
+            .set_key(Some(record_key(scope)))
+            .update_expression("REMOVE progress")
+            .condition_expression("claim = :claim")
+            .expression_attribute_values(":claim", s(&claim.0))
+            .send()
+            .await
+            .map_err(|e| sdk_error("UpdateItem", e))?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Outbox for DynamoStore {
+    async fn pending(&self, limit: usize) -> Result<Vec<OutboxEntry>, Error> {
+        let output = self
+            .client
+            .query()
+            .table_name(self.table.as_ref())
+            .index_name(GSI1)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", GSI1_PARTITION_KEY)
+            .expression_attribute_values(":pk", s(OUTBOX_PENDING))
+            .limit(limit as i32)
+            .send()
+            .await
+            .map_err(|e| sdk_error("Query", e))?;
+        output.items().iter().map(outbox_entry_from_item).filter(|e| e.as_ref().map_or(true, |e| !e.sent)).collect()
+    }
+
+    async fn entry(&self, order: &OrderId) -> Result<Option<OutboxEntry>, Error> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(self.table.as_ref())
+            .set_key(Some(outbox_key(order)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error("GetItem", e))?;
+        output.item().map(outbox_entry_from_item).transpose()
+    }
+
+    async fn mark_sent(&self, order: &OrderId, now: i64) -> Result<bool, Error> {
+        let marked = self
+            .client
+            .update_item()
+            .table_name(self.table.as_ref())
+            .set_key(Some(outbox_key(order)))
+            .update_expression("SET sent = :one, sent_at = :now REMOVE #gpk, #gsk")
+            .condition_expression("sent = :zero")
+            .expression_attribute_names("#gpk", GSI1_PARTITION_KEY)
+            .expression_attribute_names("#gsk", GSI1_SORT_KEY)
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":now", n(now))
+            .send()
+            .await;
+        match marked {
+            Ok(_) => Ok(true),
+            Err(e) if condition_failure(&e).is_some() => Ok(false),
+            Err(e) => Err(sdk_error("UpdateItem", e)),
+        }
+    }
+}

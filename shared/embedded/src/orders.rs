@@ -1,0 +1,286 @@
+//! Orders, idempotency records and the receipt outbox. Each `Orders`
+//! transaction is one `BEGIN IMMEDIATE` transaction over all three tables
+//! and the stock, so it is all or nothing across threads and processes.
+
+use async_trait::async_trait;
+use galley_shared::Error;
+use galley_shared::id::{OrderId, UserId};
+use galley_shared::idempotency::{ClaimId, ClaimOutcome, ClaimRequest, Fingerprint, IdempotencyScope, StoredResponse};
+use galley_shared::orders::{Order, OrderStatus};
+use galley_shared::ports::{Hold, IdempotencyRecords, Orders, Outbox, OutboxEntry};
+use galley_shared::stock::check_distinct;
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use crate::EmbeddedStore;
+use crate::catalog::{give_stock, take_stock};
+use crate::db::store_error;
+
+fn to_json(order: &Order) -> Result<String, Error> {
+    serde_json::to_string(order).map_err(|e| Error::internal(format!("order to JSON: {e}")))
+}
+
+fn from_json(doc: &str, status: &str) -> Result<Order, Error> {
+    let mut order: Order = serde_json::from_str(doc).map_err(|e| Error::internal(format!("corrupt order row: {e}")))?;
+    order.status = OrderStatus::parse(status).map_err(Error::internal)?;
+    Ok(order)
+}
+
+/// Fails unless `hold` still holds its idempotency record (a lapsed holder
+/// whose key a retry took over must change nothing).
+fn check_hold(tx: &Transaction<'_>, hold: &Hold<'_>) -> Result<(), Error> {
+    let held: Option<i64> = tx
+        .query_row(
+            "SELECT 1 FROM idempotency WHERE user_id = ?1 AND key = ?2 AND claim = ?3 AND complete = 0",
+            params![hold.scope.user.as_str(), hold.scope.key.as_str(), hold.claim.0],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(store_error)?;
+    held.map(|_| ()).ok_or(Error::RequestInProgress)
+}
+
+fn complete_record(tx: &Transaction<'_>, hold: &Hold<'_>, response: &StoredResponse) -> Result<(), Error> {
+    check_hold(tx, hold)?;
+    tx.execute(
+        "UPDATE idempotency SET complete = 1, status = ?3, body = ?4, claim = NULL, lease_until = 0
+         WHERE user_id = ?1 AND key = ?2",
+        params![hold.scope.user.as_str(), hold.scope.key.as_str(), response.status, response.body.as_ref()],
+    )
+    .map_err(store_error)?;
+    Ok(())
+}
+
+/// Moves a pending order to `to`; anything else is a broken invariant.
+fn settle(tx: &Transaction<'_>, order: &Order, to: OrderStatus) -> Result<(), Error> {
+    let changed = tx
+        .execute(
+            "UPDATE orders SET status = ?2 WHERE id = ?1 AND status = 'pending'",
+            params![order.id.as_str(), to.as_str()],
+        )
+        .map_err(store_error)?;
+    if changed == 1 { Ok(()) } else { Err(Error::internal(format!("order {} is not pending", order.id))) }
+}
+
+#[async_trait]
+impl Orders for EmbeddedStore {
+    async fn place(&self, order: &Order, hold: Hold<'_>) -> Result<(), Error> {
+        let lines = order.stock_lines();
+        check_distinct(&lines)?;
+        let (order, scope, claim) = (order.clone(), hold.scope.clone(), hold.claim.clone());
+        self.db
+            .write(move |tx| {
+                let hold = Hold { scope: &scope, claim: &claim };
+                check_hold(tx, &hold)?;
+                take_stock(tx, &lines)?;
+                tx.execute(
+                    "INSERT INTO orders (id, user_id, status, doc) VALUES (?1, ?2, 'pending', ?3)",
+                    params![order.id.as_str(), order.user_id.as_str(), to_json(&order)?],
+                )
+                .map_err(store_error)?;
+                tx.execute(
+                    "UPDATE idempotency SET progress = ?3 WHERE user_id = ?1 AND key = ?2",
+                    params![scope.user.as_str(), scope.key.as_str(), order.id.as_str()],
+                )
+                .map_err(store_error)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn confirm(&self, order: &Order, hold: Hold<'_>, response: &StoredResponse) -> Result<(), Error> {
+        let (order, scope, claim, response) = (order.clone(), hold.scope.clone(), hold.claim.clone(), response.clone());
+        self.db
+            .write(move |tx| {
+                let hold = Hold { scope: &scope, claim: &claim };
+                complete_record(tx, &hold, &response)?;
+                settle(tx, &order, OrderStatus::Confirmed)?;
+                let confirmed = Order { status: OrderStatus::Confirmed, ..order.clone() };
+                tx.execute(
+                    "INSERT INTO outbox (order_id, doc) VALUES (?1, ?2) ON CONFLICT (order_id) DO NOTHING",
+                    params![order.id.as_str(), to_json(&confirmed)?],
+                )
+                .map_err(store_error)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn decline(&self, order: &Order, hold: Hold<'_>, response: &StoredResponse) -> Result<(), Error> {
+        let lines = order.stock_lines();
+        let (order, scope, claim, response) = (order.clone(), hold.scope.clone(), hold.claim.clone(), response.clone());
+        self.db
+            .write(move |tx| {
+                let hold = Hold { scope: &scope, claim: &claim };
+                complete_record(tx, &hold, &response)?;
+                settle(tx, &order, OrderStatus::Declined)?;
+                give_stock(tx, &lines)
+            })
+            .await
+    }
+
+    async fn order(&self, user: &UserId, id: &OrderId) -> Result<Option<Order>, Error> {
+        let (user, id) = (user.clone(), id.clone());
+        self.db
+            .read(move |conn| {
+                let row: Option<(String, String)> = conn
+                    .query_row(
+                        "SELECT doc, status FROM orders WHERE id = ?1 AND user_id = ?2",
+                        params![id.as_str(), user.as_str()],
+                        |row| Ok((row.get(0)?, row.get(1)?)),
+                    )
+                    .optional()
+                    .map_err(store_error)?;
+                row.map(|(doc, status)| from_json(&doc, &status)).transpose()
+            })
+            .await
+    }
+
+    async fn orders(&self, user: &UserId, before: Option<&OrderId>, limit: usize) -> Result<Vec<Order>, Error> {
+        let (user, before) = (user.clone(), before.map(|b| b.to_string()));
+        self.db
+            .read(move |conn| {
+                let mut statement = conn
+                    .prepare_cached(
+                        "SELECT doc, status FROM orders WHERE user_id = ?1 AND (?2 IS NULL OR id < ?2)
+                         ORDER BY id DESC LIMIT ?3",
+                    )
+                    .map_err(store_error)?;
+                let rows = statement
+                    .query_map(params![user.as_str(), before, limit as i64], |row| {
+                        Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+                    })
+                    .map_err(store_error)?;
+                rows.map(|row| row.map_err(store_error).and_then(|(doc, status)| from_json(&doc, &status))).collect()
+            })
+            .await
+    }
+}
+
+#[async_trait]
+impl IdempotencyRecords for EmbeddedStore {
+    async fn claim(&self, request: &ClaimRequest) -> Result<ClaimOutcome, Error> {
+        let r = request.clone();
+        self.db
+            .write(move |tx| {
+                let (user, key) = (r.scope.user.as_str(), r.scope.key.as_str());
+                type Row = (String, i64, i64, Option<String>, Option<u16>, Option<Vec<u8>>, i64);
+                let existing: Option<Row> = tx
+                    .query_row(
+                        "SELECT fingerprint, complete, lease_until, progress, status, body, expires_at
+                         FROM idempotency WHERE user_id = ?1 AND key = ?2",
+                        params![user, key],
+                        |row| {
+                            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?))
+                        },
+                    )
+                    .optional()
+                    .map_err(store_error)?;
+                let progress = match existing {
+                    Some((_, _, _, _, _, _, expires_at)) if expires_at <= r.now => None,
+                    None => None,
+                    Some((fingerprint, complete, lease_until, progress, status, body, _)) => {
+                        if Fingerprint::from_stored(fingerprint) != r.fingerprint {
+                            return Ok(ClaimOutcome::Mismatch);
+                        }
+                        if complete == 1 {
+                            let status = status.ok_or_else(|| Error::internal("complete record without status"))?;
+                            let body = body.unwrap_or_default().into();
+                            return Ok(ClaimOutcome::Completed(StoredResponse { status, body }));
+                        }
+                        if lease_until > r.now {
+                            return Ok(ClaimOutcome::InProgress);
+                        }
+                        progress
+                    }
+                };
+                tx.execute(
+                    "INSERT INTO idempotency (user_id, key, fingerprint, complete, claim, lease_until, progress, expires_at)
+                     VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6, ?7)
+                     ON CONFLICT (user_id, key) DO UPDATE SET fingerprint = excluded.fingerprint, complete = 0,
+                        claim = excluded.claim, lease_until = excluded.lease_until, progress = excluded.progress,
+                        status = NULL, body = NULL, expires_at = excluded.expires_at",
+                    params![user, key, r.fingerprint.as_str(), r.claim.0, r.lease_until, progress, r.expires_at],
+                )
+                .map_err(store_error)?;
+                Ok(ClaimOutcome::Acquired { progress })
+            })
+            .await
+    }
+
+    async fn complete(
+        &self,
+        scope: &IdempotencyScope,
+        claim: &ClaimId,
+        response: &StoredResponse,
+    ) -> Result<(), Error> {
+        let (scope, claim, response) = (scope.clone(), claim.clone(), response.clone());
+        self.db.write(move |tx| complete_record(tx, &Hold { scope: &scope, claim: &claim }, &response)).await
+    }
+
+    async fn release_claim(&self, scope: &IdempotencyScope, claim: &ClaimId) -> Result<(), Error> {
+        let (scope, claim) = (scope.clone(), claim.clone());
+        self.db
+            .write(move |tx| {
+                tx.execute(
+                    "UPDATE idempotency SET lease_until = 0, claim = NULL
+                     WHERE user_id = ?1 AND key = ?2 AND claim = ?3 AND complete = 0",
+                    params![scope.user.as_str(), scope.key.as_str(), claim.0],
+                )
+                .map_err(store_error)?;
+                Ok(())
+            })
+            .await
+    }
+}
+
+#[async_trait]
+impl Outbox for EmbeddedStore {
+    async fn pending(&self, limit: usize) -> Result<Vec<OutboxEntry>, Error> {
+        self.db
+            .read(move |conn| {
+                let mut statement = conn
+                    .prepare_cached("SELECT doc FROM outbox WHERE sent_at IS NULL ORDER BY order_id LIMIT ?1")
+                    .map_err(store_error)?;
+                let rows = statement.query_map([limit as i64], |row| row.get::<_, String>(0)).map_err(store_error)?;
+                rows.map(|doc| {
+                    let doc = doc.map_err(store_error)?;
+                    Ok(OutboxEntry { order: from_json(&doc, "confirmed")?, sent: false })
+                })
+                .collect()
+            })
+            .await
+    }
+
+    async fn entry(&self, order: &OrderId) -> Result<Option<OutboxEntry>, Error> {
+        let order = order.clone();
+        self.db
+            .read(move |conn| {
+                let row: Option<(String, Option<i64>)> = conn
+                    .query_row("SELECT doc, sent_at FROM outbox WHERE order_id = ?1", [order.as_str()], |row| {
+                        Ok((row.get(0)?, row.get(1)?))
+                    })
+                    .optional()
+                    .map_err(store_error)?;
+                row.map(|(doc, sent_at)| {
+                    Ok(OutboxEntry { order: from_json(&doc, "confirmed")?, sent: sent_at.is_some() })
+                })
+                .transpose()
+            })
+            .await
+    }
+
+    async fn mark_sent(&self, order: &OrderId, now: i64) -> Result<bool, Error> {
+        let order = order.clone();
+        self.db
+            .write(move |tx| {
+                let changed = tx
+                    .execute(
+                        "UPDATE outbox SET sent_at = ?2 WHERE order_id = ?1 AND sent_at IS NULL",
+                        params![order.as_str(), now],
+                    )
+                    .map_err(store_error)?;
+                Ok(changed == 1)
+            })
+            .await
+    }
+}

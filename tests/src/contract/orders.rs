@@ -1,0 +1,243 @@
+//! Orders, idempotency records and outbox contract cases.
+
+use std::sync::Arc;
+
+use galley_shared::Error;
+use galley_shared::auth::Email;
+use galley_shared::id::{OrderId, ProductId, UserId};
+use galley_shared::idempotency::{
+    ClaimId, ClaimOutcome, ClaimRequest, Fingerprint, IdempotencyKey, IdempotencyScope, StoredResponse,
+};
+use galley_shared::money::{Currency, Money};
+use galley_shared::orders::{Order, OrderLine, OrderStatus};
+use galley_shared::ports::Hold;
+use galley_shared::stock::Quantity;
+use time::OffsetDateTime;
+
+use super::Store;
+use crate::fixtures::product;
+
+const NOW: i64 = 1_795_000_000;
+
+fn scope(user: &UserId, key: &str) -> IdempotencyScope {
+    IdempotencyScope { user: user.clone(), key: IdempotencyKey::parse(key).unwrap() }
+}
+
+fn claim_request(scope: &IdempotencyScope, body: &str, now: i64) -> ClaimRequest {
+    ClaimRequest {
+        scope: scope.clone(),
+        fingerprint: Fingerprint::of("POST", "/checkout", body.as_bytes()),
+        claim: ClaimId::generate(),
+        now,
+        lease_until: now + 30,
+        expires_at: now + 86_400,
+    }
+}
+
+fn order(user: &UserId, lines: &[(&str, u32)]) -> Order {
+    let usd = Currency::parse("USD").unwrap();
+    let items: Vec<OrderLine> = lines
+        .iter()
+        .map(|(id, units)| OrderLine {
+            product_id: ProductId::parse(id).unwrap(),
+            title: format!("Product {id}"),
+            quantity: Quantity::new(*units).unwrap(),
+            unit_price: Money::new(1999, usd).unwrap(),
+            line_total: Money::new(1999 * i64::from(*units), usd).unwrap(),
+        })
+        .collect();
+    let total = Money::new(items.iter().map(|l| l.line_total.amount).sum(), usd).unwrap();
+    Order {
+        id: OrderId::generate(),
+        user_id: user.clone(),
+        email: Email::parse("buyer@example.com").unwrap(),
+        status: OrderStatus::Pending,
+        created_at: OffsetDateTime::from_unix_timestamp(NOW).unwrap(),
+        items,
+        total,
+    }
+}
+
+fn id(raw: &str) -> ProductId {
+    ProductId::parse(raw).unwrap()
+}
+
+fn answer(status: u16) -> StoredResponse {
+    StoredResponse { status, body: format!("{{\"answer\":{status}}}").into() }
+}
+
+async fn acquire(store: &impl Store, request: &ClaimRequest) {
+    assert_eq!(store.claim(request).await.unwrap(), ClaimOutcome::Acquired { progress: None });
+}
+
+pub async fn placing_takes_stock_and_records_the_order_on_the_claim(store: Arc<impl Store>) {
+    store.upsert(&[product("a", 5), product("b", 1)]).await.unwrap();
+    let user = UserId::generate();
+    let scope = scope(&user, "key-place-1");
+    let request = claim_request(&scope, "{}", NOW);
+    acquire(&*store, &request).await;
+    let pending = order(&user, &[("a", 2), ("b", 1)]);
+    store.place(&pending, Hold { scope: &scope, claim: &request.claim }).await.unwrap();
+    assert_eq!(store.level(&id("a")).await.unwrap(), Some(3));
+    assert_eq!(store.level(&id("b")).await.unwrap(), Some(0));
+    assert_eq!(store.order(&user, &pending.id).await.unwrap(), Some(pending.clone()));
+    assert_eq!(store.order(&UserId::generate(), &pending.id).await.unwrap(), None, "another user's order is not found");
+    store.release_claim(&scope, &request.claim).await.unwrap();
+    let retry = claim_request(&scope, "{}", NOW + 1);
+    assert_eq!(
+        store.claim(&retry).await.unwrap(),
+        ClaimOutcome::Acquired { progress: Some(pending.id.to_string()) },
+        "a retry learns which order to resume"
+    );
+}
+
+pub async fn placing_without_enough_stock_changes_nothing(store: Arc<impl Store>) {
+    store.upsert(&[product("a", 5), product("b", 1)]).await.unwrap();
+    let user = UserId::generate();
+    let scope = scope(&user, "key-short-1");
+    let request = claim_request(&scope, "{}", NOW);
+    acquire(&*store, &request).await;
+    let greedy = order(&user, &[("a", 2), ("b", 2)]);
+    let outcome = store.place(&greedy, Hold { scope: &scope, claim: &request.claim }).await;
+    let Err(Error::OutOfStock(short)) = outcome else { panic!("expected out_of_stock, got {outcome:?}") };
+    assert_eq!((short.len(), short[0].product_id.as_str(), short[0].available), (1, "b", 1));
+    assert_eq!(store.level(&id("a")).await.unwrap(), Some(5));
+    assert_eq!(store.order(&user, &greedy.id).await.unwrap(), None);
+    store.release_claim(&scope, &request.claim).await.unwrap();
+    acquire(&*store, &claim_request(&scope, "{}", NOW + 1)).await;
+}
+
+pub async fn confirming_completes_the_record_and_fills_the_outbox(store: Arc<impl Store>) {
+    store.upsert(&[product("a", 5)]).await.unwrap();
+    let user = UserId::generate();
+    let scope = scope(&user, "key-confirm");
+    let request = claim_request(&scope, "{}", NOW);
+    acquire(&*store, &request).await;
+    let pending = order(&user, &[("a", 1)]);
+    let hold = Hold { scope: &scope, claim: &request.claim };
+    store.place(&pending, hold).await.unwrap();
+    store.confirm(&pending, hold, &answer(201)).await.unwrap();
+    assert_eq!(store.order(&user, &pending.id).await.unwrap().unwrap().status, OrderStatus::Confirmed);
+    assert_eq!(store.claim(&claim_request(&scope, "{}", NOW + 1)).await.unwrap(), ClaimOutcome::Completed(answer(201)));
+    assert_eq!(
+        store.claim(&claim_request(&scope, "{}", NOW + 3600)).await.unwrap(),
+        ClaimOutcome::Completed(answer(201)),
+        "after any lease"
+    );
+
+    let waiting = store.pending(10).await.unwrap();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0].order.id, pending.id);
+    assert_eq!(waiting[0].order.status, OrderStatus::Confirmed);
+    assert!(store.mark_sent(&pending.id, NOW).await.unwrap());
+    assert!(!store.mark_sent(&pending.id, NOW).await.unwrap(), "marked once only");
+    assert!(store.pending(10).await.unwrap().is_empty());
+    assert!(store.entry(&pending.id).await.unwrap().unwrap().sent);
+    assert_eq!(store.level(&id("a")).await.unwrap(), Some(4));
+}
+
+pub async fn declining_gives_the_stock_back(store: Arc<impl Store>) {
+    store.upsert(&[product("a", 5), product("b", 3)]).await.unwrap();
+    let user = UserId::generate();
+    let scope = scope(&user, "key-decline");
+    let request = claim_request(&scope, "{}", NOW);
+    acquire(&*store, &request).await;
+    let pending = order(&user, &[("a", 5), ("b", 2)]);
+    let hold = Hold { scope: &scope, claim: &request.claim };
+    store.place(&pending, hold).await.unwrap();
+    store.decline(&pending, hold, &answer(402)).await.unwrap();
+    assert_eq!(store.level(&id("a")).await.unwrap(), Some(5));
+    assert_eq!(store.level(&id("b")).await.unwrap(), Some(3));
+    assert_eq!(store.order(&user, &pending.id).await.unwrap().unwrap().status, OrderStatus::Declined);
+    assert_eq!(store.claim(&claim_request(&scope, "{}", NOW + 1)).await.unwrap(), ClaimOutcome::Completed(answer(402)));
+    assert!(store.pending(10).await.unwrap().is_empty(), "no receipt for a declined order");
+}
+
+pub async fn claims_follow_fingerprint_lease_and_scope(store: Arc<impl Store>) {
+    let (ann, bob) = (UserId::generate(), UserId::generate());
+    let first = claim_request(&scope(&ann, "shared-key"), "body-1", NOW);
+    acquire(&*store, &first).await;
+    assert_eq!(
+        store.claim(&claim_request(&scope(&ann, "shared-key"), "body-1", NOW + 5)).await.unwrap(),
+        ClaimOutcome::InProgress
+    );
+    assert_eq!(
+        store.claim(&claim_request(&scope(&ann, "shared-key"), "body-2", NOW + 5)).await.unwrap(),
+        ClaimOutcome::Mismatch
+    );
+    acquire(&*store, &claim_request(&scope(&bob, "shared-key"), "body-2", NOW + 5)).await;
+    // The holder crashed: its lease lapses and the retry proceeds.
+    let retry = claim_request(&scope(&ann, "shared-key"), "body-1", NOW + 30);
+    assert_eq!(store.claim(&retry).await.unwrap(), ClaimOutcome::Acquired { progress: None });
+    // The lapsed holder can no longer complete; the new one can.
+    let lapsed = store.complete(&first.scope, &first.claim, &answer(201)).await;
+    assert!(matches!(lapsed, Err(Error::RequestInProgress)), "{lapsed:?}");
+    store.complete(&retry.scope, &retry.claim, &answer(201)).await.unwrap();
+    assert_eq!(
+        store.claim(&claim_request(&scope(&ann, "shared-key"), "body-1", NOW + 31)).await.unwrap(),
+        ClaimOutcome::Completed(answer(201))
+    );
+    // Records are remembered until they expire, then the key is free again.
+    acquire(&*store, &claim_request(&scope(&ann, "shared-key"), "body-3", NOW + 86_400 + 31)).await;
+}
+
+pub async fn a_lapsed_holder_cannot_place_or_confirm(store: Arc<impl Store>) {
+    store.upsert(&[product("a", 5)]).await.unwrap();
+    let user = UserId::generate();
+    let scope = scope(&user, "key-lapsed");
+    let first = claim_request(&scope, "{}", NOW);
+    acquire(&*store, &first).await;
+    let pending = order(&user, &[("a", 1)]);
+    store.place(&pending, Hold { scope: &scope, claim: &first.claim }).await.unwrap();
+    let retry = claim_request(&scope, "{}", NOW + 31);
+    assert_eq!(store.claim(&retry).await.unwrap(), ClaimOutcome::Acquired { progress: Some(pending.id.to_string()) });
+    let stale = store.confirm(&pending, Hold { scope: &scope, claim: &first.claim }, &answer(201)).await;
+    assert!(matches!(stale, Err(Error::RequestInProgress)), "{stale:?}");
+    assert_eq!(store.order(&user, &pending.id).await.unwrap().unwrap().status, OrderStatus::Pending);
+    let again = store.place(&order(&user, &[("a", 1)]), Hold { scope: &scope, claim: &first.claim }).await;
+    assert!(again.is_err());
+    assert_eq!(store.level(&id("a")).await.unwrap(), Some(4), "the stale holder took nothing more");
+    store.confirm(&pending, Hold { scope: &scope, claim: &retry.claim }, &answer(201)).await.unwrap();
+}
+
+pub async fn concurrent_claims_of_one_key_admit_one(store: Arc<impl Store>) {
+    let user = UserId::generate();
+    let claims: Vec<_> = (0..10)
+        .map(|_| {
+            let store = store.clone();
+            let request = claim_request(&scope(&user, "key-race"), "{}", NOW);
+            tokio::spawn(async move { store.claim(&request).await.unwrap() })
+        })
+        .collect();
+    let mut acquired = 0;
+    for claim in claims {
+        match claim.await.unwrap() {
+            ClaimOutcome::Acquired { .. } => acquired += 1,
+            ClaimOutcome::InProgress => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(acquired, 1);
+}
+
+pub async fn orders_list_newest_first_own_only(store: Arc<impl Store>) {
+    store.upsert(&[product("a", 50)]).await.unwrap();
+    let (ann, bob) = (UserId::generate(), UserId::generate());
+    let mut placed = Vec::new();
+    for (i, user) in [&ann, &bob, &ann, &ann].into_iter().enumerate() {
+        let scope = scope(user, &format!("key-list-{i}"));
+        let request = claim_request(&scope, "{}", NOW);
+        acquire(&*store, &request).await;
+        let o = order(user, &[("a", 1)]);
+        store.place(&o, Hold { scope: &scope, claim: &request.claim }).await.unwrap();
+        placed.push(o);
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    let ids = |orders: Vec<Order>| orders.into_iter().map(|o| o.id).collect::<Vec<_>>();
+    let anns = vec![placed[3].id.clone(), placed[2].id.clone(), placed[0].id.clone()];
+    assert_eq!(ids(store.orders(&ann, None, 10).await.unwrap()), anns);
+    assert_eq!(ids(store.orders(&ann, None, 2).await.unwrap()), anns[..2]);
+    assert_eq!(ids(store.orders(&ann, Some(&anns[1]), 2).await.unwrap()), anns[2..]);
+    assert_eq!(ids(store.orders(&bob, None, 10).await.unwrap()), [placed[1].id.clone()]);
+    assert!(store.orders(&UserId::generate(), None, 10).await.unwrap().is_empty());
+}
