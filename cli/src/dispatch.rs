@@ -52,10 +52,16 @@ pub fn mount_all(stores: &galley_lambda::Stores, key_dir: &std::path::Path) -> R
         async move { search.handle(request).await }
     });
     let clock: Arc<dyn galley_shared::clock::Clock> = Arc::new(galley_shared::clock::SystemClock);
-    let login = Arc::new(galley_login::LoginFunction::new(stores.into(), &key, clock));
+    let login = Arc::new(galley_login::LoginFunction::new(stores.into(), &key, clock.clone()));
     dispatcher.mount(galley_login::ROUTES.iter().map(|r| r.pattern), move |request| {
         let login = login.clone();
         async move { login.handle(request).await }
+    });
+    let payments = Arc::new(galley_embedded::SandboxGateway);
+    let checkout = Arc::new(galley_checkout::CheckoutFunction::new(stores.into(), payments, &key, clock));
+    dispatcher.mount(galley_checkout::ROUTES.iter().map(|r| r.pattern), move |request| {
+        let checkout = checkout.clone();
+        async move { checkout.handle(request).await }
     });
     Ok(dispatcher)
 }

@@ -2,6 +2,8 @@
 
 mod dispatch;
 mod import;
+mod mail;
+mod receipts;
 mod serve;
 
 use std::path::PathBuf;

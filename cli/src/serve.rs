@@ -10,6 +10,7 @@ use galley_lambda::Stores;
 use galley_shared::Error;
 use galley_shared::config::Backend;
 use galley_shared::import::parse_catalog;
+use galley_shared::orders::ReceiptSender;
 use galley_shared::web::{self, RequestId};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -30,6 +31,9 @@ pub async fn run(port: u16, backend: &Backend, data_dir: &std::path::Path) -> Re
     let stores = Stores::open(backend).await.map_err(|e| format!("open store: {e}"))?;
     import_demo_catalog_if_empty(&stores).await?;
     let dispatcher = Arc::new(crate::dispatch::mount_all(&stores, data_dir)?);
+    let mailer = crate::mail::mailer(&stores, data_dir);
+    let clock = Arc::new(galley_shared::clock::SystemClock);
+    let receipts = crate::receipts::spawn(ReceiptSender::new(stores.outbox(), mailer, clock));
 
     let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let listener = TcpListener::bind(address).await.map_err(|e| format!("listen on {address}: {e}"))?;
@@ -60,6 +64,7 @@ pub async fn run(port: u16, backend: &Backend, data_dir: &std::path::Path) -> Re
         }
     }
     drop(listener);
+    receipts.abort();
     tracing::info!("shutting down");
     tokio::select! {
         () = graceful.shutdown() => {}

@@ -63,9 +63,24 @@ impl Server {
         Self::start_logging(backend, "info", Stdio::null())
     }
 
+    /// Starts over a store holding only `catalog` (JSON Lines), not the demo
+    /// catalog. (moto copies a whole table for every TransactWriteItems, so
+    /// checkout races run over small tables.)
+    pub fn start_with_catalog(backend: Backend, catalog: &str) -> Server {
+        let data_dir = tempfile::tempdir().unwrap();
+        let file = data_dir.path().join("catalog.jsonl");
+        std::fs::write(&file, catalog).unwrap();
+        let status = backend.command(data_dir.path(), &["import", file.to_str().unwrap()]).status().unwrap();
+        assert!(status.success(), "galley import");
+        Self::start_in(backend, data_dir, "info", Stdio::null())
+    }
+
     /// Starts with `RUST_LOG=level`, its log lines (stderr) sent to `logs`.
     pub fn start_logging(backend: Backend, level: &str, logs: impl Into<Stdio>) -> Server {
-        let data_dir = tempfile::tempdir().unwrap();
+        Self::start_in(backend, tempfile::tempdir().unwrap(), level, logs)
+    }
+
+    fn start_in(backend: Backend, data_dir: tempfile::TempDir, level: &str, logs: impl Into<Stdio>) -> Server {
         let mut child = backend
             .command(data_dir.path(), &["serve", "--port", "0"])
             .env("RUST_LOG", level)
@@ -122,6 +137,24 @@ impl Server {
     /// The signing key `galley serve` generated into its data dir.
     pub fn signing_key(&self) -> galley_shared::keys::SigningKey {
         galley_lambda::keys::load_or_create(self.data_dir.path()).unwrap()
+    }
+
+    /// Imports JSON Lines products into this server's store with `galley import`.
+    pub fn import(&self, jsonl: &str) {
+        let file = self.data_dir.path().join(format!("import-{}.jsonl", ulid::Ulid::new()));
+        std::fs::write(&file, jsonl).unwrap();
+        let status = self.backend.command(self.data_dir.path(), &["import", file.to_str().unwrap()]).status().unwrap();
+        assert!(status.success(), "galley import");
+    }
+
+    /// Registers an account and logs it in; the access token.
+    pub fn signed_in(&self, email: &str) -> String {
+        let password = "correct horse battery";
+        let registration = serde_json::json!({"email": email, "password": password, "name": "Shopper"});
+        assert_eq!(self.json("POST", "/auth/register", &registration, None).status, 201);
+        let login = self.json("POST", "/auth/login", &serde_json::json!({"email": email, "password": password}), None);
+        assert_eq!(login.status, 200);
+        login.body["access_token"].as_str().unwrap().to_owned()
     }
 
     /// SIGTERM, then the exit status.

@@ -62,12 +62,6 @@ fn update(key: Item) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
         .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
 }
 
-fn put(item: Item, condition: &str) -> Result<TransactWriteItem, Error> {
-    Ok(TransactWriteItem::builder()
-        .put(Put::builder().set_item(Some(item)).condition_expression(condition).build().map_err(Error::internal)?)
-        .build())
-}
-
 impl DynamoStore {
     fn table_update(
         &self,
@@ -218,18 +212,16 @@ impl Orders for DynamoStore {
             .limit(limit as i32)
             .expression_attribute_values(":pk", s(format!("ORDERS#{user}")));
         query = match before {
+            // The partition holds only this user's orders: every key below the cursor's is an older order.
             Some(before) => query
-                .key_condition_expression("pk = :pk AND sk BETWEEN :low AND :before")
-                .expression_attribute_values(":low", s("ORDER#"))
+                .key_condition_expression("pk = :pk AND sk < :before")
                 .expression_attribute_values(":before", s(format!("ORDER#{before}"))),
             None => query
                 .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
                 .expression_attribute_values(":prefix", s("ORDER#")),
         };
         let output = query.send().await.map_err(|e| sdk_error("Query", e))?;
-        let orders: Vec<Order> = output.items().iter().map(order_from_item).collect::<Result<_, _>>()?;
-        // BETWEEN is inclusive: the cursor's own order is not part of the next page.
-        Ok(orders.into_iter().filter(|o| Some(&o.id) != before).take(limit).collect())
+        output.items().iter().map(order_from_item).collect()
     }
 }
 

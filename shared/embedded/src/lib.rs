@@ -5,13 +5,17 @@
 mod accounts;
 mod catalog;
 mod db;
+mod file_mailer;
 mod orders;
+mod sandbox_payments;
 
 use std::path::{Path, PathBuf};
 
 use galley_shared::Error;
 
 pub use db::Db;
+pub use file_mailer::FileMailer;
+pub use sandbox_payments::SandboxGateway;
 
 /// All embedded adapters over one data dir.
 #[derive(Clone)]

@@ -6,7 +6,9 @@ use galley_aws::DynamoStore;
 use galley_embedded::EmbeddedStore;
 use galley_shared::Error;
 use galley_shared::config::Backend;
-use galley_shared::ports::{Catalog, LoginAttempts, SearchIndex, Sessions, Stock, Users};
+use galley_shared::ports::{
+    Catalog, IdempotencyRecords, LoginAttempts, Orders, Outbox, SearchIndex, Sessions, Stock, Users,
+};
 
 /// One store object serves every port; this picks it, seen through the
 /// port's trait (the coercion happens at each method's return type).
@@ -58,6 +60,18 @@ impl Stores {
     }
 
     pub fn login_attempts(&self) -> Arc<dyn LoginAttempts> {
+        port!(self)
+    }
+
+    pub fn orders(&self) -> Arc<dyn Orders> {
+        port!(self)
+    }
+
+    pub fn idempotency_records(&self) -> Arc<dyn IdempotencyRecords> {
+        port!(self)
+    }
+
+    pub fn outbox(&self) -> Arc<dyn Outbox> {
         port!(self)
     }
 

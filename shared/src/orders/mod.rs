@@ -5,9 +5,11 @@ mod checkout;
 mod order;
 mod pricing;
 mod receipt;
+mod receipts;
 
 pub use cart::{Cart, CartLine, MAX_LINES, PaymentToken};
 pub use checkout::{CHECKOUT_LEASE, Checkout, CheckoutAnswer, CheckoutRequest};
 pub use order::{Order, OrderLine, OrderStatus, OrderView};
 pub use pricing::price;
 pub use receipt::receipt;
+pub use receipts::{Delivery, ReceiptSender};

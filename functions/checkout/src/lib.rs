@@ -1,0 +1,123 @@
+//! The `checkout` function: `POST /checkout`, `GET /orders/{id}`, `GET /orders`.
+
+mod listing;
+
+use std::sync::Arc;
+
+use galley_shared::Error;
+use galley_shared::auth::Authenticator;
+use galley_shared::clock::Clock;
+use galley_shared::id::OrderId;
+use galley_shared::idempotency::{self, Fingerprint, IdempotencyKey};
+use galley_shared::keys::SigningKey;
+use galley_shared::orders::{Cart, Checkout, CheckoutAnswer, CheckoutRequest, OrderView};
+use galley_shared::ports::{Catalog, IdempotencyRecords, Orders, PaymentGateway, Sessions};
+use galley_shared::search::CursorKey;
+use galley_shared::web::{self, Request, RequestId, Response, Route};
+use http::header::{CONTENT_TYPE, HeaderValue};
+use http::{Method, StatusCode};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Endpoint {
+    Checkout,
+    ListOrders,
+    GetOrder,
+}
+
+pub const ROUTES: &[Route<Endpoint>] = &[
+    Route::new(Method::POST, "/checkout", Endpoint::Checkout),
+    Route::new(Method::GET, "/orders", Endpoint::ListOrders),
+    Route::new(Method::GET, "/orders/{id}", Endpoint::GetOrder),
+];
+
+pub const REPLAYED_HEADER: &str = "idempotent-replayed";
+
+/// The ports the function uses, built once at cold start.
+pub struct CheckoutStores {
+    pub catalog: Arc<dyn Catalog>,
+    pub orders: Arc<dyn Orders>,
+    pub records: Arc<dyn IdempotencyRecords>,
+    pub sessions: Arc<dyn Sessions>,
+}
+
+impl From<&galley_lambda::Stores> for CheckoutStores {
+    fn from(stores: &galley_lambda::Stores) -> Self {
+        Self {
+            catalog: stores.catalog(),
+            orders: stores.orders(),
+            records: stores.idempotency_records(),
+            sessions: stores.sessions(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct CheckoutFunction {
+    checkout: Checkout,
+    orders: Arc<dyn Orders>,
+    authenticator: Authenticator,
+    cursors: CursorKey,
+}
+
+fn idempotency_key(request: &Request) -> Result<IdempotencyKey, Error> {
+    let raw = request.headers().get(idempotency::HEADER).and_then(|v| v.to_str().ok());
+    raw.and_then(|raw| IdempotencyKey::parse(raw).ok()).ok_or(Error::IdempotencyKeyRequired)
+}
+
+fn answer_response(answer: CheckoutAnswer) -> Response {
+    let mut response = Response::new(answer.body);
+    *response.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let content_type = if answer.status >= 400 { galley_shared::problem::CONTENT_TYPE } else { web::JSON };
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if answer.replayed {
+        response.headers_mut().insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
+    }
+    response
+}
+
+impl CheckoutFunction {
+    pub fn new(
+        stores: CheckoutStores,
+        payments: Arc<dyn PaymentGateway>,
+        key: &SigningKey,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        let authenticator = Authenticator::new(key, stores.sessions, clock.clone());
+        let checkout = Checkout::new(stores.catalog, stores.orders.clone(), stores.records, payments, clock);
+        Self { checkout, orders: stores.orders, authenticator, cursors: key.cursor_key() }
+    }
+
+    pub async fn handle(&self, request: Request) -> Response {
+        web::finish(&RequestId::of(&request), self.route(&request).await)
+    }
+
+    async fn route(&self, request: &Request) -> Result<Response, Error> {
+        let (endpoint, params) = web::resolve(ROUTES, request.method(), request.uri().path())?;
+        match endpoint {
+            Endpoint::Checkout => {
+                // Signature and expiry first (no I/O); the session is read
+                // alongside the rest of the work.
+                let claims = self.authenticator.claims(request)?;
+                let key = idempotency_key(request)?;
+                let cart = web::json_body(request, Cart::from_json)?;
+                let fingerprint = Fingerprint::of("POST", "/checkout", request.body());
+                let checkout = CheckoutRequest { key, fingerprint, cart };
+                let answer =
+                    self.checkout.checkout(&claims.user_id, self.authenticator.principal(&claims), checkout).await?;
+                Ok(answer_response(answer))
+            }
+            Endpoint::GetOrder => {
+                let buyer = self.authenticator.authenticate(request).await?;
+                let id = params.get("id").and_then(|raw| OrderId::parse(raw).ok()).ok_or(Error::NotFound)?;
+                let order = self.orders.order(&buyer.user.id, &id).await?.ok_or(Error::NotFound)?;
+                Ok(web::json_response(StatusCode::OK, &OrderView::from(&order)))
+            }
+            Endpoint::ListOrders => {
+                let buyer = self.authenticator.authenticate(request).await?;
+                let page = listing::OrdersQuery::parse(&web::query_pairs(request))?;
+                let body = listing::page(&*self.orders, &self.cursors, &buyer.user.id, &page).await?;
+                Ok(web::json_response(StatusCode::OK, &body))
+            }
+        }
+    }
+}
