@@ -146,9 +146,44 @@ def login_events() -> dict:
     }
 
 
+def checkout_events() -> dict:
+    token = access_token("sess-checkout")
+    auth = bearer(token)
+
+    def buy(name, body, key="evt-checkout-0001", headers=None):
+        all_headers = dict(auth)
+        if key:
+            all_headers["idempotency-key"] = key
+        all_headers.update(headers or {})
+        return http_v2(name, "POST", "/checkout", body, all_headers)
+
+    def cart(lines, payment="pm_card_visa"):
+        return {"items": [{"product_id": p, "quantity": q} for p, q in lines], "payment": {"token": payment}}
+
+    return {
+        "checkout": buy("checkout", cart([("mug-blue-350", 2), ("dot-grid-notebook", 1)])),
+        "checkout-declined": buy("checkout-declined", cart([("mug-white-350", 1)], "pm_card_chargeDeclined"),
+                                 key="evt-checkout-0002"),
+        "checkout-out-of-stock": buy("checkout-out-of-stock", cart([("earbuds-sport", 1), ("mug-blue-350", 1)]),
+                                     key="evt-checkout-0003"),
+        "checkout-unknown-product": buy("checkout-unknown-product", cart([("no-such-product", 1)]),
+                                        key="evt-checkout-0004"),
+        "checkout-no-key": buy("checkout-no-key", cart([("mug-blue-350", 1)]), key=None),
+        "checkout-invalid": buy("checkout-invalid",
+                                {"items": [{"product_id": "mug-blue-350", "quantity": 101}], "payment": {}},
+                                key="evt-checkout-0005"),
+        "checkout-unauthenticated": http_v2("checkout-unauthenticated", "POST", "/checkout",
+                                            cart([("mug-blue-350", 1)]), {"idempotency-key": "evt-checkout-0006"}),
+        "orders-list": http_v2("orders-list", "GET", "/orders", headers=auth),
+        "order-missing": http_v2("order-missing", "GET", "/orders/01JNOSUCHORDER000000000000", headers=auth),
+        "rest-orders": rest_v1("rest-orders", "GET", "/orders",
+                               {"Authorization": f"Bearer {token}", "Host": "abc123.execute-api.us-east-1.amazonaws.com"}),
+    }
+
+
 def main() -> None:
     root = pathlib.Path(__file__).resolve().parent.parent / "events"
-    for function, events in {"login": login_events()}.items():
+    for function, events in {"login": login_events(), "checkout": checkout_events()}.items():
         (root / function).mkdir(parents=True, exist_ok=True)
         for name, event in events.items():
             (root / function / f"{name}.json").write_text(json.dumps(event, indent=2) + "\n")

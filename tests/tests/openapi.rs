@@ -8,7 +8,7 @@ fn served() -> BTreeSet<(String, String)> {
     fn of<R>(routes: &[Route<R>]) -> impl Iterator<Item = (String, String)> + '_ {
         routes.iter().map(|r| (r.method.as_str().to_lowercase(), r.pattern.to_owned()))
     }
-    of(galley_search::ROUTES).chain(of(galley_login::ROUTES)).collect()
+    of(galley_search::ROUTES).chain(of(galley_login::ROUTES)).chain(of(galley_checkout::ROUTES)).collect()
 }
 
 /// (method, path) pairs under `paths:`; paths are indented two spaces,

@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
-use galley_embedded::EmbeddedStore;
+use galley_checkout::{CheckoutFunction, CheckoutStores};
+use galley_embedded::{EmbeddedStore, SandboxGateway};
 use galley_login::{AccountStores, LoginFunction};
 use galley_search::SearchFunction;
 use galley_shared::auth::{
@@ -55,6 +56,7 @@ const REPLAY_USER: &str = "01JREPLAYUSER0000000000000";
 struct Functions {
     search: SearchFunction,
     login: LoginFunction,
+    checkout: CheckoutFunction,
     _data_dir: tempfile::TempDir,
 }
 
@@ -73,7 +75,8 @@ async fn seed_accounts(store: &EmbeddedStore, clock: &ManualClock) {
     let password_hash = PasswordHasher::default().hash(&Password::offered("replay password 123")).unwrap();
     Users::create(store, &User { profile: profile.clone(), password_hash }).await.unwrap();
     let now = clock.unix_now();
-    for (id, refresh_fill) in [("sess-me", 9), ("sess-logout", 9), ("sess-refresh", 1), ("sess-reuse", 2)] {
+    let sessions = [("sess-me", 9), ("sess-logout", 9), ("sess-refresh", 1), ("sess-reuse", 2), ("sess-checkout", 9)];
+    for (id, refresh_fill) in sessions {
         let session = Session {
             id: SessionId::parse(id).unwrap(),
             user: profile.clone(),
@@ -100,15 +103,19 @@ impl Functions {
         let key = SigningKey::new(b"replay-tests-fixed-signing-key-0123456789".to_vec()).unwrap();
         let search = SearchFunction::new(temp.store.clone(), temp.store.clone(), &key);
         let store = temp.store.clone();
-        let accounts = AccountStores { users: store.clone(), sessions: store.clone(), attempts: store };
-        let login = LoginFunction::new(accounts, &key, clock);
-        Functions { search, login, _data_dir: temp.dir }
+        let accounts = AccountStores { users: store.clone(), sessions: store.clone(), attempts: store.clone() };
+        let login = LoginFunction::new(accounts, &key, clock.clone());
+        let orders =
+            CheckoutStores { catalog: store.clone(), orders: store.clone(), records: store.clone(), sessions: store };
+        let checkout = CheckoutFunction::new(orders, Arc::new(SandboxGateway), &key, clock);
+        Functions { search, login, checkout, _data_dir: temp.dir }
     }
 
     async fn call(&self, function: &str, request: Request) -> Response {
         match function {
             "search" => self.search.handle(request).await,
             "login" => self.login.handle(request).await,
+            "checkout" => self.checkout.handle(request).await,
             other => panic!("events/{other}: no such function"),
         }
     }
@@ -143,7 +150,7 @@ fn snapshot_of(event: &Value, response: &Response) -> Value {
     let request_id = response.headers().get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
     assert_eq!(request_id, gateway_id, "x-request-id carries the gateway's request id");
     let mut headers = serde_json::Map::new();
-    for name in ["content-type", "allow", "www-authenticate", "retry-after", "cache-control"] {
+    for name in ["content-type", "allow", "www-authenticate", "retry-after", "cache-control", "idempotent-replayed"] {
         if let Some(value) = response.headers().get(name) {
             headers.insert(name.into(), json!(value.to_str().unwrap()));
         }
