@@ -7,9 +7,14 @@ DynamoDB itself applies each conditional write atomically. Holding one lock
 around every request gives moto the per-request atomicity the real service
 has, while clients still race over many connections at once.
 
+It also answers `GET /galley/ses-sent` with just SES's sent-mail record (the
+`ses` part of `/moto-api/data.json`, which dumps every table of every test
+and gets slow as they accumulate).
+
 Usage: moto_server.py PORT_FILE   (binds 127.0.0.1 on a free port, writes it to PORT_FILE)
 """
 
+import json
 import os
 import signal
 import sys
@@ -23,12 +28,35 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import make_server
 
 
+def sent_mail() -> list[dict]:
+    """Every message SES accepted, in every account and region."""
+    from moto.ses.models import ses_backends
+
+    sent = []
+    for account in ses_backends.values():
+        for backend in account.values():
+            for message in backend.sent_messages:
+                sent.append({
+                    "id": message.id,
+                    "source": message.source,
+                    "destinations": getattr(message, "destinations", None),
+                    "raw_data": getattr(message, "raw_data", None),
+                    "body": getattr(message, "body", None),
+                })
+    return sent
+
+
 def main() -> None:
     port_file = sys.argv[1]
     moto_app = DomainDispatcherApplication(create_backend_app)
     lock = threading.Lock()
 
     def serialised(environ, start_response):
+        if environ.get("PATH_INFO") == "/galley/ses-sent":
+            with lock:
+                body = json.dumps(sent_mail()).encode()
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
         with lock:
             # Drain the response inside the lock: moto may produce it lazily.
             return [b"".join(moto_app(environ, start_response))]

@@ -12,9 +12,10 @@ pub fn mail_from() -> String {
     std::env::var("MAIL_FROM").unwrap_or_else(|_| "Galley <receipts@galley.localhost>".into())
 }
 
-/// Embedded store: `.eml` files in `<data dir>/outbox/`.
+/// Embedded store: `.eml` files in `<data dir>/outbox/`; AWS: SES v2.
 pub fn mailer(stores: &Stores, data_dir: &Path) -> Arc<dyn Mailer> {
     match stores {
-        Stores::Embedded(_) | Stores::Aws(_) => Arc::new(FileMailer::new(data_dir.join("outbox"), mail_from())),
+        Stores::Embedded(_) => Arc::new(FileMailer::new(data_dir.join("outbox"), mail_from())),
+        Stores::Aws(store) => Arc::new(galley_aws::ses::SesMailer::new(store.sdk_config(), mail_from())),
     }
 }

@@ -264,3 +264,47 @@ fn each_confirmed_order_gets_exactly_one_receipt_in_the_outbox_folder() {
     assert!(mime.contains("Blue Stoneware Mug") && mime.contains("25.98 USD"), "lines and total");
     assert!(server.stop().success());
 }
+
+/// moto's record of the mail SES accepted (the `ses` part of
+/// `/moto-api/data.json`, served on its own by `scripts/moto_server.py`).
+fn moto_sent_mail() -> String {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap();
+    let address = endpoint.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    use std::io::{Read, Write};
+    write!(stream, "GET /galley/ses-sent HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).unwrap();
+    raw
+}
+
+#[test]
+fn on_aws_each_confirmed_order_gets_exactly_one_receipt_through_ses() {
+    let backend = common::Backend::aws();
+    // SES sends only from verified identities; in AWS that is the deploy's manual step.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
+        let ses = aws_sdk_sesv2::Client::new(&config);
+        ses.create_email_identity().email_identity("galley.localhost").send().await.unwrap();
+    });
+    let server = Server::start_with_catalog(backend, &small_catalog());
+    let token = server.signed_in("ses-buyer@example.com");
+    let placed = checkout(&server, &token, "ses-receipt-1", &cart(&[("mug-blue-350", 1)], "pm_card_visa"));
+    assert_eq!(placed.status, 201);
+    let _replay = checkout(&server, &token, "ses-receipt-1", &cart(&[("mug-blue-350", 1)], "pm_card_visa"));
+    let declined = checkout(&server, &token, "ses-receipt-2", &cart(&[("mug-white-350", 1)], "pm_card_chargeDeclined"));
+    let declined_id = server.get_as("/orders?limit=1", &token).body["items"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(declined.status, 402);
+    let marker = format!("receipt-{}@galley", placed.body["id"].as_str().unwrap());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !moto_sent_mail().contains(&marker) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    let sent = moto_sent_mail();
+    assert_eq!(sent.matches(&marker).count(), 1, "exactly one receipt reached SES");
+    assert!(!sent.contains(&format!("receipt-{declined_id}@galley")), "no receipt for a declined order");
+    assert!(sent.contains("ses-buyer@example.com"));
+    assert!(server.stop().success());
+}

@@ -9,6 +9,7 @@ mod errors;
 mod item;
 pub mod orders;
 pub mod secrets;
+pub mod ses;
 pub mod table;
 
 use std::sync::Arc;
