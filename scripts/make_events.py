@@ -181,9 +181,67 @@ def checkout_events() -> dict:
     }
 
 
+REPLAY_ORDER = "01JREPLAYORDER000000000000"
+
+
+def order_doc(order_id: str) -> str:
+    usd = lambda amount: {"amount": amount, "currency": "USD"}
+    return json.dumps({
+        "id": order_id, "user_id": USER_ID, "email": "replay@example.com", "status": "confirmed",
+        "created_at": "2026-11-21T12:00:00Z",
+        "items": [{"product_id": "mug-blue-350", "title": "Blue Stoneware Mug", "quantity": 2,
+                   "unit_price": usd(1299), "line_total": usd(2598)}],
+        "total": usd(2598),
+    }, separators=(",", ":"))
+
+
+def stream_record(name: str, event_name: str, image: dict, sequence: str) -> dict:
+    record = {
+        "eventID": f"evt-{name}-{sequence}",
+        "eventName": event_name,
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1",
+        "dynamodb": {
+            "ApproximateCreationDateTime": REPLAY_TIME,
+            "Keys": {"pk": image["pk"], "sk": image["sk"]},
+            "SequenceNumber": sequence,
+            "SizeBytes": 512,
+            "StreamViewType": "NEW_IMAGE",
+        },
+        "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/galley/stream/2026-11-21T12:00:00.000",
+    }
+    if event_name != "REMOVE":
+        record["dynamodb"]["NewImage"] = image
+    return record
+
+
+def outbox_image(order_id: str, sent: int) -> dict:
+    return {"pk": {"S": f"OUTBOX#{order_id}"}, "sk": {"S": "RECEIPT"}, "doc": {"S": order_doc(order_id)},
+            "sent": {"N": str(sent)}}
+
+
+def receipts_events() -> dict:
+    product = {"pk": {"S": "PRODUCT#mug-blue-350"}, "sk": {"S": "PRODUCT"}, "stock": {"N": "22"}}
+    return {
+        "stream-receipt": {"Records": [
+            stream_record("stream-receipt", "INSERT", outbox_image(REPLAY_ORDER, 0), "100000000000000000001"),
+            stream_record("stream-receipt", "MODIFY", product, "100000000000000000002"),
+        ]},
+        "stream-receipt-redelivered": {"Records": [
+            stream_record("stream-receipt-redelivered", "INSERT", outbox_image(REPLAY_ORDER, 0), "100000000000000000003"),
+            stream_record("stream-receipt-redelivered", "MODIFY", outbox_image(REPLAY_ORDER, 1), "100000000000000000004"),
+        ]},
+        "stream-receipt-unknown-order": {"Records": [
+            stream_record("stream-receipt-unknown-order", "INSERT", outbox_image("01JUNKNOWNORDER00000000000", 0),
+                          "100000000000000000005"),
+        ]},
+    }
+
+
 def main() -> None:
     root = pathlib.Path(__file__).resolve().parent.parent / "events"
-    for function, events in {"login": login_events(), "checkout": checkout_events()}.items():
+    for function, events in {"login": login_events(), "checkout": checkout_events(), "receipts": receipts_events()}.items():
         (root / function).mkdir(parents=True, exist_ok=True)
         for name, event in events.items():
             (root / function / f"{name}.json").write_text(json.dumps(event, indent=2) + "\n")

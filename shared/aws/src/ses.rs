@@ -27,7 +27,8 @@ impl SesMailer {
 #[async_trait]
 impl Mailer for SesMailer {
     async fn send(&self, message: &EmailMessage) -> Result<(), Error> {
-        let raw = RawMessage::builder().data(Blob::new(message.to_mime(&self.from)?)).build().map_err(Error::internal)?;
+        let raw =
+            RawMessage::builder().data(Blob::new(message.to_mime(&self.from)?)).build().map_err(Error::internal)?;
         self.client
             .send_email()
             .from_email_address(&self.from)
