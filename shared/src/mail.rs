@@ -73,7 +73,7 @@ mod tests {
         assert!(mime.contains("Content-Type: text/html; charset=utf-8"));
         assert!(mime.contains("To: ann@example.com"));
         assert!(mime.contains("Message-ID: <order-1@galley>"));
-        assert!(mime.contains("Subject: =?utf-8?"), "non-ASCII subjects are encoded");
+        assert!(mime.contains("Subject: Your order =?utf-8?b?"), "non-ASCII words are encoded (RFC 2047): {mime}");
     }
 
     #[test]
