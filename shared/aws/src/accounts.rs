@@ -3,7 +3,6 @@
 //! conditional write; sessions and attempts carry `expires_at` for TTL.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use galley_shared::Error;
 use galley_shared::auth::{
@@ -13,7 +12,7 @@ use galley_shared::id::{SessionId, UserId};
 use galley_shared::ports::{LoginAttempts, Rotation, Sessions, Users, Written};
 
 use crate::DynamoStore;
-use crate::errors::sdk_error;
+use crate::errors::{condition_failure, sdk_error};
 use crate::item::{Item, Reader, key, n, s};
 
 const USER_SK: &str = "USER";
@@ -51,15 +50,6 @@ fn session_from_item(item: &Item) -> Result<Session, Error> {
         created_at: r.n("created_at")?,
         expires_at: r.n("expires_at")?,
     })
-}
-
-/// The item a failed conditional update found (`ALL_OLD`), or `None` when
-/// the failure was not a condition check.
-fn condition_failure(error: &aws_sdk_dynamodb::error::SdkError<UpdateItemError>) -> Option<Option<Item>> {
-    match error.as_service_error() {
-        Some(UpdateItemError::ConditionalCheckFailedException(failed)) => Some(failed.item().cloned()),
-        _ => None,
-    }
 }
 
 #[async_trait]

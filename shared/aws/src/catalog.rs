@@ -207,10 +207,10 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
-    /// Runs a stock transaction, retrying while DynamoDB reports only
+    /// Runs a transaction, retrying while DynamoDB reports only
     /// conflicts with other transactions. Condition failures come back as
-    /// the per-line old items (`None` where the line's condition held).
-    pub(crate) async fn transact_stock(
+    /// the per-action old items (`None` where the action's condition held).
+    pub(crate) async fn transact(
         &self,
         actions: Vec<TransactWriteItem>,
     ) -> Result<Result<(), Vec<Option<Option<Item>>>>, Error> {
@@ -236,7 +236,7 @@ impl DynamoStore {
             }
             return Err(sdk_error("TransactWriteItems", error));
         }
-        Err(Error::unavailable("stock transaction kept conflicting"))
+        Err(Error::unavailable("transaction kept conflicting"))
     }
 }
 
@@ -446,7 +446,7 @@ impl Stock for DynamoStore {
             .iter()
             .map(|line| self.stock_update(line, "SET stock = stock - :q", "attribute_exists(pk) AND stock >= :q"))
             .collect::<Result<Vec<_>, Error>>()?;
-        match self.transact_stock(actions).await? {
+        match self.transact(actions).await? {
             Ok(()) => Ok(()),
             Err(failed) => Err(Error::OutOfStock(shortages(lines, &failed)?)),
         }
@@ -458,7 +458,7 @@ impl Stock for DynamoStore {
             .iter()
             .map(|line| self.stock_update(line, "SET stock = stock + :q", "attribute_exists(pk)"))
             .collect::<Result<Vec<_>, Error>>()?;
-        match self.transact_stock(actions).await? {
+        match self.transact(actions).await? {
             Ok(()) => Ok(()),
             Err(_) => Err(Error::internal("release of an unknown product")),
         }

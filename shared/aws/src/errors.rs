@@ -26,3 +26,15 @@ where
     let cause = format!("dynamodb {operation}: {}", DisplayErrorContext(&error));
     if transient { Error::unavailable(cause) } else { Error::internal(cause) }
 }
+
+/// The item a failed conditional update found (`ALL_OLD`), or `None` when
+/// the failure was not a condition check.
+pub(crate) fn condition_failure(
+    error: &SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError>,
+) -> Option<Option<crate::item::Item>> {
+    use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+    match error.as_service_error() {
+        Some(UpdateItemError::ConditionalCheckFailedException(failed)) => Some(failed.item().cloned()),
+        _ => None,
+    }
+}

@@ -4,7 +4,6 @@
 //! `Orders` method is one `TransactWriteItems`.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
     AttributeValue, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
@@ -18,7 +17,7 @@ use galley_shared::stock::check_distinct;
 
 use crate::DynamoStore;
 use crate::catalog::shortages;
-use crate::errors::sdk_error;
+use crate::errors::{condition_failure, sdk_error};
 use crate::item::{Item, Reader, key, n, s};
 use crate::table::{GSI1, GSI1_PARTITION_KEY, GSI1_SORT_KEY};
 
@@ -119,7 +118,7 @@ impl DynamoStore {
         stock_lines: usize,
     ) -> Result<(), Error> {
         let lines = order.stock_lines();
-        match self.transact_stock(actions).await? {
+        match self.transact(actions).await? {
             Ok(()) => Ok(()),
             Err(failed) => {
                 if failed[..stock_lines].iter().any(Option::is_some) {
@@ -183,7 +182,7 @@ impl Orders for DynamoStore {
             .collect::<Result<Vec<_>, Error>>()?;
         actions.push(self.complete_action(&hold, response)?);
         actions.push(self.settle_action(order, OrderStatus::Declined)?);
-        match self.transact_stock(actions).await? {
+        match self.transact(actions).await? {
             Ok(()) => Ok(()),
             Err(_) => Err(Error::RequestInProgress),
         }
@@ -222,13 +221,6 @@ impl Orders for DynamoStore {
         };
         let output = query.send().await.map_err(|e| sdk_error("Query", e))?;
         output.items().iter().map(order_from_item).collect()
-    }
-}
-
-fn condition_failure(error: &aws_sdk_dynamodb::error::SdkError<UpdateItemError>) -> Option<Option<Item>> {
-    match error.as_service_error() {
-        Some(UpdateItemError::ConditionalCheckFailedException(failed)) => Some(failed.item().cloned()),
-        _ => None,
     }
 }
 
@@ -302,23 +294,10 @@ impl IdempotencyRecords for DynamoStore {
         claim: &ClaimId,
         response: &StoredResponse,
     ) -> Result<(), Error> {
-        let action = self.complete_action(&Hold { scope, claim }, response)?;
-        let update = action.update.ok_or_else(|| Error::internal("complete is an update"))?;
-        let sent = self
-            .client
-            .update_item()
-            .table_name(self.table.as_ref())
-            .set_key(Some(update.key))
-            .update_expression(update.update_expression)
-            .set_condition_expression(update.condition_expression)
-            .set_expression_attribute_names(update.expression_attribute_names)
-            .set_expression_attribute_values(update.expression_attribute_values)
-            .send()
-            .await;
-        match sent {
-            Ok(_) => Ok(()),
-            Err(e) if condition_failure(&e).is_some() => Err(Error::RequestInProgress),
-            Err(e) => Err(sdk_error("UpdateItem", e)),
+        // The same conditional update the confirming transaction carries, on its own.
+        match self.transact(vec![self.complete_action(&Hold { scope, claim }, response)?]).await? {
+            Ok(()) => Ok(()),
+            Err(_) => Err(Error::RequestInProgress),
         }
     }
 
