@@ -31,7 +31,7 @@ pub async fn run(port: u16, backend: &Backend, data_dir: &std::path::Path) -> Re
     let stores = Stores::open(backend).await.map_err(|e| format!("open store: {e}"))?;
     import_demo_catalog_if_empty(&stores).await?;
     let dispatcher = Arc::new(crate::dispatch::mount_all(&stores, data_dir)?);
-    let mailer = crate::mail::mailer(&stores, data_dir);
+    let mailer = stores.mailer(&crate::mail::mail_from());
     let clock = Arc::new(galley_shared::clock::SystemClock);
     let receipts = crate::receipts::spawn(ReceiptSender::new(stores.outbox(), mailer, clock));
 

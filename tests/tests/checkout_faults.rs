@@ -11,9 +11,9 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use galley_checkout::{CheckoutFunction, CheckoutStores};
 use galley_shared::Error;
-use galley_shared::auth::{AccessTokens, DisplayName, Email, RefreshToken, SESSION_TTL, Session, UserProfile};
+use galley_shared::auth::{AccessTokens, DisplayName, Email, Session, UserProfile};
 use galley_shared::clock::{Clock, ManualClock};
-use galley_shared::id::{OrderId, ProductId, SessionId, UserId};
+use galley_shared::id::{OrderId, ProductId, UserId};
 use galley_shared::keys::SigningKey;
 use galley_shared::mail::EmailMessage;
 use galley_shared::money::Money;
@@ -100,22 +100,14 @@ impl<S: Store> Shop<S> {
         };
         let checkout = CheckoutFunction::new(stores, gateway.clone(), &key, clock.clone());
         let user = UserId::generate();
-        let session = SessionId::generate();
-        let now = clock.unix_now();
         let profile = UserProfile {
             id: user.clone(),
             email: Email::parse("buyer@example.com").unwrap(),
             name: DisplayName::parse("Buyer").unwrap(),
         };
-        let record = Session {
-            id: session.clone(),
-            user: profile,
-            refresh_hash: RefreshToken::generate(&session).hash(),
-            created_at: now,
-            expires_at: now + SESSION_TTL.as_secs() as i64,
-        };
-        Sessions::create(&*store, &record).await.unwrap();
-        let token = AccessTokens::new(&key).issue(&user, &session, now).0;
+        let (session, _) = Session::start(profile, clock.unix_now());
+        Sessions::create(&*store, &session).await.unwrap();
+        let token = AccessTokens::new(&key).issue(&user, &session.id, clock.unix_now()).0;
         Shop { store, checkout, gateway, clock, token, user }
     }
 

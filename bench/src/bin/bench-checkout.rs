@@ -13,10 +13,10 @@ use bytes::Bytes;
 use galley_bench::stats::{ms, summarize};
 use galley_checkout::{CheckoutFunction, CheckoutStores};
 use galley_embedded::{EmbeddedStore, SandboxGateway};
-use galley_shared::auth::{AccessTokens, DisplayName, Email, RefreshToken, SESSION_TTL, Session, UserProfile};
+use galley_shared::auth::{AccessTokens, DisplayName, Email, Session, UserProfile};
 use galley_shared::catalog::{Category, Product};
 use galley_shared::clock::{Clock, SystemClock};
-use galley_shared::id::{ProductId, SessionId, UserId};
+use galley_shared::id::{ProductId, UserId};
 use galley_shared::keys::SigningKey;
 use galley_shared::money::{Currency, Money};
 use galley_shared::ports::{Catalog, Sessions, Stock};
@@ -45,22 +45,15 @@ async fn run(orders: u32, buyers: usize) {
     let checkout = Arc::new(CheckoutFunction::new(stores, Arc::new(SandboxGateway), &key, clock.clone()));
     let mut tokens = Vec::new();
     for i in 0..buyers {
-        let (user, session) = (UserId::generate(), SessionId::generate());
-        let now = clock.unix_now();
+        let user = UserId::generate();
         let profile = UserProfile {
             id: user.clone(),
             email: Email::parse(&format!("buyer{i}@example.com")).unwrap(),
             name: DisplayName::parse("Buyer").unwrap(),
         };
-        let record = Session {
-            id: session.clone(),
-            user: profile,
-            refresh_hash: RefreshToken::generate(&session).hash(),
-            created_at: now,
-            expires_at: now + SESSION_TTL.as_secs() as i64,
-        };
-        Sessions::create(&*store, &record).await.unwrap();
-        tokens.push(AccessTokens::new(&key).issue(&user, &session, now).0);
+        let (session, _) = Session::start(profile, clock.unix_now());
+        Sessions::create(&*store, &session).await.unwrap();
+        tokens.push(AccessTokens::new(&key).issue(&user, &session.id, clock.unix_now()).0);
     }
     let body = Bytes::from(r#"{"items":[{"product_id":"hot","quantity":1}],"payment":{"token":"pm_card_visa"}}"#);
     let started = Instant::now();

@@ -5,7 +5,6 @@ use galley_receipts::ReceiptsFunction;
 use galley_shared::clock::SystemClock;
 use galley_shared::config::Backend;
 use galley_shared::orders::ReceiptSender;
-use galley_shared::ports::Mailer;
 use lambda_http::{LambdaEvent, service_fn};
 use serde_json::Value;
 
@@ -15,10 +14,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let backend = Backend::from_env();
     let stores = Stores::open(&backend).await?;
     let from = std::env::var("MAIL_FROM").map_err(|_| "MAIL_FROM (the SES sender identity) is not set")?;
-    let mailer: Arc<dyn Mailer> = match &stores {
-        Stores::Aws(store) => Arc::new(galley_aws::ses::SesMailer::new(store.sdk_config(), from)),
-        Stores::Embedded(store) => Arc::new(galley_embedded::FileMailer::new(store.data_dir().join("outbox"), from)),
-    };
+    let mailer = stores.mailer(&from);
     let function = ReceiptsFunction::new(ReceiptSender::new(stores.outbox(), mailer, Arc::new(SystemClock)));
     let function = &function;
     lambda_http::lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {

@@ -3,11 +3,12 @@
 use std::sync::Arc;
 
 use galley_aws::DynamoStore;
-use galley_embedded::EmbeddedStore;
+use galley_aws::ses::SesMailer;
+use galley_embedded::{EmbeddedStore, FileMailer};
 use galley_shared::Error;
 use galley_shared::config::Backend;
 use galley_shared::ports::{
-    Catalog, IdempotencyRecords, LoginAttempts, Orders, Outbox, SearchIndex, Sessions, Stock, Users,
+    Catalog, IdempotencyRecords, LoginAttempts, Mailer, Orders, Outbox, SearchIndex, Sessions, Stock, Users,
 };
 
 /// One store object serves every port; this picks it, seen through the
@@ -73,6 +74,16 @@ impl Stores {
 
     pub fn outbox(&self) -> Arc<dyn Outbox> {
         port!(self)
+    }
+
+    /// The mail adapter that goes with these stores: SES v2 in AWS, `.eml`
+    /// files in the data dir's `outbox/` on the embedded store. `from` is the
+    /// sender (in AWS a verified SES identity).
+    pub fn mailer(&self, from: &str) -> Arc<dyn Mailer> {
+        match self {
+            Stores::Embedded(store) => Arc::new(FileMailer::new(store.data_dir().join("outbox"), from)),
+            Stores::Aws(store) => Arc::new(SesMailer::new(store.sdk_config(), from)),
+        }
     }
 
     /// A short description for start-up logs (no secrets, no credentials).

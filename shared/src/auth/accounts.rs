@@ -10,11 +10,11 @@ use super::authenticate::Principal;
 use super::email::Email;
 use super::lockout::{AttemptClaim, LOGIN_LOCKOUT};
 use super::password::{Password, PasswordHashString, PasswordHasher};
-use super::session::{RefreshToken, SESSION_TTL, Session};
+use super::session::{RefreshToken, Session};
 use super::user::{DisplayName, User, UserProfile};
 use crate::clock::Clock;
 use crate::error::Error;
-use crate::id::{SessionId, UserId};
+use crate::id::UserId;
 use crate::keys::SigningKey;
 use crate::ports::{LoginAttempts, Rotation, Sessions, Users, Written};
 
@@ -98,15 +98,7 @@ impl Accounts {
             (true, Some(user)) => user,
             _ => return Err(Error::InvalidCredentials),
         };
-        let id = SessionId::generate();
-        let refresh = RefreshToken::generate(&id);
-        let session = Session {
-            id,
-            user: user.profile,
-            refresh_hash: refresh.hash(),
-            created_at: now,
-            expires_at: now + SESSION_TTL.as_secs() as i64,
-        };
+        let (session, refresh) = Session::start(user.profile, now);
         tokio::try_join!(self.sessions.create(&session), self.attempts.clear(&email))?;
         Ok(self.grant(&session, refresh, now))
     }

@@ -28,6 +28,23 @@ pub struct Session {
     pub expires_at: i64,
 }
 
+impl Session {
+    /// A new session for `user` from `now`, with its first refresh token
+    /// (handed to the client once; the session keeps only its hash).
+    pub fn start(user: UserProfile, now: i64) -> (Session, RefreshToken) {
+        let id = SessionId::generate();
+        let refresh = RefreshToken::generate(&id);
+        let session = Session {
+            id,
+            user,
+            refresh_hash: refresh.hash(),
+            created_at: now,
+            expires_at: now + SESSION_TTL.as_secs() as i64,
+        };
+        (session, refresh)
+    }
+}
+
 /// The SHA-256 of a refresh token, base64url: what the store keeps.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RefreshHash(String);
