@@ -3,3 +3,28 @@
 
 pub mod contract;
 pub mod fixtures;
+
+/// Generates one test per case on the embedded store and one on DynamoDB
+/// (moto); each case is an `async fn(Arc<store>)` generic over the store.
+#[macro_export]
+macro_rules! on_both_stores {
+    ($($case:ident),* $(,)?) => {
+        mod embedded {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let temp = $crate::fixtures::embedded_store();
+                    super::$case(temp.store.clone()).await;
+                }
+            )*
+        }
+        mod dynamodb {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case($crate::fixtures::dynamo_store().await).await;
+                }
+            )*
+        }
+    };
+}

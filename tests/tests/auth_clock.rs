@@ -11,7 +11,6 @@ use galley_shared::clock::ManualClock;
 use galley_shared::keys::SigningKey;
 use galley_shared::ports::{LoginAttempts, Sessions, Users};
 use galley_shared::web::{Request, Response};
-use galley_tests::fixtures;
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "correct horse battery";
@@ -61,7 +60,8 @@ impl Harness {
     }
 }
 
-async fn access_tokens_expire_after_15_minutes(h: Harness) {
+async fn access_tokens_expire_after_15_minutes<S: Users + Sessions + LoginAttempts + 'static>(store: Arc<S>) {
+    let h = Harness::over(store);
     let grant = h.signed_in("ann@example.com").await;
     let access = grant["access_token"].as_str().unwrap();
     h.advance(899);
@@ -76,7 +76,8 @@ async fn access_tokens_expire_after_15_minutes(h: Harness) {
     assert_eq!(h.call("GET", "/auth/me", None, fresh["access_token"].as_str()).await.0, 200);
 }
 
-async fn lockout_lifts_after_the_window(h: Harness) {
+async fn lockout_lifts_after_the_window<S: Users + Sessions + LoginAttempts + 'static>(store: Arc<S>) {
+    let h = Harness::over(store);
     h.signed_in("bo@example.com").await;
     for _ in 0..5 {
         assert_eq!(h.login("bo@example.com", "wrong password").await.0, 401);
@@ -97,7 +98,8 @@ async fn lockout_lifts_after_the_window(h: Harness) {
     assert_eq!(h.login("bo@example.com", PASSWORD).await.0, 429);
 }
 
-async fn sessions_end_after_seven_days(h: Harness) {
+async fn sessions_end_after_seven_days<S: Users + Sessions + LoginAttempts + 'static>(store: Arc<S>) {
+    let h = Harness::over(store);
     let mut grant = h.signed_in("cy@example.com").await;
     for _ in 0..6 {
         h.advance(24 * 3600);
@@ -112,26 +114,8 @@ async fn sessions_end_after_seven_days(h: Harness) {
     assert_eq!(status, 401, "refreshing does not extend a session past seven days");
 }
 
-macro_rules! on_both_stores {
-    ($($case:ident),*) => {
-        mod embedded {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let temp = super::fixtures::embedded_store();
-                    super::$case(super::Harness::over(temp.store.clone())).await;
-                }
-            )*
-        }
-        mod dynamodb {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::$case(super::Harness::over(super::fixtures::dynamo_store().await)).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_stores!(access_tokens_expire_after_15_minutes, lockout_lifts_after_the_window, sessions_end_after_seven_days);
+galley_tests::on_both_stores!(
+    access_tokens_expire_after_15_minutes,
+    lockout_lifts_after_the_window,
+    sessions_end_after_seven_days
+);

@@ -20,7 +20,7 @@ use galley_shared::money::Money;
 use galley_shared::orders::{PaymentToken, ReceiptSender};
 use galley_shared::ports::{Charge, Mailer, PaymentGateway, Sessions};
 use galley_tests::contract::Store;
-use galley_tests::fixtures::{self, product};
+use galley_tests::fixtures::product;
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
@@ -205,29 +205,7 @@ async fn a_mail_outage_delays_the_receipt_but_never_the_order<S: Store>(store: A
     assert!(sent[0].text.contains(body["id"].as_str().unwrap()));
 }
 
-macro_rules! on_both_stores {
-    ($($case:ident),*) => {
-        mod embedded {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let temp = super::fixtures::embedded_store();
-                    super::$case(temp.store.clone()).await;
-                }
-            )*
-        }
-        mod dynamodb {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::$case(super::fixtures::dynamo_store().await).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_stores!(
+galley_tests::on_both_stores!(
     a_payment_timeout_retried_charges_once_and_orders_once,
     a_crash_before_confirmation_is_completed_by_the_retry,
     a_mail_outage_delays_the_receipt_but_never_the_order

@@ -1,16 +1,11 @@
 use std::sync::Arc;
 
-use galley_lambda::{Stores, keys};
 use galley_login::{AccountStores, LoginFunction};
 use galley_shared::clock::SystemClock;
-use galley_shared::config::Backend;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    galley_shared::telemetry::init();
-    let backend = Backend::from_env();
-    let stores = Stores::open(&backend).await?;
-    let key = keys::signing_key(&backend, &stores).await?;
+    let galley_lambda::Deployment { stores, key } = galley_lambda::start().await?;
     let function = Arc::new(LoginFunction::new(AccountStores::from(&stores), &key, Arc::new(SystemClock)));
     galley_lambda::run(move |request| {
         let function = function.clone();

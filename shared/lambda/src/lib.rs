@@ -4,7 +4,9 @@
 
 pub mod glue;
 pub mod keys;
+mod start;
 pub mod stores;
 
 pub use glue::{into_lambda_response, into_web_request, run};
+pub use start::{Deployment, start};
 pub use stores::Stores;
