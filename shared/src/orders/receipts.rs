@@ -34,10 +34,14 @@ impl ReceiptSender {
     pub async fn deliver(&self, entry: &OutboxEntry) -> Result<Delivery, Error> {
         let id = &entry.order.id;
         match self.outbox.entry(id).await? {
-            Some(current) if current.sent => return Ok(Delivery::AlreadySent),
-            Some(_) => {}
-            None => return Err(Error::internal(format!("outbox entry {id} is missing"))),
+            Some(current) if current.sent => Ok(Delivery::AlreadySent),
+            Some(_) => self.send_and_mark(entry).await,
+            None => Err(Error::internal(format!("outbox entry {id} is missing"))),
         }
+    }
+
+    async fn send_and_mark(&self, entry: &OutboxEntry) -> Result<Delivery, Error> {
+        let id = &entry.order.id;
         self.mailer.send(&receipt(&entry.order)).await?;
         if self.outbox.mark_sent(id, self.clock.unix_now()).await? {
             tracing::info!(order_id = %id, "receipt sent");
@@ -51,8 +55,9 @@ impl ReceiptSender {
     /// failure (the mail service is likely down) and reports it.
     pub async fn drain(&self, batch: usize) -> Result<usize, Error> {
         let mut sent = 0;
+        // `pending` has just read these as unsent: no second read each.
         for entry in self.outbox.pending(batch).await? {
-            if self.deliver(&entry).await? == Delivery::Sent {
+            if self.send_and_mark(&entry).await? == Delivery::Sent {
                 sent += 1;
             }
         }
