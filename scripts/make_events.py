@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the API Gateway events of events/login/ (and later functions).
+"""Writes the events of events/login, checkout, receipts, upload and upload-check.
 
 Bearer tokens in them are signed with the replay tests' fixed key
 (tests/tests/replay.rs) for the users and sessions that test seeds, at the
@@ -239,9 +239,79 @@ def receipts_events() -> dict:
     }
 
 
+REPLAY_UPLOAD_PENDING = "01JREPLAYPENDNG00000000000"
+REPLAY_UPLOAD_PNG = "01JREPLAYPNG0000000000000A"
+REPLAY_UPLOAD_TEXT = "01JREPLAYTEXT000000000000A"
+REPLAY_FOREIGN_UPLOAD = "01JREPLAYF0RE1GN000000000A"
+OTHER_USER_ID = "01JREPLAY0THER000000000000"
+
+
+def upload_events() -> dict:
+    auth = bearer(access_token("sess-upload"))
+
+    def ticket(name, body, headers=auth):
+        return http_v2(name, "POST", "/uploads", body, headers)
+
+    def show(name, upload_id):
+        return http_v2(name, "GET", f"/uploads/{upload_id}", headers=auth)
+
+    return {
+        "upload-ticket": ticket("upload-ticket", {"filename": "../../cat photo.png", "content_type": "image/png",
+                                                  "size": 48213}),
+        "upload-unsupported-type": ticket("upload-unsupported-type", {"filename": "cat.gif",
+                                                                      "content_type": "image/gif", "size": 1200}),
+        "upload-too-large": ticket("upload-too-large", {"filename": "huge.jpg", "content_type": "image/jpeg",
+                                                        "size": 10 * 1024 * 1024 + 1}),
+        "upload-invalid": ticket("upload-invalid", {"filename": "", "content_type": "image/png", "size": 0}),
+        "upload-unauthenticated": ticket("upload-unauthenticated", {"filename": "cat.png",
+                                                                    "content_type": "image/png", "size": 10},
+                                         headers={}),
+        "upload-status": show("upload-status", REPLAY_UPLOAD_PENDING),
+        "upload-status-missing": show("upload-status-missing", "01JNOSUCHUPLOAD00000000000"),
+        "upload-status-other-user": show("upload-status-other-user", REPLAY_FOREIGN_UPLOAD),
+        "rest-upload-status": rest_v1("rest-upload-status", "GET", f"/uploads/{REPLAY_UPLOAD_PENDING}",
+                                      {"Authorization": f"Bearer {access_token('sess-upload')}",
+                                       "Host": "abc123.execute-api.us-east-1.amazonaws.com"}),
+    }
+
+
+def s3_record(name: str, key: str, size: int, event_name: str = "ObjectCreated:Put") -> dict:
+    return {
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "awsRegion": "us-east-1",
+        "eventTime": "2026-11-21T12:00:00.000Z",
+        "eventName": event_name,
+        "userIdentity": {"principalId": "AWS:AROAEXAMPLE:galley-client"},
+        "requestParameters": {"sourceIPAddress": "203.0.113.7"},
+        "responseElements": {"x-amz-request-id": f"evt-{name}", "x-amz-id-2": "example"},
+        "s3": {
+            "s3SchemaVersion": "1.0",
+            "configurationId": "galley-upload-check",
+            "bucket": {"name": "galley-uploads", "ownerIdentity": {"principalId": "EXAMPLE"},
+                       "arn": "arn:aws:s3:::galley-uploads"},
+            "object": {"key": key, "size": size, "eTag": "0123456789abcdef0123456789abcdef",
+                       "sequencer": "0062E99A88DC407460"},
+        },
+    }
+
+
+def upload_check_events() -> dict:
+    key = lambda upload_id: f"uploads/{USER_ID}/{upload_id}"
+    return {
+        "s3-png-stored": {"Records": [s3_record("s3-png-stored", key(REPLAY_UPLOAD_PNG), 67)]},
+        "s3-text-rejected": {"Records": [s3_record("s3-text-rejected", key(REPLAY_UPLOAD_TEXT), 67)]},
+        "s3-unclaimed-object": {"Records": [s3_record("s3-unclaimed-object", key("01JN0B0DYASKED000000000000"), 5)]},
+        "s3-removed-ignored": {"Records": [s3_record("s3-removed-ignored", key(REPLAY_UPLOAD_PNG), 67,
+                                                     "ObjectRemoved:Delete")]},
+    }
+
+
 def main() -> None:
     root = pathlib.Path(__file__).resolve().parent.parent / "events"
-    for function, events in {"login": login_events(), "checkout": checkout_events(), "receipts": receipts_events()}.items():
+    every = {"login": login_events(), "checkout": checkout_events(), "receipts": receipts_events(),
+             "upload": upload_events(), "upload-check": upload_check_events()}
+    for function, events in every.items():
         (root / function).mkdir(parents=True, exist_ok=True)
         for name, event in events.items():
             (root / function / f"{name}.json").write_text(json.dumps(event, indent=2) + "\n")

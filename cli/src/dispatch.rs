@@ -6,6 +6,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use galley_shared::Error;
+use galley_shared::keys::SigningKey;
+use galley_shared::ports::UploadUrls;
 use galley_shared::web::{self, Request, RequestId, Response};
 
 type BoxedHandler = Arc<dyn Fn(Request) -> Pin<Box<dyn Future<Output = Response> + Send>> + Send + Sync>;
@@ -41,27 +43,36 @@ impl Dispatcher {
     }
 }
 
-/// Mounts every function over the given stores; the signing key lives in
-/// `key_dir` (the data dir), generated on first start.
-pub fn mount_all(stores: &galley_lambda::Stores, key_dir: &std::path::Path) -> Result<Dispatcher, String> {
-    let key = galley_lambda::keys::load_or_create(key_dir).map_err(|e| format!("signing key: {e}"))?;
+/// Mounts every HTTP function over the given stores. Upload tickets point
+/// at `upload_urls` (the local server itself, or S3).
+pub fn mount_all(stores: &galley_lambda::Stores, key: &SigningKey, upload_urls: Arc<dyn UploadUrls>) -> Dispatcher {
     let mut dispatcher = Dispatcher::default();
-    let search = Arc::new(galley_search::SearchFunction::new(stores.catalog(), stores.search_index(), &key));
+    let search = Arc::new(galley_search::SearchFunction::new(stores.catalog(), stores.search_index(), key));
     dispatcher.mount(galley_search::ROUTES.iter().map(|r| r.pattern), move |request| {
         let search = search.clone();
         async move { search.handle(request).await }
     });
     let clock: Arc<dyn galley_shared::clock::Clock> = Arc::new(galley_shared::clock::SystemClock);
-    let login = Arc::new(galley_login::LoginFunction::new(stores.into(), &key, clock.clone()));
+    let login = Arc::new(galley_login::LoginFunction::new(stores.into(), key, clock.clone()));
     dispatcher.mount(galley_login::ROUTES.iter().map(|r| r.pattern), move |request| {
         let login = login.clone();
         async move { login.handle(request).await }
     });
     let payments = Arc::new(galley_embedded::SandboxGateway);
-    let checkout = Arc::new(galley_checkout::CheckoutFunction::new(stores.into(), payments, &key, clock));
+    let checkout = Arc::new(galley_checkout::CheckoutFunction::new(stores.into(), payments, key, clock.clone()));
     dispatcher.mount(galley_checkout::ROUTES.iter().map(|r| r.pattern), move |request| {
         let checkout = checkout.clone();
         async move { checkout.handle(request).await }
     });
-    Ok(dispatcher)
+    let upload_stores = galley_upload::UploadStores {
+        records: stores.upload_records(),
+        sessions: stores.sessions(),
+        urls: upload_urls,
+    };
+    let upload = Arc::new(galley_upload::UploadFunction::new(upload_stores, key, clock));
+    dispatcher.mount(galley_upload::ROUTES.iter().map(|r| r.pattern), move |request| {
+        let upload = upload.clone();
+        async move { upload.handle(request).await }
+    });
+    dispatcher
 }

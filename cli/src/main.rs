@@ -2,6 +2,7 @@
 
 mod dispatch;
 mod import;
+mod local_s3;
 mod mail;
 mod receipts;
 mod serve;
@@ -39,6 +40,12 @@ enum Command {
     CreateTable {
         #[arg(long, env = "TABLE_NAME")]
         table_name: String,
+    },
+    /// Create the upload bucket on the endpoint the environment names, e.g.
+    /// a local emulator.
+    CreateBucket {
+        #[arg(long, env = "UPLOAD_BUCKET")]
+        bucket: String,
     },
 }
 
@@ -80,6 +87,7 @@ async fn main() -> ExitCode {
             Err(e) => Err(e),
         },
         Command::CreateTable { table_name } => create_table(&table_name).await,
+        Command::CreateBucket { bucket } => create_bucket(&bucket).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -97,6 +105,16 @@ async fn create_table(table_name: &str) -> Result<(), String> {
         Ok(true) => println!("created table {table_name}"),
         Ok(false) => println!("table {table_name} already exists"),
         Err(e) => return Err(format!("create table {table_name}: {e}")),
+    }
+    Ok(())
+}
+
+async fn create_bucket(bucket: &str) -> Result<(), String> {
+    let config = galley_aws::load_sdk_config().await;
+    match galley_aws::s3::S3Blobs::new(&config, bucket).create_bucket().await {
+        Ok(true) => println!("created bucket {bucket}"),
+        Ok(false) => println!("bucket {bucket} already exists"),
+        Err(e) => return Err(format!("create bucket {bucket}: {e}")),
     }
     Ok(())
 }

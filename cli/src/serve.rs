@@ -6,11 +6,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use galley_embedded::{LocalBlobs, LocalUploadUrls, URL_PATH_PREFIX};
 use galley_lambda::Stores;
 use galley_shared::Error;
 use galley_shared::config::Backend;
 use galley_shared::import::parse_catalog;
+use galley_shared::keys::SigningKey;
 use galley_shared::orders::ReceiptSender;
+use galley_shared::ports::UploadUrls;
+use galley_shared::uploads::ArrivalCheck;
 use galley_shared::web::{self, RequestId};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -21,6 +25,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
 use crate::dispatch::Dispatcher;
+use crate::local_s3::LocalS3;
 
 const DEMO_CATALOG: &str = include_str!("../../catalog/demo.jsonl");
 /// The most the local server reads of any body: the JSON routes refuse more
@@ -30,14 +35,19 @@ const MAX_READ_BODY: usize = 16 * 1024 * 1024;
 pub async fn run(port: u16, backend: &Backend, data_dir: &std::path::Path) -> Result<(), String> {
     let stores = Stores::open(backend).await.map_err(|e| format!("open store: {e}"))?;
     import_demo_catalog_if_empty(&stores).await?;
-    let dispatcher = Arc::new(crate::dispatch::mount_all(&stores, data_dir)?);
+    let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let listener = TcpListener::bind(address).await.map_err(|e| format!("listen on {address}: {e}"))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+
+    // The key lives in the data dir with either store, generated on first start.
+    let key = galley_lambda::keys::load_or_create(data_dir).map_err(|e| format!("signing key: {e}"))?;
+    let (upload_urls, local_s3) = upload_storage(&stores, &key, &format!("http://{local}"))?;
+    let dispatcher = Arc::new(crate::dispatch::mount_all(&stores, &key, upload_urls));
+    let local_s3 = local_s3.map(Arc::new);
     let mailer = stores.mailer(&crate::mail::mail_from());
     let clock = Arc::new(galley_shared::clock::SystemClock);
     let receipts = crate::receipts::spawn(ReceiptSender::new(stores.outbox(), mailer, clock));
 
-    let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let listener = TcpListener::bind(address).await.map_err(|e| format!("listen on {address}: {e}"))?;
-    let local = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(address = %local, store = %stores.describe(), "galley serving");
     println!("Galley listening on http://{local} ({})", stores.describe());
 
@@ -48,9 +58,11 @@ pub async fn run(port: u16, backend: &Backend, data_dir: &std::path::Path) -> Re
             accepted = listener.accept() => {
                 let Ok((stream, _)) = accepted else { continue };
                 let dispatcher = dispatcher.clone();
+                let local_s3 = local_s3.clone();
                 let service = service_fn(move |request| {
                     let dispatcher = dispatcher.clone();
-                    async move { Ok::<_, std::convert::Infallible>(handle(&dispatcher, request).await) }
+                    let local_s3 = local_s3.clone();
+                    async move { Ok::<_, std::convert::Infallible>(handle(&dispatcher, local_s3.as_deref(), request).await) }
                 });
                 let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
                 let connection = graceful.watch(connection);
@@ -73,7 +85,35 @@ pub async fn run(port: u16, backend: &Backend, data_dir: &std::path::Path) -> Re
     Ok(())
 }
 
-async fn handle(dispatcher: &Dispatcher, request: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
+/// Where upload tickets point and who takes the bytes: over the embedded
+/// store the local server plays S3 itself; with `--aws` tickets are S3
+/// presigned URLs (the bucket from `UPLOAD_BUCKET`).
+fn upload_storage(
+    stores: &Stores,
+    key: &SigningKey,
+    public_url: &str,
+) -> Result<(Arc<dyn UploadUrls>, Option<LocalS3>), String> {
+    match stores {
+        Stores::Embedded(store) => {
+            let urls = LocalUploadUrls::new(public_url, key);
+            let blobs = LocalBlobs::new(store.data_dir().join("blobs"));
+            let check = ArrivalCheck::new(stores.upload_records(), Arc::new(blobs.clone()));
+            Ok((Arc::new(urls.clone()), Some(LocalS3 { urls, blobs, check })))
+        }
+        Stores::Aws(_) => Ok((stores.upload_urls(key).map_err(|e| format!("uploads: {e}"))?, None)),
+    }
+}
+
+async fn handle(
+    dispatcher: &Dispatcher,
+    local_s3: Option<&LocalS3>,
+    request: hyper::Request<Incoming>,
+) -> hyper::Response<Full<Bytes>> {
+    if let Some(local_s3) = local_s3
+        && let Some(key) = request.uri().path().strip_prefix(URL_PATH_PREFIX).map(str::to_owned)
+    {
+        return local_s3.handle(request, &key).await;
+    }
     let (mut parts, body) = request.into_parts();
     let id = RequestId::generate();
     parts.extensions.insert(id.clone());

@@ -37,7 +37,7 @@ fn snapshot(backend: &Backend, dir: &std::path::Path) -> Vec<String> {
             }
             lines
         }
-        Backend::Aws { table } => {
+        Backend::Aws { table, .. } => {
             let runtime = tokio::runtime::Runtime::new().unwrap();
             runtime.block_on(async {
                 let config = galley_aws::load_sdk_config().await;

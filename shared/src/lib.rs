@@ -22,6 +22,7 @@ pub mod problem;
 pub mod search;
 pub mod stock;
 pub mod telemetry;
+pub mod uploads;
 pub mod web;
 
 pub use error::{Error, FieldError};

@@ -8,7 +8,11 @@ fn served() -> BTreeSet<(String, String)> {
     fn of<R>(routes: &[Route<R>]) -> impl Iterator<Item = (String, String)> + '_ {
         routes.iter().map(|r| (r.method.as_str().to_lowercase(), r.pattern.to_owned()))
     }
-    of(galley_search::ROUTES).chain(of(galley_login::ROUTES)).chain(of(galley_checkout::ROUTES)).collect()
+    of(galley_search::ROUTES)
+        .chain(of(galley_login::ROUTES))
+        .chain(of(galley_checkout::ROUTES))
+        .chain(of(galley_upload::ROUTES))
+        .collect()
 }
 
 /// (method, path) pairs under `paths:`; paths are indented two spaces,

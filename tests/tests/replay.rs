@@ -12,7 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use bytes::Bytes;
 use galley_checkout::{CheckoutFunction, CheckoutStores};
-use galley_embedded::{EmbeddedStore, FileMailer, SandboxGateway};
+use galley_embedded::{EmbeddedStore, FileMailer, LocalBlobs, LocalUploadUrls, SandboxGateway};
 use galley_login::{AccountStores, LoginFunction};
 use galley_receipts::ReceiptsFunction;
 use galley_search::SearchFunction;
@@ -21,13 +21,16 @@ use galley_shared::auth::{
 };
 use galley_shared::clock::{Clock, ManualClock};
 use galley_shared::id::{OrderId, ProductId};
-use galley_shared::id::{SessionId, UserId};
+use galley_shared::id::{SessionId, UploadId, UserId};
 use galley_shared::idempotency::{
     ClaimId, ClaimRequest, Fingerprint, IdempotencyKey, IdempotencyScope, StoredResponse,
 };
 use galley_shared::orders::{CartLine, Order, OrderStatus, ReceiptSender, price};
+use galley_shared::ports::UploadRecords as _;
 use galley_shared::ports::{Hold, IdempotencyRecords as _, Orders as _};
 use galley_shared::stock::Quantity;
+use galley_shared::uploads::{ArrivalCheck, Filename, ImageType, Upload, UploadSize, UploadStatus};
+use galley_upload::{CheckFunction, UploadFunction, UploadStores};
 
 use galley_shared::import::parse_catalog;
 use galley_shared::keys::SigningKey;
@@ -68,7 +71,9 @@ struct Functions {
     login: LoginFunction,
     checkout: CheckoutFunction,
     receipts: ReceiptsFunction,
-    _data_dir: tempfile::TempDir,
+    upload: UploadFunction,
+    upload_check: CheckFunction,
+    data_dir: tempfile::TempDir,
 }
 
 fn refresh_token(session: &str, fill: u8) -> RefreshToken {
@@ -86,7 +91,14 @@ async fn seed_accounts(store: &EmbeddedStore, clock: &ManualClock) {
     let password_hash = PasswordHasher::default().hash(&Password::offered("replay password 123")).unwrap();
     Users::create(store, &User { profile: profile.clone(), password_hash }).await.unwrap();
     let now = clock.unix_now();
-    let sessions = [("sess-me", 9), ("sess-logout", 9), ("sess-refresh", 1), ("sess-reuse", 2), ("sess-checkout", 9)];
+    let sessions = [
+        ("sess-me", 9),
+        ("sess-logout", 9),
+        ("sess-refresh", 1),
+        ("sess-reuse", 2),
+        ("sess-checkout", 9),
+        ("sess-upload", 9),
+    ];
     for (id, refresh_fill) in sessions {
         let session = Session {
             id: SessionId::parse(id).unwrap(),
@@ -138,6 +150,37 @@ async fn seed_confirmed_order(store: &EmbeddedStore, clock: &ManualClock) {
     store.confirm(&order, hold, &answer).await.unwrap();
 }
 
+const REPLAY_UPLOAD_PENDING: &str = "01JREPLAYPENDNG00000000000";
+const REPLAY_UPLOAD_PNG: &str = "01JREPLAYPNG0000000000000A";
+const REPLAY_UPLOAD_TEXT: &str = "01JREPLAYTEXT000000000000A";
+const REPLAY_FOREIGN_UPLOAD: &str = "01JREPLAYF0RE1GN000000000A";
+const OTHER_USER: &str = "01JREPLAY0THER000000000000";
+
+/// Uploads the events ask about: one pending, one whose PNG bytes and one
+/// whose text bytes have arrived, and one of another user.
+async fn seed_uploads(store: &EmbeddedStore, blobs: &LocalBlobs, clock: &ManualClock) {
+    let upload = |owner: &str, id: &str| Upload {
+        id: UploadId::parse(id).unwrap(),
+        owner: UserId::parse(owner).unwrap(),
+        filename: Filename::parse("cat.png").unwrap(),
+        content_type: ImageType::Png,
+        size: UploadSize::new(67).unwrap(),
+        status: UploadStatus::Pending,
+        created_at: clock.now(),
+    };
+    for (owner, id) in [
+        (REPLAY_USER, REPLAY_UPLOAD_PENDING),
+        (REPLAY_USER, REPLAY_UPLOAD_PNG),
+        (REPLAY_USER, REPLAY_UPLOAD_TEXT),
+        (OTHER_USER, REPLAY_FOREIGN_UPLOAD),
+    ] {
+        store.create_upload(&upload(owner, id)).await.unwrap();
+    }
+    blobs.store(&upload(REPLAY_USER, REPLAY_UPLOAD_PNG).object_key(), galley_tests::fixtures::PNG_1X1).await.unwrap();
+    let text = format!("{:<67}", "plain text named cat.png");
+    blobs.store(&upload(REPLAY_USER, REPLAY_UPLOAD_TEXT).object_key(), text.as_bytes()).await.unwrap();
+}
+
 impl Functions {
     async fn seeded() -> Functions {
         let temp = galley_tests::fixtures::embedded_store();
@@ -156,14 +199,27 @@ impl Functions {
         let checkout = CheckoutFunction::new(orders, Arc::new(SandboxGateway), &key, clock.clone());
         seed_confirmed_order(&temp.store, &clock).await;
         let mailer = Arc::new(FileMailer::new(temp.dir.path().join("outbox"), "Galley <receipts@galley.localhost>"));
-        let receipts = ReceiptsFunction::new(ReceiptSender::new(temp.store.clone(), mailer, clock));
-        Functions { search, login, checkout, receipts, _data_dir: temp.dir }
+        let receipts = ReceiptsFunction::new(ReceiptSender::new(temp.store.clone(), mailer, clock.clone()));
+        let blobs = LocalBlobs::new(temp.dir.path().join("blobs"));
+        seed_uploads(&temp.store, &blobs, &clock).await;
+        let uploads = UploadStores {
+            records: temp.store.clone(),
+            sessions: temp.store.clone(),
+            urls: Arc::new(LocalUploadUrls::new(galley_lambda::stores::DEFAULT_PUBLIC_URL, &key)),
+        };
+        let upload = UploadFunction::new(uploads, &key, clock);
+        let upload_check = CheckFunction::new(ArrivalCheck::new(temp.store.clone(), Arc::new(blobs)));
+        Functions { search, login, checkout, receipts, upload, upload_check, data_dir: temp.dir }
     }
 
     /// Non-HTTP events (streams, S3) go to their function as JSON.
     async fn call_event(&self, function: &str, event: Value) -> Option<Value> {
         match function {
             "receipts" => Some(self.receipts.handle(event).await),
+            // An error fails the invocation, so S3's event is delivered again.
+            "upload-check" => {
+                Some(self.upload_check.answer(event).await.unwrap_or_else(|e| json!({"error": e.to_string()})))
+            }
             _ => None,
         }
     }
@@ -173,6 +229,7 @@ impl Functions {
             "search" => self.search.handle(request).await,
             "login" => self.login.handle(request).await,
             "checkout" => self.checkout.handle(request).await,
+            "upload" => self.upload.handle(request).await,
             other => panic!("events/{other}: no such function"),
         }
     }
@@ -186,6 +243,7 @@ fn normalize(value: &mut Value) {
             for (name, member) in members.iter_mut() {
                 match name.as_str() {
                     "access_token" | "refresh_token" if member.is_string() => *member = json!("<token>"),
+                    "url" if member.is_string() => *member = json!(normalized_url(member.as_str().unwrap())),
                     _ => normalize(member),
                 }
             }
@@ -194,6 +252,18 @@ fn normalize(value: &mut Value) {
         Value::String(text) if ulid::Ulid::from_string(text).is_ok() && text != REPLAY_USER => *value = json!("<ulid>"),
         _ => {}
     }
+}
+
+/// A presigned URL's path with fresh ids as placeholders, and its signature
+/// (which covers the fresh id) as one placeholder.
+fn normalized_url(url: &str) -> String {
+    let (path, query) = url.split_once('?').unwrap_or((url, ""));
+    let path: Vec<&str> = path
+        .split('/')
+        .map(|segment| if ulid::Ulid::from_string(segment).is_ok() { "<ulid>" } else { segment })
+        .collect();
+    let signed = if query.is_empty() { "" } else { "?<signature>" };
+    format!("{}{signed}", path.join("/"))
 }
 
 fn snapshot_of(event: &Value, response: &Response) -> Value {
@@ -247,4 +317,9 @@ async fn every_event_answers_as_its_snapshot_says() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // What the S3 events did, beyond their answers: text named .png is gone,
+    // the real PNG stays.
+    let blobs = functions.data_dir.path().join("blobs/uploads").join(REPLAY_USER);
+    assert!(!blobs.join(REPLAY_UPLOAD_TEXT).exists(), "rejected bytes are deleted");
+    assert!(blobs.join(REPLAY_UPLOAD_PNG).exists());
 }

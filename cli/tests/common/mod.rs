@@ -19,6 +19,7 @@ pub enum Backend {
     /// DynamoDB on the test command's moto, in a table of its own.
     Aws {
         table: String,
+        bucket: String,
     },
 }
 
@@ -32,7 +33,10 @@ impl Backend {
         let table = format!("galley-http-{}", ulid::Ulid::new().to_string().to_lowercase());
         let status = Command::new(GALLEY).args(["create-table"]).env("TABLE_NAME", &table).status().unwrap();
         assert!(status.success(), "galley create-table");
-        Backend::Aws { table }
+        let bucket = table.clone();
+        let status = Command::new(GALLEY).args(["create-bucket"]).env("UPLOAD_BUCKET", &bucket).status().unwrap();
+        assert!(status.success(), "galley create-bucket");
+        Backend::Aws { table, bucket }
     }
 
     /// `galley` with this backend's store flags and environment.
@@ -43,8 +47,8 @@ impl Backend {
             Backend::Embedded => {
                 command.env_remove("TABLE_NAME");
             }
-            Backend::Aws { table } => {
-                command.arg("--aws").env("TABLE_NAME", table);
+            Backend::Aws { table, bucket } => {
+                command.arg("--aws").env("TABLE_NAME", table).env("UPLOAD_BUCKET", bucket);
             }
         }
         command
@@ -220,6 +224,30 @@ impl Reply {
         }
         assert!(self.header("x-request-id").is_some_and(|id| !id.is_empty()));
     }
+}
+
+/// A raw HTTP/1.1 request to a loopback URL with exactly the given headers
+/// (no Content-Length added): the status and the body as text. For what
+/// clients send straight to storage (S3 on moto, or the local server).
+pub fn send_to_url(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, String) {
+    let rest = url.strip_prefix("http://").expect("a loopback http URL");
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut stream = TcpStream::connect(authority).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    // A server may refuse before reading the body and close: that is an answer.
+    let _ = stream.write_all(body);
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("no response: {text:?}"));
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    (status, body)
 }
 
 /// Both backends, for tests that must hold on each.

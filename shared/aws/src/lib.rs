@@ -1,6 +1,6 @@
 //! The AWS adapters: DynamoDB (one table, single-table design; see
-//! `docs/data-model.md`). Clients are built once per process from
-//! `aws-config`, so the standard `AWS_ENDPOINT_URL*` variables point the same
+//! `docs/data-model.md`), S3, SES v2 and Secrets Manager. Clients are built
+//! once per process from `aws-config`, so the standard `AWS_ENDPOINT_URL*` variables point the same
 //! binary at moto or at AWS.
 
 mod accounts;
@@ -8,9 +8,11 @@ mod catalog;
 mod errors;
 mod item;
 pub mod orders;
+pub mod s3;
 pub mod secrets;
 pub mod ses;
 pub mod table;
+mod uploads;
 
 use std::sync::Arc;
 

@@ -91,6 +91,17 @@ const MIGRATIONS: &[&str] = &[
         sent_at INTEGER
     ) STRICT;
     CREATE INDEX outbox_unsent ON outbox (order_id) WHERE sent_at IS NULL;",
+    // 4: upload records (the bytes live in `blobs/`).
+    "CREATE TABLE uploads (
+        owner TEXT NOT NULL,
+        id TEXT NOT NULL,
+        filename TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (owner, id)
+    ) STRICT;",
 ];
 
 /// One writer connection per process, serialised by a mutex, and a pool of

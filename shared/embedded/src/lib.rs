@@ -6,8 +6,11 @@ mod accounts;
 mod catalog;
 mod db;
 mod file_mailer;
+mod local_blobs;
+mod local_upload_urls;
 mod orders;
 mod sandbox_payments;
+mod uploads;
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +18,8 @@ use galley_shared::Error;
 
 pub use db::Db;
 pub use file_mailer::FileMailer;
+pub use local_blobs::LocalBlobs;
+pub use local_upload_urls::{LocalPut, LocalUploadUrls, PutRefused, URL_PATH_PREFIX};
 pub use sandbox_payments::SandboxGateway;
 
 /// All embedded adapters over one data dir.

@@ -3,6 +3,7 @@
 //! to them one to one. Adapters return domain errors: a dependency outage is
 //! `Error::Unavailable`, anything unexpected `Error::Internal`.
 
+mod blobs;
 mod catalog;
 mod idempotency;
 mod login_attempts;
@@ -12,8 +13,10 @@ mod payments;
 mod search;
 mod sessions;
 mod stock;
+mod uploads;
 mod users;
 
+pub use blobs::{BlobHead, Blobs, PresignedUpload, UploadUrls};
 pub use catalog::{Catalog, ImportReport};
 pub use idempotency::IdempotencyRecords;
 pub use login_attempts::LoginAttempts;
@@ -23,6 +26,7 @@ pub use payments::{Charge, PaymentGateway};
 pub use search::SearchIndex;
 pub use sessions::{Rotation, Sessions};
 pub use stock::Stock;
+pub use uploads::UploadRecords;
 pub use users::Users;
 
 /// The outcome of a conditional put: the key was free, or already taken

@@ -4,18 +4,30 @@
 mod accounts;
 mod catalog;
 mod orders;
+mod uploads;
 
 pub use accounts::*;
 pub use catalog::*;
 pub use orders::*;
+pub use uploads::*;
 
 use galley_shared::ports::{
-    Catalog, IdempotencyRecords, LoginAttempts, Orders, Outbox, SearchIndex, Sessions, Stock, Users,
+    Catalog, IdempotencyRecords, LoginAttempts, Orders, Outbox, SearchIndex, Sessions, Stock, UploadRecords, Users,
 };
 
 /// Every port a full adapter implements.
 pub trait Store:
-    Catalog + Stock + SearchIndex + Users + Sessions + LoginAttempts + Orders + IdempotencyRecords + Outbox + 'static
+    Catalog
+    + Stock
+    + SearchIndex
+    + Users
+    + Sessions
+    + LoginAttempts
+    + Orders
+    + IdempotencyRecords
+    + Outbox
+    + UploadRecords
+    + 'static
 {
 }
 impl<T> Store for T where
@@ -28,6 +40,7 @@ impl<T> Store for T where
         + Orders
         + IdempotencyRecords
         + Outbox
+        + UploadRecords
         + 'static
 {
 }
@@ -65,7 +78,8 @@ macro_rules! contract_suite {
                 claims_follow_fingerprint_lease_and_scope,
                 a_lapsed_holder_cannot_place_or_confirm,
                 concurrent_claims_of_one_key_admit_one,
-                orders_list_newest_first_own_only
+                orders_list_newest_first_own_only,
+                upload_records_are_owned_and_change_state_only_as_allowed
             );
         }
     };

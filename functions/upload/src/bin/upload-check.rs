@@ -1,0 +1,18 @@
+use galley_lambda::Stores;
+use galley_shared::config::Backend;
+use galley_shared::uploads::ArrivalCheck;
+use galley_upload::CheckFunction;
+use lambda_http::{LambdaEvent, service_fn};
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    galley_shared::telemetry::init();
+    let stores = Stores::open(&Backend::from_env()).await?;
+    let function = CheckFunction::new(ArrivalCheck::new(stores.upload_records(), stores.blobs()?));
+    let function = &function;
+    lambda_http::lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        Ok::<_, lambda_http::Error>(function.answer(event.payload).await?)
+    }))
+    .await
+}

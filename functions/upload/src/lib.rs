@@ -1,0 +1,75 @@
+//! The `upload` function: `POST /uploads` hands out a presigned PUT,
+//! `GET /uploads/{id}` shows how the upload fared. `check` judges the bytes
+//! after they arrive (fed by S3 `ObjectCreated` events in AWS).
+
+pub mod check;
+
+use std::sync::Arc;
+
+use galley_shared::Error;
+use galley_shared::auth::Authenticator;
+use galley_shared::clock::Clock;
+use galley_shared::id::UploadId;
+use galley_shared::keys::SigningKey;
+use galley_shared::ports::{Sessions, UploadRecords, UploadUrls};
+use galley_shared::uploads::{UploadRequest, UploadService, UploadView};
+use galley_shared::web::{self, Request, RequestId, Response, Route};
+use http::{Method, StatusCode};
+
+pub use check::CheckFunction;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Endpoint {
+    Open,
+    Show,
+}
+
+pub const ROUTES: &[Route<Endpoint>] =
+    &[Route::new(Method::POST, "/uploads", Endpoint::Open), Route::new(Method::GET, "/uploads/{id}", Endpoint::Show)];
+
+/// The ports the function uses, built once at cold start.
+pub struct UploadStores {
+    pub records: Arc<dyn UploadRecords>,
+    pub sessions: Arc<dyn Sessions>,
+    pub urls: Arc<dyn UploadUrls>,
+}
+
+impl UploadStores {
+    pub fn new(stores: &galley_lambda::Stores, key: &SigningKey) -> Result<Self, Error> {
+        Ok(Self { records: stores.upload_records(), sessions: stores.sessions(), urls: stores.upload_urls(key)? })
+    }
+}
+
+#[derive(Clone)]
+pub struct UploadFunction {
+    uploads: UploadService,
+    authenticator: Authenticator,
+}
+
+impl UploadFunction {
+    pub fn new(stores: UploadStores, key: &SigningKey, clock: Arc<dyn Clock>) -> Self {
+        let authenticator = Authenticator::new(key, stores.sessions, clock.clone());
+        Self { uploads: UploadService::new(stores.records, stores.urls, clock), authenticator }
+    }
+
+    pub async fn handle(&self, request: Request) -> Response {
+        web::finish(&RequestId::of(&request), self.route(&request).await)
+    }
+
+    async fn route(&self, request: &Request) -> Result<Response, Error> {
+        let (endpoint, params) = web::resolve(ROUTES, request.method(), request.uri().path())?;
+        let user = self.authenticator.authenticate(request).await?.user;
+        match endpoint {
+            Endpoint::Open => {
+                let wanted = web::json_body(request, UploadRequest::from_json)?;
+                let ticket = self.uploads.open(&user.id, wanted).await?;
+                Ok(web::json_response(StatusCode::CREATED, &ticket))
+            }
+            Endpoint::Show => {
+                let id = params.get("id").and_then(|raw| UploadId::parse(raw).ok()).ok_or(Error::NotFound)?;
+                let upload = self.uploads.upload(&user.id, &id).await?;
+                Ok(web::json_response(StatusCode::OK, &UploadView::from(&upload)))
+            }
+        }
+    }
+}
