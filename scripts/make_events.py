@@ -176,6 +176,8 @@ def checkout_events() -> dict:
                                             cart([("mug-blue-350", 1)]), {"idempotency-key": "evt-checkout-0006"}),
         "orders-list": http_v2("orders-list", "GET", "/orders", headers=auth),
         "order-missing": http_v2("order-missing", "GET", "/orders/01JNOSUCHORDER000000000000", headers=auth),
+        "order": http_v2("order", "GET", f"/orders/{REPLAY_ORDER}", headers=auth),
+        "orders-list-unauthenticated": http_v2("orders-list-unauthenticated", "GET", "/orders"),
         "rest-orders": rest_v1("rest-orders", "GET", "/orders",
                                {"Authorization": f"Bearer {token}", "Host": "abc123.execute-api.us-east-1.amazonaws.com"}),
     }
