@@ -9,15 +9,12 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Backend, Reply, Server, backends, send_to_url};
+use common::{Backend, Reply, Server, backends};
 use galley_shared::ports::{Blobs, UploadUrls};
 use serde_json::{Value, json};
 
-use galley_tests::fixtures::PNG_1X1 as PNG;
-
-fn text_named_png() -> Vec<u8> {
-    format!("{:<67}", "plain text pretending to be a PNG").into_bytes()
-}
+use galley_tests::fixtures::{PNG_1X1 as PNG, text_posing_as_png};
+use galley_tests::http::send_to_url;
 
 fn ticket(server: &Server, token: &str, filename: &str, content_type: &str, size: u64) -> Reply {
     let body = json!({"filename": filename, "content_type": content_type, "size": size});
@@ -135,7 +132,7 @@ fn the_local_server_stores_checks_and_refuses_like_s3() {
     assert_eq!(std::fs::read(blobs_dir.join(object_key(&good))).unwrap(), PNG);
 
     let fake = ticket(&server, &token, "notes.png", "image/png", 67);
-    assert_eq!(send(&fake, &text_named_png()).0, 200, "S3 takes any bytes the signature allows");
+    assert_eq!(send(&fake, &text_posing_as_png()).0, 200, "S3 takes any bytes the signature allows");
     assert_eq!(status_of(&server, &token, fake.body["id"].as_str().unwrap()), "rejected");
     assert!(!blobs_dir.join(object_key(&fake)).exists(), "rejected bytes are gone");
 
@@ -266,7 +263,7 @@ fn with_aws_files_go_to_s3_and_the_s3_event_decides() {
     assert_eq!(status_of(&server, &token, id), "stored");
 
     let fake = ticket(&server, &token, "notes.png", "image/png", 67);
-    assert_eq!(send(&fake, &text_named_png()).0, 200);
+    assert_eq!(send(&fake, &text_posing_as_png()).0, 200);
     let event = s3_event(&bucket, &object_key(&fake));
     // S3 delivers at least once: twice here.
     runtime.block_on(check.handle(event.clone())).unwrap();

@@ -61,6 +61,11 @@ pub const PNG_1X1: &[u8] = &[
     0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
 ];
 
+/// Plain text as long as `PNG_1X1`: what a client might send as "cat.png".
+pub fn text_posing_as_png() -> Vec<u8> {
+    format!("{:<67}", "plain text, not an image, though its name ends in .png").into_bytes()
+}
+
 pub fn product(id: &str, stock: u32) -> Product {
     Product {
         id: ProductId::parse(id).expect("valid id"),

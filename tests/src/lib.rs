@@ -3,6 +3,7 @@
 
 pub mod contract;
 pub mod fixtures;
+pub mod http;
 
 /// Generates one test per case on the embedded store and one on DynamoDB
 /// (moto); each case is an `async fn(Arc<store>)` generic over the store.

@@ -29,7 +29,8 @@ use galley_shared::orders::{CartLine, Order, OrderStatus, ReceiptSender, price};
 use galley_shared::ports::UploadRecords as _;
 use galley_shared::ports::{Hold, IdempotencyRecords as _, Orders as _};
 use galley_shared::stock::Quantity;
-use galley_shared::uploads::{ArrivalCheck, Filename, ImageType, Upload, UploadSize, UploadStatus};
+use galley_shared::uploads::{ArrivalCheck, Upload};
+use galley_tests::contract::pending_upload;
 use galley_upload::{CheckFunction, UploadFunction, UploadStores};
 
 use galley_shared::import::parse_catalog;
@@ -161,12 +162,8 @@ const OTHER_USER: &str = "01JREPLAY0THER000000000000";
 async fn seed_uploads(store: &EmbeddedStore, blobs: &LocalBlobs, clock: &ManualClock) {
     let upload = |owner: &str, id: &str| Upload {
         id: UploadId::parse(id).unwrap(),
-        owner: UserId::parse(owner).unwrap(),
-        filename: Filename::parse("cat.png").unwrap(),
-        content_type: ImageType::Png,
-        size: UploadSize::new(67).unwrap(),
-        status: UploadStatus::Pending,
         created_at: clock.now(),
+        ..pending_upload(&UserId::parse(owner).unwrap(), "cat.png")
     };
     for (owner, id) in [
         (REPLAY_USER, REPLAY_UPLOAD_PENDING),
@@ -177,8 +174,8 @@ async fn seed_uploads(store: &EmbeddedStore, blobs: &LocalBlobs, clock: &ManualC
         store.create_upload(&upload(owner, id)).await.unwrap();
     }
     blobs.store(&upload(REPLAY_USER, REPLAY_UPLOAD_PNG).object_key(), galley_tests::fixtures::PNG_1X1).await.unwrap();
-    let text = format!("{:<67}", "plain text named cat.png");
-    blobs.store(&upload(REPLAY_USER, REPLAY_UPLOAD_TEXT).object_key(), text.as_bytes()).await.unwrap();
+    let text = galley_tests::fixtures::text_posing_as_png();
+    blobs.store(&upload(REPLAY_USER, REPLAY_UPLOAD_TEXT).object_key(), &text).await.unwrap();
 }
 
 impl Functions {

@@ -83,8 +83,7 @@ async fn a_real_png_is_stored_and_text_named_png_is_rejected_and_deleted(rig: Ri
     assert!(rig.exists(&good.object_key()).await);
 
     let text = rig.pending("notes.png").await;
-    let fake = format!("{:<67}", "plain text, not an image, though its name ends in .png");
-    rig.put(&text.object_key(), fake.as_bytes()).await;
+    rig.put(&text.object_key(), &fixtures::text_posing_as_png()).await;
     let arrival = rig.check().check(&text.object_key()).await.unwrap();
     assert_eq!(arrival, Arrival::Rejected(Some(Rejection::WrongType { declared: "image/png", found: None })));
     assert_eq!(rig.status(&text).await, UploadStatus::Rejected);
@@ -216,26 +215,9 @@ async fn s3_presigned_puts_sign_type_and_length_and_work() {
     headers.sort();
     assert_eq!(headers, [("content-length".into(), "67".into()), ("content-type".into(), "image/png".into())]);
 
-    let status = put_url(&ticket.url, &ticket.headers, PNG_1X1);
-    assert_eq!(status, 200);
+    let headers: Vec<(&str, &str)> = ticket.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (status, body) = galley_tests::http::send_to_url("PUT", &ticket.url, &headers, PNG_1X1);
+    assert_eq!(status, 200, "{body}");
     let head = Blobs::head(&blobs, "uploads/u/a", 8).await.unwrap().unwrap();
     assert_eq!(head.size, 67);
-}
-
-/// A plain HTTP/1.1 PUT to a loopback URL; the status code.
-fn put_url(url: &str, headers: &[(String, String)], body: &[u8]) -> u16 {
-    use std::io::{Read, Write};
-    let rest = url.strip_prefix("http://").unwrap();
-    let (authority, path) = rest.split_at(rest.find('/').unwrap());
-    let mut stream = std::net::TcpStream::connect(authority).unwrap();
-    let mut head = format!("PUT {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n");
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(body).unwrap();
-    let mut raw = String::new();
-    stream.read_to_string(&mut raw).unwrap();
-    raw.split(' ').nth(1).unwrap().parse().unwrap()
 }

@@ -1,18 +1,14 @@
 use std::sync::Arc;
 
-use galley_lambda::Stores;
 use galley_receipts::ReceiptsFunction;
 use galley_shared::clock::SystemClock;
-use galley_shared::config::Backend;
 use galley_shared::orders::ReceiptSender;
 use lambda_http::{LambdaEvent, service_fn};
 use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    galley_shared::telemetry::init();
-    let backend = Backend::from_env();
-    let stores = Stores::open(&backend).await?;
+    let stores = galley_lambda::start_without_key().await?;
     let from = std::env::var("MAIL_FROM").map_err(|_| "MAIL_FROM (the SES sender identity) is not set")?;
     let mailer = stores.mailer(&from);
     let function = ReceiptsFunction::new(ReceiptSender::new(stores.outbox(), mailer, Arc::new(SystemClock)));

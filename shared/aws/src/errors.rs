@@ -11,9 +11,21 @@ const TRANSIENT_CODES: &[&str] = &[
     "InternalServerError",
     "ServiceUnavailable",
     "TransactionInProgressException",
+    "SlowDown",
+    "InternalError",
 ];
 
 pub(crate) fn sdk_error<E, R>(operation: &str, error: SdkError<E, R>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    service_error("dynamodb", operation, error)
+}
+
+/// The same mapping for any AWS service's SDK error: throttling, timeouts
+/// and 5xx are `Unavailable` (retry later), anything else `Internal`.
+pub(crate) fn service_error<E, R>(service: &str, operation: &str, error: SdkError<E, R>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
@@ -23,7 +35,7 @@ where
         SdkError::ServiceError(service) => service.err().code().is_some_and(|c| TRANSIENT_CODES.contains(&c)),
         _ => false,
     };
-    let cause = format!("dynamodb {operation}: {}", DisplayErrorContext(&error));
+    let cause = format!("{service} {operation}: {}", DisplayErrorContext(&error));
     if transient { Error::unavailable(cause) } else { Error::internal(cause) }
 }
 

@@ -6,26 +6,18 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 use aws_config::SdkConfig;
 use aws_sdk_s3::config::RequestChecksumCalculation;
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::presigning::PresigningConfig;
 use galley_shared::Error;
 use galley_shared::ports::{BlobHead, Blobs, PresignedUpload, UploadUrls};
 use time::OffsetDateTime;
 
+use crate::errors::service_error;
+
 #[derive(Clone, Debug)]
 pub struct S3Blobs {
     client: aws_sdk_s3::Client,
     bucket: String,
-}
-
-fn s3_error<E, R>(operation: &str, error: SdkError<E, R>) -> Error
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    // Every S3 failure here leaves work that a retry can redo (a ticket not
-    // handed out, an event redelivered), so none is reported as a bug.
-    Error::unavailable(format!("s3 {operation}: {}", DisplayErrorContext(&error)))
 }
 
 /// `bytes 0-63/1234` → 1234.
@@ -60,7 +52,7 @@ impl S3Blobs {
         match self.client.create_bucket().bucket(&self.bucket).send().await {
             Ok(_) => Ok(true),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_bucket_already_owned_by_you()) => Ok(false),
-            Err(e) => Err(s3_error("CreateBucket", e)),
+            Err(e) => Err(service_error("s3", "CreateBucket", e)),
         }
     }
 }
@@ -89,7 +81,7 @@ impl UploadUrls for S3Blobs {
             .content_length(i64::try_from(size).map_err(Error::internal)?)
             .presigned(presigning)
             .await
-            .map_err(|e| s3_error("presign PutObject", e))?;
+            .map_err(|e| service_error("s3", "presign PutObject", e))?;
         Ok(PresignedUpload {
             method: presigned.method().to_owned(),
             url: presigned.uri().to_owned(),
@@ -111,7 +103,7 @@ impl Blobs for S3Blobs {
             Err(e) if e.as_service_error().and_then(|s| s.code()) == Some("InvalidRange") => {
                 return Ok(Some(BlobHead { size: 0, first_bytes: Vec::new() }));
             }
-            Err(e) => return Err(s3_error("GetObject", e)),
+            Err(e) => return Err(service_error("s3", "GetObject", e)),
         };
         let size = match output.content_range().and_then(total_size) {
             Some(size) => size,
@@ -130,7 +122,7 @@ impl Blobs for S3Blobs {
             .key(key)
             .send()
             .await
-            .map_err(|e| s3_error("DeleteObject", e))?;
+            .map_err(|e| service_error("s3", "DeleteObject", e))?;
         Ok(())
     }
 }

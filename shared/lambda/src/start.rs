@@ -15,9 +15,20 @@ pub struct Deployment {
 /// Sets up tracing, opens the stores `TABLE_NAME` / `GALLEY_DATA_DIR` select,
 /// and reads the signing key.
 pub async fn start() -> Result<Deployment, Error> {
+    let (backend, stores) = open().await?;
+    let key = keys::signing_key(&backend, &stores).await?;
+    Ok(Deployment { stores, key })
+}
+
+/// The cold start of functions that sign nothing (event handlers): tracing
+/// and the stores, without reading the signing key.
+pub async fn start_without_key() -> Result<Stores, Error> {
+    Ok(open().await?.1)
+}
+
+async fn open() -> Result<(Backend, Stores), Error> {
     galley_shared::telemetry::init();
     let backend = Backend::from_env();
     let stores = Stores::open(&backend).await?;
-    let key = keys::signing_key(&backend, &stores).await?;
-    Ok(Deployment { stores, key })
+    Ok((backend, stores))
 }

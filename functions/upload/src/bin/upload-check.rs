@@ -1,5 +1,3 @@
-use galley_lambda::Stores;
-use galley_shared::config::Backend;
 use galley_shared::uploads::ArrivalCheck;
 use galley_upload::CheckFunction;
 use lambda_http::{LambdaEvent, service_fn};
@@ -7,8 +5,7 @@ use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    galley_shared::telemetry::init();
-    let stores = Stores::open(&Backend::from_env()).await?;
+    let stores = galley_lambda::start_without_key().await?;
     let function = CheckFunction::new(ArrivalCheck::new(stores.upload_records(), stores.blobs()?));
     let function = &function;
     lambda_http::lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
