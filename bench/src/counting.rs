@@ -9,7 +9,7 @@ use galley_shared::Error;
 use galley_shared::catalog::Product;
 use galley_shared::id::ProductId;
 use galley_shared::ports::{Catalog, ImportReport, SearchIndex, Written};
-use galley_shared::search::{CatalogFilter, Posting};
+use galley_shared::search::{CatalogFilter, Posting, Term};
 
 #[derive(Default)]
 pub struct Counter(AtomicUsize, std::sync::atomic::AtomicU64);
@@ -65,17 +65,17 @@ impl<S: Catalog + 'static> Catalog for Counting<S> {
 
 #[async_trait]
 impl<S: SearchIndex + 'static> SearchIndex for Counting<S> {
-    async fn postings(&self, term: &str) -> Result<Vec<Posting>, Error> {
+    async fn postings(&self, term: Term<'_>, limit: usize) -> Result<Option<Vec<Posting>>, Error> {
         self.calls.hit();
         let started = std::time::Instant::now();
-        let postings = self.inner.postings(term).await;
+        let postings = self.inner.postings(term, limit).await;
         self.calls.spent(started);
         postings
     }
-    async fn prefix_postings(&self, prefix: &str) -> Result<Vec<Posting>, Error> {
+    async fn postings_among(&self, term: Term<'_>, ids: &[ProductId]) -> Result<Vec<Posting>, Error> {
         self.calls.hit();
         let started = std::time::Instant::now();
-        let postings = self.inner.prefix_postings(prefix).await;
+        let postings = self.inner.postings_among(term, ids).await;
         self.calls.spent(started);
         postings
     }

@@ -2,4 +2,5 @@
 //! `src/bin/`. Results go to BENCHMARKS.md with the command that made them.
 
 pub mod counting;
+pub mod lambda;
 pub mod stats;

@@ -1,5 +1,7 @@
 //! Products as the catalog holds them, and the rules a product must satisfy.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 use serde_json::Value;
 
@@ -53,16 +55,23 @@ impl From<&Product> for ProductView {
 }
 
 /// A category slug: lowercase letters, digits and '-', e.g. `kitchen`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
-pub struct Category(String);
+/// Shared, not owned: every search posting carries its product's category,
+/// and a common word has tens of thousands of them.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Category(Arc<str>);
+
+impl Serialize for Category {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
 
 impl Category {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let ok = (1..=MAX_CATEGORY_CHARS).contains(&raw.len())
             && raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if ok {
-            Ok(Self(raw.to_owned()))
+            Ok(Self(raw.into()))
         } else {
             Err(format!("must be 1 to {MAX_CATEGORY_CHARS} characters of a-z, 0-9 or '-'"))
         }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use galley_shared::catalog::{Category, Product};
 use galley_shared::keys::SigningKey;
 use galley_shared::ports::{Catalog, SearchIndex};
-use galley_shared::search::{CatalogFilter, ProductQuery, ProductSearch, title_key, words};
+use galley_shared::search::{CatalogFilter, PROBE_ABOVE, ProductQuery, ProductSearch, title_key, words};
 use galley_tests::fixtures;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -113,16 +113,19 @@ where
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let key = SigningKey::new(vec![3; 32]).unwrap();
     let mut runner = TestRunner::new(Config { cases, ..Config::default() });
-    let strategy = (catalog(), prop::collection::vec(query(), 1..6));
+    // Small thresholds make small catalogs' words "common", so every path
+    // runs: all words read, some probed by key, all read whole.
+    let probe_above = prop_oneof![Just(PROBE_ABOVE), 0usize..6];
+    let strategy = (catalog(), prop::collection::vec(query(), 1..6), probe_above);
     runner
-        .run(&strategy, |(catalog, queries)| {
+        .run(&strategy, |(catalog, queries, probe_above)| {
             let store = make_store(&runtime);
             runtime.block_on(store.upsert(&catalog)).expect("import");
-            let search = ProductSearch::new(store.clone(), store, key.cursor_key());
+            let search = ProductSearch::new(store.clone(), store, key.cursor_key()).with_probe_above(probe_above);
             for (query, _) in &queries {
                 let expected = brute_force(&catalog, query);
                 let got = runtime.block_on(paged_search(&search, query));
-                prop_assert_eq!(got, expected, "query {:?}", query);
+                prop_assert_eq!(got, expected, "query {:?}, probing above {}", query, probe_above);
             }
             Ok(())
         })

@@ -116,7 +116,10 @@ async fn main() {
     println!("products: {products} (import {:.1} s)", import.as_secs_f64());
     println!("two-word queries: {} (non-empty: {results})", s.samples);
     println!("p50: {}  p99: {}  max: {}", ms(s.p50), ms(s.p99), ms(s.max));
-    println!("store calls per query: {reads:.2} (postings per word, concurrent; then one batch read of the page)");
+    println!(
+        "store calls per query: {reads:.2} (a bounded postings read per word, concurrently; probes by key for \
+         common words, concurrently; one batch read of the page)"
+    );
     println!("mean per query: {total_ms:.2} ms in all, {index_ms:.2} ms summed over index lookups");
     let slow: Vec<String> =
         slowest.iter().take(5).map(|(d, q)| format!("{} {}", q.replace("%20", " "), ms(*d))).collect();

@@ -13,12 +13,13 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, DeleteRequest, KeysAndAttributes, PutRequest, ReturnValuesOnConditionCheckFailure,
     TransactWriteItem, Update, WriteRequest,
 };
+use futures_util::future::try_join_all;
 use galley_shared::Error;
 use galley_shared::catalog::{Category, Product};
 use galley_shared::id::ProductId;
 use galley_shared::money::{Currency, Money};
 use galley_shared::ports::{Catalog, ImportReport, SearchIndex, Stock, Written};
-use galley_shared::search::{CatalogFilter, Posting, index_entries, prefix_entries};
+use galley_shared::search::{CatalogFilter, Posting, Term, index_entries, prefix_entries};
 use galley_shared::stock::{Shortage, StockLevel, StockLine, check_distinct};
 
 use crate::DynamoStore;
@@ -162,12 +163,15 @@ impl DynamoStore {
         Ok(())
     }
 
-    /// Every posting under one index partition key, all pages, read consistently
-    /// so a product written a moment ago is found.
-    async fn postings_under(&self, pk: String) -> Result<Vec<Posting>, Error> {
+    /// The postings under one index partition key, all pages, read
+    /// consistently so a product written a moment ago is found; `None` once
+    /// more than `limit` turn up.
+    async fn postings_under(&self, pk: String, limit: usize) -> Result<Option<Vec<Posting>>, Error> {
         let mut postings = Vec::new();
         let mut start_key = None;
         loop {
+            // Ask for one item past the limit at most: a common word's read stays one page.
+            let wanted = limit.saturating_sub(postings.len()).saturating_add(1);
             let output = self
                 .client
                 .query()
@@ -175,6 +179,7 @@ impl DynamoStore {
                 .key_condition_expression("pk = :pk")
                 .expression_attribute_values(":pk", s(pk.as_str()))
                 .consistent_read(true)
+                .limit(i32::try_from(wanted).unwrap_or(i32::MAX))
                 .set_exclusive_start_key(start_key.take())
                 .send()
                 .await
@@ -182,11 +187,50 @@ impl DynamoStore {
             for item in output.items() {
                 postings.push(posting_from_item(item)?);
             }
+            if postings.len() > limit {
+                return Ok(None);
+            }
             match output.last_evaluated_key() {
                 Some(key) => start_key = Some(key.clone()),
-                None => return Ok(postings),
+                None => return Ok(Some(postings)),
             }
         }
+    }
+
+    /// The items at `keys`, read consistently: 100 keys per `BatchGetItem`,
+    /// the batches concurrently, unprocessed keys retried with backoff.
+    async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, Error> {
+        let batches = keys.chunks(BATCH_GET_MAX).map(|chunk| self.batch_get_one(chunk.to_vec()));
+        Ok(try_join_all(batches).await?.into_iter().flatten().collect())
+    }
+
+    async fn batch_get_one(&self, keys: Vec<Item>) -> Result<Vec<Item>, Error> {
+        let mut found = Vec::with_capacity(keys.len());
+        let mut request = Some(
+            KeysAndAttributes::builder().set_keys(Some(keys)).consistent_read(true).build().map_err(Error::internal)?,
+        );
+        let mut attempt = 0;
+        while let Some(keys) = request.take() {
+            let output = self
+                .client
+                .batch_get_item()
+                .request_items(self.table.as_ref(), keys)
+                .send()
+                .await
+                .map_err(|e| sdk_error("BatchGetItem", e))?;
+            if let Some(items) = output.responses.and_then(|mut r| r.remove(self.table.as_ref())) {
+                found.extend(items);
+            }
+            request = output.unprocessed_keys.and_then(|mut u| u.remove(self.table.as_ref()));
+            if request.is_some() {
+                attempt += 1;
+                if attempt >= MAX_ATTEMPTS {
+                    return Err(Error::unavailable("BatchGetItem kept leaving keys unprocessed"));
+                }
+                backoff(attempt).await;
+            }
+        }
+        Ok(found)
     }
 
     pub(crate) fn stock_update(
@@ -256,38 +300,8 @@ impl Catalog for DynamoStore {
     }
 
     async fn products(&self, ids: &[ProductId]) -> Result<Vec<Product>, Error> {
-        let mut found = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(BATCH_GET_MAX) {
-            let keys: Vec<Item> = chunk.iter().map(product_key).collect();
-            let mut request = Some(
-                KeysAndAttributes::builder()
-                    .set_keys(Some(keys))
-                    .consistent_read(true)
-                    .build()
-                    .map_err(Error::internal)?,
-            );
-            let mut attempt = 0;
-            while let Some(keys) = request.take() {
-                let output = self
-                    .client
-                    .batch_get_item()
-                    .request_items(self.table.as_ref(), keys)
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error("BatchGetItem", e))?;
-                for item in output.responses().and_then(|r| r.get(self.table.as_ref())).into_iter().flatten() {
-                    found.push(product_from_item(item)?);
-                }
-                request = output.unprocessed_keys().and_then(|u| u.get(self.table.as_ref())).cloned();
-                if request.is_some() {
-                    attempt += 1;
-                    if attempt >= MAX_ATTEMPTS {
-                        return Err(Error::unavailable("BatchGetItem kept leaving keys unprocessed"));
-                    }
-                    backoff(attempt).await;
-                }
-            }
-        }
+        let items = self.batch_get(ids.iter().map(product_key).collect()).await?;
+        let mut found = items.iter().map(product_from_item).collect::<Result<Vec<_>, _>>()?;
         // Callers get products in the order they asked for them.
         let position: HashMap<&ProductId, usize> = ids.iter().enumerate().map(|(i, id)| (id, i)).collect();
         found.sort_by_key(|p| position.get(&p.id).copied().unwrap_or(usize::MAX));
@@ -412,14 +426,25 @@ impl Catalog for DynamoStore {
     }
 }
 
+/// The index partition a term's postings live under.
+fn term_partition(term: Term<'_>) -> (&'static str, &str) {
+    match term {
+        Term::Word(word) => ("TERM", word),
+        Term::Prefix(prefix) => ("PREFIX", prefix),
+    }
+}
+
 #[async_trait]
 impl SearchIndex for DynamoStore {
-    async fn postings(&self, term: &str) -> Result<Vec<Posting>, Error> {
-        self.postings_under(format!("TERM#{term}")).await
+    async fn postings(&self, term: Term<'_>, limit: usize) -> Result<Option<Vec<Posting>>, Error> {
+        let (kind, term) = term_partition(term);
+        self.postings_under(format!("{kind}#{term}"), limit).await
     }
 
-    async fn prefix_postings(&self, prefix: &str) -> Result<Vec<Posting>, Error> {
-        self.postings_under(format!("PREFIX#{prefix}")).await
+    async fn postings_among(&self, term: Term<'_>, ids: &[ProductId]) -> Result<Vec<Posting>, Error> {
+        let (kind, term) = term_partition(term);
+        let items = self.batch_get(ids.iter().map(|id| index_key(kind, term, id)).collect()).await?;
+        items.iter().map(posting_from_item).collect()
     }
 }
 

@@ -7,9 +7,11 @@ use galley_shared::catalog::{Category, Product};
 use galley_shared::id::ProductId;
 use galley_shared::money::{Currency, Money};
 use galley_shared::ports::{Catalog, ImportReport, SearchIndex, Stock, Written};
-use galley_shared::search::{CatalogFilter, Posting, index_entries};
+use galley_shared::search::{CatalogFilter, Posting, Term, index_entries};
 use galley_shared::stock::{Shortage, StockLevel, StockLine, check_distinct};
+use hashbrown::{DefaultHashBuilder, HashTable};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
+use std::hash::BuildHasher;
 
 use crate::EmbeddedStore;
 use crate::db::store_error;
@@ -40,20 +42,41 @@ fn product_from_row(row: &Row<'_>) -> Result<Product, Error> {
     })
 }
 
-/// Columns: product_id, in_title, title_key, category, price_amount, price_currency.
-fn posting_from_row(row: &Row<'_>) -> Result<Posting, Error> {
-    let text = |i: usize| row.get::<_, String>(i).map_err(store_error);
-    let currency = Currency::parse(&text(5)?).map_err(corrupt)?;
-    Ok(Posting {
-        product_id: ProductId::parse(&text(0)?).map_err(corrupt)?,
-        in_title: row.get::<_, i64>(1).map_err(store_error)? != 0,
-        title_key: text(2)?,
-        category: Category::parse(&text(3)?).map_err(corrupt)?,
-        price: Money::new(row.get(4).map_err(store_error)?, currency).map_err(corrupt)?,
-    })
+/// Turns index rows into postings. Category and currency repeat across a
+/// term's thousands of rows, so the last one parsed is kept and reused.
+#[derive(Default)]
+struct PostingDecoder {
+    category: Option<Category>,
+    currency: Option<Currency>,
 }
 
-fn collect<T>(mut rows: rusqlite::Rows<'_>, map: impl Fn(&Row<'_>) -> Result<T, Error>) -> Result<Vec<T>, Error> {
+impl PostingDecoder {
+    /// Columns: product_id, in_title, title_key, category, price_amount, price_currency.
+    fn decode(&mut self, row: &Row<'_>) -> Result<Posting, Error> {
+        let text = |i: usize| row.get_ref(i).and_then(|v| Ok(v.as_str()?)).map_err(store_error);
+        let bytes = |i: usize| row.get_ref(i).and_then(|v| Ok(v.as_bytes()?)).map_err(store_error);
+        let category = match &self.category {
+            Some(known) if known.as_str().as_bytes() == bytes(3)? => known.clone(),
+            _ => self.category.insert(Category::parse(text(3)?).map_err(corrupt)?).clone(),
+        };
+        let currency = match self.currency {
+            Some(known) if known.as_str().as_bytes() == bytes(5)? => known,
+            _ => *self.currency.insert(Currency::parse(text(5)?).map_err(corrupt)?),
+        };
+        Ok(Posting {
+            product_id: ProductId::parse(text(0)?).map_err(corrupt)?,
+            in_title: row.get::<_, i64>(1).map_err(store_error)? != 0,
+            title_key: text(2)?.to_owned(),
+            category,
+            price: Money::new(row.get(4).map_err(store_error)?, currency).map_err(corrupt)?,
+        })
+    }
+}
+
+fn collect<T>(
+    mut rows: rusqlite::Rows<'_>,
+    mut map: impl FnMut(&Row<'_>) -> Result<T, Error>,
+) -> Result<Vec<T>, Error> {
     let mut out = Vec::new();
     while let Some(row) = rows.next().map_err(store_error)? {
         out.push(map(row)?);
@@ -210,49 +233,124 @@ impl Catalog for EmbeddedStore {
     }
 }
 
+const POSTING_COLUMNS: &str = "product_id, in_title, title_key, category, price_amount, price_currency";
+
+/// Folds index rows into one posting per product: under a prefix, several of
+/// a product's terms may match (its posting is `in_title` if any is). The
+/// table holds indices into `postings` with their hashes, so a product seen
+/// again costs a probe, not an allocation, and growing never rehashes ids.
+#[derive(Default)]
+struct PostingsByProduct {
+    postings: Vec<Posting>,
+    seen: HashTable<(u64, usize)>,
+    hasher: DefaultHashBuilder,
+    decoder: PostingDecoder,
+}
+
+impl PostingsByProduct {
+    fn add(&mut self, row: &Row<'_>) -> Result<(), Error> {
+        let id = row.get_ref(0).and_then(|v| Ok(v.as_str()?)).map_err(store_error)?;
+        let hash = self.hasher.hash_one(id);
+        let postings = &mut self.postings;
+        match self.seen.find(hash, |&(_, i)| postings[i].product_id.as_str() == id) {
+            Some(&(_, i)) => postings[i].in_title |= row.get::<_, i64>(1).map_err(store_error)? != 0,
+            None => {
+                postings.push(self.decoder.decode(row)?);
+                self.seen.insert_unique(hash, (hash, postings.len() - 1), |&(hash, _)| hash);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// SQLite's LIMIT for "more than `limit`": one row past it, or none (-1).
+fn limit_past(limit: usize) -> i64 {
+    limit.checked_add(1).and_then(|n| i64::try_from(n).ok()).unwrap_or(-1)
+}
+
 #[async_trait]
 impl SearchIndex for EmbeddedStore {
-    async fn postings(&self, term: &str) -> Result<Vec<Posting>, Error> {
-        let term = term.to_owned();
+    async fn postings(&self, term: Term<'_>, limit: usize) -> Result<Option<Vec<Posting>>, Error> {
+        let term = OwnedTerm::from(term);
         self.db
-            .read(move |conn| {
-                let mut stmt = conn
-                    .prepare_cached(
-                        "SELECT product_id, in_title, title_key, category, price_amount, price_currency \
-                         FROM search_terms WHERE term = ?1",
-                    )
-                    .map_err(store_error)?;
-                collect(stmt.query(params![term]).map_err(store_error)?, posting_from_row)
+            .read(move |conn| match term {
+                OwnedTerm::Word(word) => {
+                    let sql = format!("SELECT {POSTING_COLUMNS} FROM search_terms WHERE term = ?1 LIMIT ?2");
+                    let mut stmt = conn.prepare_cached(&sql).map_err(store_error)?;
+                    let mut decoder = PostingDecoder::default();
+                    let postings =
+                        collect(stmt.query(params![word, limit_past(limit)]).map_err(store_error)?, |row| {
+                            decoder.decode(row)
+                        })?;
+                    Ok((postings.len() <= limit).then_some(postings))
+                }
+                OwnedTerm::Prefix(prefix) => {
+                    let sql = format!("SELECT {POSTING_COLUMNS} FROM search_terms WHERE term >= ?1 AND term < ?2");
+                    let mut stmt = conn.prepare_cached(&sql).map_err(store_error)?;
+                    let mut rows = stmt.query(params![prefix, prefix_upper_bound(&prefix)]).map_err(store_error)?;
+                    let mut by_product = PostingsByProduct::default();
+                    while let Some(row) = rows.next().map_err(store_error)? {
+                        by_product.add(row)?;
+                        if by_product.postings.len() > limit {
+                            return Ok(None);
+                        }
+                    }
+                    Ok(Some(by_product.postings))
+                }
             })
             .await
     }
 
-    async fn prefix_postings(&self, prefix: &str) -> Result<Vec<Posting>, Error> {
-        let (low, high) = (prefix.to_owned(), prefix_upper_bound(prefix));
+    async fn postings_among(&self, term: Term<'_>, ids: &[ProductId]) -> Result<Vec<Posting>, Error> {
+        let term = OwnedTerm::from(term);
+        let ids = ids.to_vec();
         self.db
             .read(move |conn| {
-                let mut stmt = conn
-                    .prepare_cached(
-                        "SELECT product_id, in_title, title_key, category, price_amount, price_currency \
-                         FROM search_terms WHERE term >= ?1 AND term < ?2",
-                    )
+                let mut by_product = PostingsByProduct::default();
+                let (sql, low, high) = match &term {
+                    OwnedTerm::Word(word) => (
+                        format!("SELECT {POSTING_COLUMNS} FROM search_terms WHERE product_id = ?1 AND term = ?2"),
+                        word.clone(),
+                        String::new(),
+                    ),
+                    OwnedTerm::Prefix(prefix) => (
+                        format!(
+                            "SELECT {POSTING_COLUMNS} FROM search_terms \
+                             WHERE product_id = ?1 AND term >= ?2 AND term < ?3"
+                        ),
+                        prefix.clone(),
+                        prefix_upper_bound(prefix),
+                    ),
+                };
+                let mut stmt = conn.prepare_cached(&sql).map_err(store_error)?;
+                for id in &ids {
+                    let mut rows = match term {
+                        OwnedTerm::Word(_) => stmt.query(params![id.as_str(), low]),
+                        OwnedTerm::Prefix(_) => stmt.query(params![id.as_str(), low, high]),
+                    }
                     .map_err(store_error)?;
-                // One posting per product: several of its terms may share the prefix.
-                let mut by_product: std::collections::HashMap<String, Posting> = std::collections::HashMap::new();
-                let mut rows = stmt.query(params![low, high]).map_err(store_error)?;
-                while let Some(row) = rows.next().map_err(store_error)? {
-                    let product_id: String = row.get(0).map_err(store_error)?;
-                    let in_title = row.get::<_, i64>(1).map_err(store_error)? != 0;
-                    match by_product.get_mut(&product_id) {
-                        Some(posting) => posting.in_title |= in_title,
-                        None => {
-                            by_product.insert(product_id, posting_from_row(row)?);
-                        }
+                    while let Some(row) = rows.next().map_err(store_error)? {
+                        by_product.add(row)?;
                     }
                 }
-                Ok(by_product.into_values().collect())
+                Ok(by_product.postings)
             })
             .await
+    }
+}
+
+/// A `Term` that can move to the blocking thread that reads SQLite.
+enum OwnedTerm {
+    Word(String),
+    Prefix(String),
+}
+
+impl From<Term<'_>> for OwnedTerm {
+    fn from(term: Term<'_>) -> Self {
+        match term {
+            Term::Word(word) => Self::Word(word.to_owned()),
+            Term::Prefix(prefix) => Self::Prefix(prefix.to_owned()),
+        }
     }
 }
 

@@ -1,16 +1,20 @@
 use async_trait::async_trait;
 
 use crate::error::Error;
-use crate::search::Posting;
+use crate::id::ProductId;
+use crate::search::{Posting, Term};
 
 /// The inverted index over the catalog, kept by the store whenever products
 /// are written, so a written product is searchable at once.
 #[async_trait]
 pub trait SearchIndex: Send + Sync {
-    /// Products holding exactly this term, one posting each.
-    async fn postings(&self, term: &str) -> Result<Vec<Posting>, Error>;
+    /// Every product matching `term`, one posting each (for a prefix,
+    /// `in_title` if any matching term is in the title); `None` when more
+    /// than `limit` products match, so a very common word costs a bounded
+    /// read instead of its whole list.
+    async fn postings(&self, term: Term<'_>, limit: usize) -> Result<Option<Vec<Posting>>, Error>;
 
-    /// Products holding some term that starts with `prefix`, one posting
-    /// each (`in_title` if any such term is in the title).
-    async fn prefix_postings(&self, prefix: &str) -> Result<Vec<Posting>, Error>;
+    /// The postings of `term` among `ids` only, as `postings` would give
+    /// them: a probe by key, for a word too common to read whole.
+    async fn postings_among(&self, term: Term<'_>, ids: &[ProductId]) -> Result<Vec<Posting>, Error>;
 }

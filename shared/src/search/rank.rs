@@ -1,7 +1,8 @@
 //! Intersecting postings and ranking the matches.
 
 use std::cmp::Reverse;
-use std::collections::HashMap;
+
+use hashbrown::HashMap;
 
 use crate::catalog::Category;
 use crate::id::ProductId;
@@ -40,36 +41,40 @@ impl Hit {
 /// Products present in every word's postings (AND) and admitted by the
 /// filter, in no particular order. `postings_per_word` holds one list per
 /// query word, each with at most one posting per product.
-pub fn intersect(postings_per_word: Vec<Vec<Posting>>, filter: &CatalogFilter) -> Vec<Hit> {
-    let mut lists = postings_per_word;
+///
+/// Only the shortest list is indexed; the longer ones are streamed past it,
+/// so a very common word costs one hash probe per posting and no allocation.
+pub fn intersect(postings_per_word: &[Vec<Posting>], filter: &CatalogFilter) -> Vec<Hit> {
+    let mut lists: Vec<&Vec<Posting>> = postings_per_word.iter().collect();
     // Start from the shortest list: the intersection can only shrink.
-    lists.sort_by_key(Vec::len);
+    lists.sort_by_key(|list| list.len());
     let mut lists = lists.into_iter();
-    let Some(first) = lists.next() else { return Vec::new() };
-    let mut candidates: HashMap<ProductId, (Posting, u32)> = first
-        .into_iter()
-        .filter(|p| filter.admits(&p.category, p.price.amount))
-        .map(|p| {
-            let in_title = u32::from(p.in_title);
-            (p.product_id.clone(), (p, in_title))
-        })
-        .collect();
+    let Some(shortest) = lists.next() else { return Vec::new() };
+    let candidates: Vec<&Posting> = shortest.iter().filter(|p| filter.admits(&p.category, p.price.amount)).collect();
+    let mut title_words: Vec<u32> = candidates.iter().map(|p| u32::from(p.in_title)).collect();
+    let mut words_matched = vec![1u32; candidates.len()];
+    let by_id: HashMap<&str, usize> = candidates.iter().enumerate().map(|(i, p)| (p.product_id.as_str(), i)).collect();
+    let mut words = 1;
     for list in lists {
-        if candidates.is_empty() {
-            break;
-        }
-        let in_title: HashMap<&ProductId, bool> = list.iter().map(|p| (&p.product_id, p.in_title)).collect();
-        candidates.retain(|id, (_, title_words)| match in_title.get(id) {
-            Some(&hit) => {
-                *title_words += u32::from(hit);
-                true
+        words += 1;
+        for posting in list {
+            if let Some(&i) = by_id.get(posting.product_id.as_str()) {
+                words_matched[i] += 1;
+                title_words[i] += u32::from(posting.in_title);
             }
-            None => false,
-        });
+        }
     }
+    drop(by_id);
     candidates
-        .into_values()
-        .map(|(posting, title_words)| Hit { product_id: posting.product_id, title_words, title_key: posting.title_key })
+        .into_iter()
+        .zip(title_words)
+        .zip(words_matched)
+        .filter(|(_, matched)| *matched == words)
+        .map(|((posting, title_words), _)| Hit {
+            product_id: posting.product_id.clone(),
+            title_words,
+            title_key: posting.title_key.clone(),
+        })
         .collect()
 }
 
@@ -100,7 +105,7 @@ mod tests {
 
     /// Every hit in ranking order, as one unbounded page.
     fn rank(postings_per_word: Vec<Vec<Posting>>, filter: &CatalogFilter) -> Vec<Hit> {
-        page_after(intersect(postings_per_word, filter), None, usize::MAX).0
+        page_after(intersect(&postings_per_word, filter), None, usize::MAX).0
     }
 
     fn posting(id: &str, in_title: bool, title: &str, category: &str, price: i64) -> Posting {

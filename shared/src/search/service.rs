@@ -7,11 +7,13 @@ use serde::Serialize;
 
 use crate::catalog::{Product, ProductView};
 use crate::error::Error;
+use crate::id::ProductId;
 use crate::ports::{Catalog, SearchIndex};
 
 use super::cursor::{CursorKey, Position};
-use super::query::ProductQuery;
-use super::rank::{intersect, page_after};
+use super::query::{CatalogFilter, ProductQuery};
+use super::rank::{Hit, intersect, page_after};
+use super::term::Term;
 
 #[derive(Debug, Serialize)]
 pub struct ProductPage {
@@ -24,11 +26,23 @@ pub struct ProductSearch {
     catalog: Arc<dyn Catalog>,
     index: Arc<dyn SearchIndex>,
     cursor_key: CursorKey,
+    probe_above: usize,
 }
+
+/// Postings read per word before the word counts as common and is probed
+/// instead (see `ProductSearch::hits`). A thousand postings is about a
+/// millisecond on the embedded store and one page of a DynamoDB query.
+pub const PROBE_ABOVE: usize = 1_000;
 
 impl ProductSearch {
     pub fn new(catalog: Arc<dyn Catalog>, index: Arc<dyn SearchIndex>, cursor_key: CursorKey) -> Self {
-        Self { catalog, index, cursor_key }
+        Self { catalog, index, cursor_key, probe_above: PROBE_ABOVE }
+    }
+
+    /// With another threshold for common words; tests use tiny ones so
+    /// small catalogs take the probing path.
+    pub fn with_probe_above(self, probe_above: usize) -> Self {
+        Self { probe_above, ..self }
     }
 
     pub async fn search(&self, query: &ProductQuery) -> Result<ProductPage, Error> {
@@ -60,8 +74,7 @@ impl ProductSearch {
         Ok((products, last))
     }
 
-    /// Words: every word's postings (the last word as a prefix) looked up
-    /// concurrently, intersected and ranked here, then one batch read of the
+    /// Words: the matching products, ranked; then one batch read of the
     /// page's products.
     async fn matches(
         &self,
@@ -73,11 +86,7 @@ impl ProductSearch {
             Some(_) => return Err(Error::InvalidCursor),
             None => None,
         };
-        let last = query.words.len() - 1;
-        let lookups = query.words.iter().enumerate().map(|(i, word)| async move {
-            if i == last { self.index.prefix_postings(word).await } else { self.index.postings(word).await }
-        });
-        let hits = intersect(try_join_all(lookups).await?, &query.filter);
+        let hits = self.hits(&query.words, &query.filter).await?;
         let (page, more) = page_after(hits, after.as_ref().map(|(w, k)| (*w, k.as_str())), query.limit);
         let ids: Vec<_> = page.iter().map(|hit| hit.product_id.clone()).collect();
         let products = if ids.is_empty() { Vec::new() } else { self.catalog.products(&ids).await? };
@@ -86,5 +95,40 @@ impl ProductSearch {
             .filter(|_| more)
             .map(|hit| Position { title_words: Some(hit.title_words), title_key: hit.title_key.clone() });
         Ok((products, last))
+    }
+
+    /// Every product matching all words. Each word's postings are read
+    /// concurrently, up to `probe_above` of them. A word with more (a very
+    /// common one) is not read whole: the products the other words allow
+    /// are probed for it by key instead, so its cost follows the rarest
+    /// word, not the commonest. Only when every word is common are they
+    /// read whole.
+    async fn hits(&self, words: &[String], filter: &CatalogFilter) -> Result<Vec<Hit>, Error> {
+        let terms = Term::for_query(words);
+        let bounded = try_join_all(terms.iter().map(|&term| self.index.postings(term, self.probe_above))).await?;
+        let mut read = Vec::new();
+        let mut common = Vec::new();
+        for (term, postings) in terms.iter().zip(bounded) {
+            match postings {
+                Some(postings) => read.push(postings),
+                None => common.push(*term),
+            }
+        }
+        if common.is_empty() {
+            return Ok(intersect(&read, filter));
+        }
+        if read.is_empty() {
+            let whole = try_join_all(terms.iter().map(|&term| self.index.postings(term, usize::MAX))).await?;
+            let whole: Option<Vec<_>> = whole.into_iter().collect();
+            let whole = whole.ok_or_else(|| Error::internal("an unbounded postings read came back cut short"))?;
+            return Ok(intersect(&whole, filter));
+        }
+        let candidates: Vec<ProductId> = intersect(&read, filter).into_iter().map(|hit| hit.product_id).collect();
+        if candidates.is_empty() {
+            return Ok(Vec::new());
+        }
+        let probed = try_join_all(common.iter().map(|&term| self.index.postings_among(term, &candidates))).await?;
+        read.extend(probed);
+        Ok(intersect(&read, filter))
     }
 }

@@ -6,7 +6,7 @@ use galley_shared::Error;
 use galley_shared::catalog::Category;
 use galley_shared::id::ProductId;
 use galley_shared::ports::{Catalog, Written};
-use galley_shared::search::CatalogFilter;
+use galley_shared::search::{CatalogFilter, Posting, Term};
 use galley_shared::stock::{Quantity, Shortage, StockLine};
 
 use super::Store;
@@ -115,7 +115,12 @@ pub async fn concurrent_decrements_never_oversell(store: Arc<impl Store>) {
     assert_eq!(store.level(&id("hot")).await.unwrap(), Some(0));
 }
 
-fn sorted_ids(postings: Vec<galley_shared::search::Posting>) -> Vec<(String, bool)> {
+/// Every posting of a term, however many.
+async fn all(store: &impl Store, term: Term<'_>) -> Vec<Posting> {
+    store.postings(term, usize::MAX).await.unwrap().expect("an unbounded read is whole")
+}
+
+fn sorted_ids(postings: Vec<Posting>) -> Vec<(String, bool)> {
     let mut ids: Vec<(String, bool)> = postings.into_iter().map(|p| (p.product_id.to_string(), p.in_title)).collect();
     ids.sort();
     ids
@@ -129,15 +134,51 @@ pub async fn index_finds_terms_and_prefixes(store: Arc<impl Store>) {
     mugs.title = "Mugs, set of 4".into();
     mugs.description = "Blue glaze".into();
     store.upsert(&[mug, mugs]).await.unwrap();
-    assert_eq!(sorted_ids(store.postings("blue").await.unwrap()), [("mug".into(), true), ("mugs".into(), false)]);
-    assert_eq!(sorted_ids(store.postings("cafe").await.unwrap()), [("mug".into(), false)]);
-    assert_eq!(sorted_ids(store.postings("mu").await.unwrap()), []);
-    assert_eq!(sorted_ids(store.prefix_postings("mu").await.unwrap()), [("mug".into(), true), ("mugs".into(), true)]);
-    assert_eq!(sorted_ids(store.prefix_postings("st").await.unwrap()), [("mug".into(), false)]);
-    let posting = store.postings("cafe").await.unwrap().remove(0);
+    assert_eq!(sorted_ids(all(&*store, Term::Word("blue")).await), [("mug".into(), true), ("mugs".into(), false)]);
+    assert_eq!(sorted_ids(all(&*store, Term::Word("cafe")).await), [("mug".into(), false)]);
+    assert_eq!(sorted_ids(all(&*store, Term::Word("mu")).await), []);
+    assert_eq!(sorted_ids(all(&*store, Term::Prefix("mu")).await), [("mug".into(), true), ("mugs".into(), true)]);
+    assert_eq!(sorted_ids(all(&*store, Term::Prefix("st")).await), [("mug".into(), false)]);
+    let posting = all(&*store, Term::Word("cafe")).await.remove(0);
     assert_eq!(posting.price.amount, 1999);
     assert_eq!(posting.category.as_str(), "test");
     assert_eq!(posting.title_key, galley_shared::search::title_key("Blue Mug", &id("mug")));
+}
+
+pub async fn a_common_term_is_cut_off_and_probed_by_key(store: Arc<impl Store>) {
+    let mut products = Vec::new();
+    for (i, title) in ["Blue Mug", "Blue Mugs", "Mugs Tree", "Blue Bowl"].iter().enumerate() {
+        let mut p = product(&format!("p{i}"), 1);
+        p.title = (*title).into();
+        p.description = if i == 2 { "For a blue mug or two.".into() } else { "Stoneware.".into() };
+        products.push(p);
+    }
+    store.upsert(&products).await.unwrap();
+    // "blue" is on 4 products; "mu…" on 3, p2 under two terms: "mug" in its
+    // description, then "mugs" in its title.
+    assert_eq!(store.postings(Term::Word("blue"), 3).await.unwrap(), None, "more than the limit: cut off");
+    assert_eq!(store.postings(Term::Word("blue"), 4).await.unwrap().map(sorted_ids).unwrap().len(), 4);
+    assert_eq!(store.postings(Term::Prefix("mu"), 2).await.unwrap(), None);
+    let mu = store.postings(Term::Prefix("mu"), 3).await.unwrap().map(sorted_ids);
+    assert_eq!(mu, Some(vec![("p0".into(), true), ("p1".into(), true), ("p2".into(), true)]), "one per product");
+    assert_eq!(store.postings(Term::Word("nothing"), 0).await.unwrap(), Some(vec![]));
+
+    let ids = [id("p1"), id("p2"), id("p3"), id("unknown")];
+    let blue = sorted_ids(store.postings_among(Term::Word("blue"), &ids).await.unwrap());
+    assert_eq!(blue, [("p1".into(), true), ("p2".into(), false), ("p3".into(), true)]);
+    let mu = sorted_ids(store.postings_among(Term::Prefix("mu"), &ids).await.unwrap());
+    assert_eq!(mu, [("p1".into(), true), ("p2".into(), true)], "several matching terms fold into one posting");
+    assert!(store.postings_among(Term::Word("blue"), &[]).await.unwrap().is_empty());
+    let probed = store.postings_among(Term::Word("blue"), &ids[..1]).await.unwrap();
+    assert_eq!(
+        probed,
+        all(&*store, Term::Word("blue")).await.into_iter().filter(|p| p.product_id == ids[0]).collect::<Vec<_>>(),
+        "a probe gives the posting a read would"
+    );
+
+    // A probe for more ids than one DynamoDB batch holds (100).
+    let many: Vec<ProductId> = (0..250).map(|i| id(&format!("x{i}"))).chain([id("p0")]).collect();
+    assert_eq!(sorted_ids(store.postings_among(Term::Word("blue"), &many).await.unwrap()), [("p0".into(), true)]);
 }
 
 pub async fn rewriting_a_product_drops_its_stale_index_entries(store: Arc<impl Store>) {
@@ -147,19 +188,19 @@ pub async fn rewriting_a_product_drops_its_stale_index_entries(store: Arc<impl S
     p.title = "Walnut Lamp".into();
     p.price.amount = 500;
     store.upsert(std::slice::from_ref(&p)).await.unwrap();
-    assert!(store.postings("oak").await.unwrap().is_empty());
-    assert!(store.prefix_postings("oa").await.unwrap().is_empty());
-    let walnut = store.postings("walnut").await.unwrap();
+    assert!(all(&*store, Term::Word("oak")).await.is_empty());
+    assert!(all(&*store, Term::Prefix("oa")).await.is_empty());
+    let walnut = all(&*store, Term::Word("walnut")).await;
     assert_eq!(walnut.len(), 1);
     assert_eq!(walnut[0].price.amount, 500, "postings carry the new price");
-    assert_eq!(store.postings("lamp").await.unwrap().len(), 1);
+    assert_eq!(all(&*store, Term::Word("lamp")).await.len(), 1);
 }
 
 pub async fn created_products_are_indexed(store: Arc<impl Store>) {
     let mut p = product("kettle", 1);
     p.title = "Gooseneck Kettle".into();
     Catalog::create(&*store, &p).await.unwrap();
-    assert_eq!(sorted_ids(store.postings("gooseneck").await.unwrap()), [("kettle".into(), true)]);
+    assert_eq!(sorted_ids(all(&*store, Term::Word("gooseneck")).await), [("kettle".into(), true)]);
 }
 
 pub async fn listing_is_in_title_order_filtered_and_resumable(store: Arc<impl Store>) {

@@ -63,6 +63,7 @@ macro_rules! contract_suite {
                 lines_must_name_distinct_products,
                 concurrent_decrements_never_oversell,
                 index_finds_terms_and_prefixes,
+                a_common_term_is_cut_off_and_probed_by_key,
                 rewriting_a_product_drops_its_stale_index_entries,
                 created_products_are_indexed,
                 listing_is_in_title_order_filtered_and_resumable,

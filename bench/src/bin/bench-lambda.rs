@@ -1,0 +1,426 @@
+//! Galley's functions as Lambda runs them, side by side with a hello-world
+//! floor: cold start (through a Runtime API on loopback), peak memory, size,
+//! warm latency per route, round trips per route, on the embedded store and
+//! on the AWS adapters against moto. Run by `./scripts/bench`, which builds
+//! the release binaries and zips, starts moto and passes their paths:
+//!
+//! bench-lambda --release-dir target/release --zip-dir target/lambda --out BENCHMARKS.md [--starts 20] [--quick]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use galley_bench::lambda::events;
+use galley_bench::lambda::launch::{ColdStart, Launch, cold_start, peak_rss};
+use galley_bench::lambda::plot::{self, Series};
+use galley_bench::lambda::rig::{self, Fixture, Functions, MAIL_FROM};
+use galley_bench::lambda::routes::{Bench, Invocation, ROUTES, Route};
+use galley_bench::lambda::trips::{self, CallLog};
+use galley_lambda::Stores;
+use galley_shared::config::Backend;
+use galley_shared::keys::SigningKey;
+use serde_json::Value;
+
+/// The function binaries, and the Lambda events each is cold-started with.
+const FUNCTIONS: &[&str] = &["search", "login", "checkout", "upload", "upload-check", "receipts"];
+const FLOOR: &str = "hello-lambda";
+/// Warm checkouts sampled on moto (see `warm`).
+const MOTO_CHECKOUTS: usize = 50;
+
+struct Options {
+    release_dir: PathBuf,
+    zip_dir: PathBuf,
+    out: PathBuf,
+    starts: usize,
+    rss_requests: usize,
+    warm_embedded: usize,
+    warm_aws: usize,
+    hash_samples: usize,
+}
+
+fn options() -> Options {
+    let mut args = std::env::args().skip(1);
+    let mut o = Options {
+        release_dir: "target/release".into(),
+        zip_dir: "target/lambda".into(),
+        out: "BENCHMARKS.md".into(),
+        starts: 20,
+        rss_requests: 1000,
+        warm_embedded: 10_000,
+        warm_aws: 1_000,
+        hash_samples: 40,
+    };
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--release-dir" => o.release_dir = args.next().expect("a directory").into(),
+            "--zip-dir" => o.zip_dir = args.next().expect("a directory").into(),
+            "--out" => o.out = args.next().expect("a file").into(),
+            "--starts" => o.starts = args.next().and_then(|n| n.parse().ok()).expect("a number"),
+            "--quick" => {
+                // For trying the harness out, not for figures.
+                o.starts = 3;
+                o.rss_requests = 50;
+                o.warm_embedded = 200;
+                o.warm_aws = 20;
+                o.hash_samples = 3;
+            }
+            other => panic!("unknown argument {other}"),
+        }
+    }
+    o
+}
+
+/// The per-run state of one backend.
+struct Backed {
+    name: &'static str,
+    stores: Stores,
+    fixture: Fixture,
+    functions: Functions,
+    bucket: String,
+    env: Vec<(String, String)>,
+    calls: Option<CallLog>,
+}
+
+async fn embedded(dir: &Path, receipts: usize) -> Backed {
+    let backend = Backend::Embedded { data_dir: dir.to_owned() };
+    let stores = Stores::open(&backend).await.expect("open the embedded store");
+    let key = galley_lambda::keys::signing_key(&backend, &stores).await.expect("signing key");
+    let fixture = rig::seed(&stores, &key, receipts).await;
+    let functions = Functions::new(&stores, &key);
+    let env =
+        vec![("GALLEY_DATA_DIR".to_owned(), dir.display().to_string()), ("MAIL_FROM".to_owned(), MAIL_FROM.to_owned())];
+    Backed { name: "embedded", stores, fixture, functions, bucket: "local".into(), env, calls: None }
+}
+
+async fn aws(receipts: usize) -> Backed {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL: run me through ./scripts/bench");
+    let plain = galley_aws::load_sdk_config().await;
+    let (config, calls) = trips::counted(&plain);
+    let suffix = ulid::Ulid::new().to_string().to_lowercase();
+    let table = format!("galley-bench-{suffix}");
+    let bucket = format!("galley-bench-{suffix}");
+    let client = aws_sdk_dynamodb::Client::new(&plain);
+    galley_aws::table::create_table(&client, &table).await.expect("create the table");
+    galley_aws::s3::S3Blobs::new(&plain, bucket.clone()).create_bucket().await.expect("create the bucket");
+    let secret = format!("bench-signing-key-{suffix}-0123456789abcdef");
+    let secrets = aws_sdk_secretsmanager::Client::new(&plain);
+    let arn = secrets
+        .create_secret()
+        .name(format!("galley-bench-{suffix}"))
+        .secret_string(&secret)
+        .send()
+        .await
+        .expect("create the signing key secret")
+        .arn
+        .expect("an ARN");
+    aws_sdk_sesv2::Client::new(&plain)
+        .create_email_identity()
+        .email_identity("galley.example")
+        .send()
+        .await
+        .expect("verify the mail domain");
+    // The in-process functions read the bucket as the deployed ones do.
+    unsafe { std::env::set_var("UPLOAD_BUCKET", &bucket) };
+    let key = SigningKey::new(secret.as_bytes().to_vec()).unwrap();
+    let stores = Stores::Aws(Arc::new(galley_aws::DynamoStore::new(&config, table.clone())));
+    let fixture = rig::seed(&stores, &key, receipts).await;
+    let functions = Functions::new(&stores, &key);
+    calls.take();
+    let mut env = vec![
+        ("TABLE_NAME".to_owned(), table),
+        ("UPLOAD_BUCKET".to_owned(), bucket.clone()),
+        ("SIGNING_KEY_SECRET_ARN".to_owned(), arn),
+        ("MAIL_FROM".to_owned(), MAIL_FROM.to_owned()),
+        ("AWS_ENDPOINT_URL".to_owned(), endpoint),
+    ];
+    for name in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"] {
+        env.push((name.to_owned(), std::env::var(name).unwrap_or_default()));
+    }
+    Backed { name: "aws", stores, fixture, functions, bucket, env, calls: Some(calls) }
+}
+
+/// The Lambda event of a function's representative first request.
+fn first_event(bench: &Bench<'_>, function: &str) -> (Value, Option<u16>) {
+    let route = match function {
+        "search" => Route::SearchProducts,
+        // Every page checks the session; the password hash is measured apart.
+        "login" => Route::Me,
+        "checkout" => Route::Checkout,
+        "upload" => Route::CreateUpload,
+        "upload-check" => Route::UploadCheck,
+        _ => Route::Receipt,
+    };
+    match bench.invocation(route, 0) {
+        Invocation::Http(request, status) => (to_event(*request), Some(status)),
+        Invocation::Event(event) => (event, None),
+    }
+}
+
+fn to_event(request: galley_shared::web::Request) -> Value {
+    let headers: Vec<(&str, String)> = request
+        .headers()
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.to_str().unwrap_or_default().to_owned()))
+        .collect();
+    let path = request.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned();
+    let body = String::from_utf8_lossy(request.body()).into_owned();
+    events::http(request.method().as_str(), &path, &headers, (!body.is_empty()).then_some(body.as_str()))
+}
+
+struct Starts {
+    init: Vec<Duration>,
+    first_answer: Vec<Duration>,
+}
+
+fn median_p95(samples: &[Duration]) -> (f64, f64) {
+    let mut sorted = samples.to_vec();
+    sorted.sort();
+    let rank = |p: f64| sorted[((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1];
+    (rank(0.5).as_secs_f64() * 1000.0, rank(0.95).as_secs_f64() * 1000.0)
+}
+
+/// Cold starts of every function and the floor, interleaved so that the
+/// machine's drift touches all alike.
+async fn cold_starts(o: &Options, backed: &Backed, bench: &Bench<'_>) -> BTreeMap<String, Starts> {
+    let mut results: BTreeMap<String, Starts> = BTreeMap::new();
+    for _ in 0..o.starts {
+        for name in FUNCTIONS.iter().copied().chain([FLOOR]) {
+            let launch = Launch { binary: o.release_dir.join(name), env: backed.env.clone() };
+            let (event, status) = if name == FLOOR {
+                (events::http("GET", "/hello", &[], None), Some(200))
+            } else {
+                first_event(bench, name)
+            };
+            let start: ColdStart =
+                cold_start(&launch, event, status).await.unwrap_or_else(|e| panic!("{name} on {}: {e}", backed.name));
+            let entry = results.entry(name.to_owned()).or_insert(Starts { init: vec![], first_answer: vec![] });
+            entry.init.push(start.init);
+            entry.first_answer.push(start.first_answer);
+        }
+    }
+    results
+}
+
+async fn peak_memory(o: &Options, backed: &Backed, bench: &Bench<'_>) -> BTreeMap<String, u64> {
+    let mut results = BTreeMap::new();
+    for name in FUNCTIONS.iter().copied().chain([FLOOR]) {
+        let launch = Launch { binary: o.release_dir.join(name), env: backed.env.clone() };
+        let status = if name == FLOOR { Some(200) } else { first_event(bench, name).1 };
+        let rss = peak_rss(&launch, o.rss_requests, status, |_| {
+            if name == FLOOR { events::http("GET", "/hello", &[], None) } else { first_event(bench, name).0 }
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{name} on {}: {e}", backed.name));
+        results.insert(name.to_owned(), rss);
+    }
+    results
+}
+
+struct Warm {
+    route: Route,
+    sorted: Vec<Duration>,
+    trips: Option<(Vec<String>, usize)>,
+}
+
+async fn warm(backed: &Backed, bench: &Bench<'_>, samples: usize, hash_samples: usize) -> Vec<Warm> {
+    let mut results = Vec::new();
+    for &route in ROUTES {
+        let mut n = if route.hashes_a_password() { hash_samples } else { samples };
+        if backed.calls.is_some() && route == Route::Checkout {
+            // moto copies the whole table for every transaction (its rollback),
+            // so a checkout there takes seconds: the emulator's cost, not ours.
+            n = n.min(MOTO_CHECKOUTS);
+        }
+        if route == Route::Receipt {
+            n = n.min(bench.receipts_left().saturating_sub(2));
+        }
+        let warmup = (n / 20).clamp(1, 50);
+        bench.prepare(route, n + warmup + 1).await;
+        for i in 0..warmup {
+            bench.call(route, i).await;
+        }
+        // One counted request, alone, for its round trips.
+        let trips = match &backed.calls {
+            Some(log) => {
+                log.take();
+                bench.call(route, warmup).await;
+                let calls = log.take();
+                Some((calls.iter().map(|c| c.action.clone()).collect(), trips::sequential(&calls)))
+            }
+            None => None,
+        };
+        let mut timings = Vec::with_capacity(n);
+        for i in 0..n {
+            timings.push(bench.call(route, warmup + 1 + i).await);
+        }
+        if let Some(log) = &backed.calls {
+            log.take();
+        }
+        timings.sort();
+        results.push(Warm { route, sorted: timings, trips });
+    }
+    results
+}
+
+fn size_of(path: &Path) -> Option<u64> {
+    std::fs::metadata(path).ok().map(|m| m.len())
+}
+
+fn ms(v: f64) -> String {
+    format!("{v:.1} ms")
+}
+
+fn pct(sorted: &[Duration], p: f64) -> f64 {
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[rank].as_secs_f64() * 1000.0
+}
+
+/// The IAM actions each function's `deploy.json` grants.
+fn granted(function: &str) -> Vec<String> {
+    let crate_dir = match function {
+        "upload-check" => "upload",
+        other => other,
+    };
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../functions/{crate_dir}/deploy.json"));
+    let deploy: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("deploy.json")).unwrap();
+    let mut actions = Vec::new();
+    for f in deploy["functions"].as_array().unwrap() {
+        if f["binary"] == function {
+            for list in f["permissions"].as_object().unwrap().values() {
+                actions.extend(list.as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_owned()));
+            }
+        }
+    }
+    actions
+}
+
+#[tokio::main]
+async fn main() {
+    let o = options();
+    let mut report = String::new();
+    let machine = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    report.push_str(&format!("Measured on {cores} cores ({machine}), {} starts per function.\n\n", o.starts));
+
+    let dir = tempfile::tempdir().unwrap();
+    let receipts = o.starts + o.rss_requests + o.warm_embedded.min(1000) + 100;
+    eprintln!("seeding the embedded store…");
+    let local = embedded(dir.path(), receipts).await;
+    eprintln!("seeding DynamoDB, S3, Secrets Manager and SES on moto…");
+    // Each seeded order is two transactions, slow on moto (see MOTO_CHECKOUTS).
+    let cloud = aws(o.starts + MOTO_CHECKOUTS).await;
+
+    let local_bench = Bench::new(&local.functions, &local.stores, &local.fixture, local.bucket.clone());
+    let cloud_bench = Bench::new(&cloud.functions, &cloud.stores, &cloud.fixture, cloud.bucket.clone());
+    eprintln!("cold starts…");
+    let cold_local = cold_starts(&o, &local, &local_bench).await;
+    let cold_cloud = cold_starts(&o, &cloud, &cloud_bench).await;
+    eprintln!("peak memory…");
+    let rss = peak_memory(&o, &local, &local_bench).await;
+
+    report.push_str("### Cold start and memory\n\n");
+    report.push_str(
+        "| function | embedded: exec → first answer, median (p95) | × floor | AWS on moto: exec → first `/next` (init), median (p95) | × floor | AWS: exec → first answer, median | peak RSS, cold start + 1 000 requests (embedded) |\n|---|---|---|---|---|---|---|\n",
+    );
+    let floor_local = median_p95(&cold_local[FLOOR].first_answer).0;
+    let floor_cloud = median_p95(&cold_cloud[FLOOR].init).0;
+    for name in FUNCTIONS.iter().copied().chain([FLOOR]) {
+        let (l50, l95) = median_p95(&cold_local[name].first_answer);
+        let (c50, c95) = median_p95(&cold_cloud[name].init);
+        let (a50, _) = median_p95(&cold_cloud[name].first_answer);
+        report.push_str(&format!(
+            "| {name} | {} ({}) | {:.2}× | {} ({}) | {:.2}× | {} | {:.1} MB |\n",
+            ms(l50),
+            ms(l95),
+            l50 / floor_local,
+            ms(c50),
+            ms(c95),
+            c50 / floor_cloud,
+            ms(a50),
+            rss[name] as f64 / 1_000_000.0
+        ));
+    }
+
+    report.push_str("\n### Size\n\n| binary | release binary (x86_64, stripped) | `cargo lambda build --release --arm64 --output-format zip` |\n|---|---:|---:|\n");
+    for name in FUNCTIONS.iter().copied().chain([FLOOR]) {
+        let binary = size_of(&o.release_dir.join(name)).map_or("—".into(), |b| format!("{:.2} MB", b as f64 / 1e6));
+        let zip = size_of(&o.zip_dir.join(name).join("bootstrap.zip"))
+            .map_or("—".into(), |b| format!("{:.2} MB", b as f64 / 1e6));
+        report.push_str(&format!("| {name} | {binary} | {zip} |\n"));
+    }
+
+    eprintln!("warm latency, embedded…");
+    let warm_local = warm(&local, &local_bench, o.warm_embedded, o.hash_samples).await;
+    eprintln!("warm latency and round trips, moto…");
+    let warm_cloud = warm(&cloud, &cloud_bench, o.warm_aws, o.hash_samples / 2 + 1).await;
+
+    report.push_str(&format!(
+        "\n### Warm latency, in-process\n\n{} requests per route on the embedded store, {} on moto ({} and {} for the two routes that hash a password; {MOTO_CHECKOUTS} checkouts on moto, whose transactions copy the table).\n\n| route | embedded p50 | embedded p99 | moto p50 | moto p99 |\n|---|---:|---:|---:|---:|\n",
+        o.warm_embedded,
+        o.warm_aws,
+        o.hash_samples,
+        o.hash_samples / 2 + 1
+    ));
+    let mut series = Vec::new();
+    for (l, c) in warm_local.iter().zip(&warm_cloud) {
+        report.push_str(&format!(
+            "| {} | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms |\n",
+            l.route.name(),
+            pct(&l.sorted, 0.5),
+            pct(&l.sorted, 0.99),
+            pct(&c.sorted, 0.5),
+            pct(&c.sorted, 0.99),
+        ));
+        series.push(Series { label: l.route.name().into(), backend: "embedded", sorted: l.sorted.clone() });
+        series.push(Series { label: c.route.name().into(), backend: "moto", sorted: c.sorted.clone() });
+    }
+
+    report.push_str("\n### Round trips (AWS adapters, counted on the wire)\n\n| route | calls | sequential | minimum the data model allows | calls made | IAM |\n|---|---:|---:|---|---|---|\n");
+    for w in &warm_cloud {
+        let (actions, sequential) = w.trips.clone().unwrap_or_default();
+        let (minimum, why) = w.route.minimum();
+        let grants = granted(w.route.function());
+        let missing: Vec<&String> =
+            actions.iter().filter(|a| !a.ends_with("TransactWriteItems") && !grants.contains(a)).collect();
+        let iam = if missing.is_empty() { "granted".to_owned() } else { format!("**missing {missing:?}**") };
+        report.push_str(&format!(
+            "| {} | {} | {} | {} ({}) | {} | {} |\n",
+            w.route.name(),
+            actions.len(),
+            sequential,
+            minimum,
+            why,
+            actions.join(", "),
+            iam
+        ));
+    }
+
+    let svg = plot::svg("Warm latency per route (in-process, log scale)", &series);
+    let svg_path = o.out.with_file_name("docs/warm-latency.svg");
+    std::fs::create_dir_all(svg_path.parent().unwrap()).unwrap();
+    std::fs::write(&svg_path, svg).unwrap();
+    report.push_str("\n![Warm latency per route](docs/warm-latency.svg)\n");
+
+    write_section(&o.out, &report);
+    println!("{report}");
+}
+
+const BEGIN: &str = "<!-- bench-lambda: begin (written by ./scripts/bench; edits here are overwritten) -->";
+const END: &str = "<!-- bench-lambda: end -->";
+
+/// Replaces the harness's section of BENCHMARKS.md, or appends it.
+fn write_section(path: &Path, report: &str) {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let section = format!("{BEGIN}\n{report}{END}");
+    let updated = match (text.find(BEGIN), text.find(END)) {
+        (Some(a), Some(b)) if b > a => format!("{}{section}{}", &text[..a], &text[b + END.len()..]),
+        _ => format!("{text}\n{section}\n"),
+    };
+    std::fs::write(path, updated).unwrap();
+}

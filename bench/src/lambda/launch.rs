@@ -1,0 +1,113 @@
+//! Starting a function binary as Lambda does (a fresh process pointed at a
+//! Runtime API) and timing it: exec → first `/next` poll (init) and exec →
+//! first answer; and its peak resident memory over many invocations.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::runtime_api::{Answer, Outcome, RuntimeApi};
+
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A binary and the environment its deployment gives it.
+#[derive(Clone, Debug)]
+pub struct Launch {
+    pub binary: PathBuf,
+    pub env: Vec<(String, String)>,
+}
+
+/// One cold start.
+#[derive(Clone, Copy, Debug)]
+pub struct ColdStart {
+    /// exec → the first poll of `/next`: the function's init.
+    pub init: Duration,
+    /// exec → the first invocation's answer.
+    pub first_answer: Duration,
+}
+
+/// Kills the process when dropped, so a failed measurement leaves none behind.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn(launch: &Launch, api: &RuntimeApi) -> std::io::Result<Running> {
+    let child = Command::new(&launch.binary)
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", api.addr.to_string())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "galley-bench")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/galley-bench")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
+        .envs(launch.env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    Ok(Running(child))
+}
+
+/// An answer that is a success: an HTTP response below 500 (the harness's
+/// requests are all meant to succeed; it checks their status itself), or an
+/// event handler's result.
+fn check(answer: Answer, expect_status: Option<u16>) -> Result<Answer, String> {
+    match &answer.outcome {
+        Outcome::Response(body) => {
+            if let Some(expected) = expect_status {
+                let value: Value = serde_json::from_slice(body).map_err(|e| format!("answer is not JSON: {e}"))?;
+                let status = value.get("statusCode").and_then(Value::as_u64).unwrap_or(0);
+                if status != u64::from(expected) {
+                    return Err(format!("answered {status}, expected {expected}: {value}"));
+                }
+            }
+            Ok(answer)
+        }
+        Outcome::Error(body) | Outcome::InitError(body) => {
+            Err(format!("function failed: {}", String::from_utf8_lossy(body)))
+        }
+    }
+}
+
+/// Starts the function, hands it `event`, and times init and first answer.
+pub async fn cold_start(launch: &Launch, event: Value, expect_status: Option<u16>) -> Result<ColdStart, String> {
+    let mut api = RuntimeApi::start().await.map_err(|e| e.to_string())?;
+    api.invoke(event);
+    let started = Instant::now();
+    let _running = spawn(launch, &api).map_err(|e| format!("{}: {e}", launch.binary.display()))?;
+    let answer = api.answer(ANSWER_TIMEOUT).await.ok_or("no answer within a minute")?;
+    let answer = check(answer, expect_status)?;
+    let polled = api.first_poll().ok_or("answered without polling")?;
+    Ok(ColdStart { init: polled - started, first_answer: answer.at - started })
+}
+
+/// Peak resident memory (VmHWM, bytes) of one process over a cold start and
+/// `requests` more invocations, each `event(i)`.
+pub async fn peak_rss(
+    launch: &Launch,
+    requests: usize,
+    expect_status: Option<u16>,
+    event: impl Fn(usize) -> Value,
+) -> Result<u64, String> {
+    let mut api = RuntimeApi::start().await.map_err(|e| e.to_string())?;
+    let running = spawn(launch, &api).map_err(|e| format!("{}: {e}", launch.binary.display()))?;
+    for i in 0..=requests {
+        api.invoke(event(i));
+        let answer = api.answer(ANSWER_TIMEOUT).await.ok_or_else(|| format!("no answer to invocation {i}"))?;
+        check(answer, expect_status)?;
+    }
+    let status = std::fs::read_to_string(format!("/proc/{}/status", running.0.id())).map_err(|e| e.to_string())?;
+    let kib: u64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .ok_or("no VmHWM in /proc/PID/status")?;
+    Ok(kib * 1024)
+}

@@ -1,0 +1,11 @@
+//! The Lambda harness behind `bench-lambda`: a Runtime API to start function
+//! binaries against, the requests each route takes, an SDK HTTP client that
+//! counts round trips, and the plot of the results.
+
+pub mod events;
+pub mod launch;
+pub mod plot;
+pub mod rig;
+pub mod routes;
+pub mod runtime_api;
+pub mod trips;

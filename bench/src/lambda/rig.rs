@@ -1,0 +1,196 @@
+//! Every function, in-process, over one seeded backend: what the warm
+//! latency and round-trip measurements call, and what the cold-start
+//! processes find in the store when they open it.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use galley_checkout::{CheckoutFunction, CheckoutStores};
+use galley_embedded::SandboxGateway;
+use galley_lambda::Stores;
+use galley_login::{AccountStores, LoginFunction};
+use galley_receipts::ReceiptsFunction;
+use galley_search::SearchFunction;
+use galley_shared::auth::{AccessTokens, DisplayName, Email, Password, PasswordHasher, Session, User, UserProfile};
+use galley_shared::clock::{Clock, SystemClock};
+use galley_shared::id::{OrderId, ProductId, UploadId, UserId};
+use galley_shared::idempotency::{
+    ClaimId, ClaimRequest, Fingerprint, IdempotencyKey, IdempotencyScope, StoredResponse,
+};
+use galley_shared::import::parse_catalog;
+use galley_shared::keys::SigningKey;
+use galley_shared::orders::{CartLine, Order, OrderStatus, ReceiptSender, price};
+use galley_shared::ports::Hold;
+use galley_shared::stock::Quantity;
+use galley_shared::uploads::{ArrivalCheck, Filename, ImageType, Upload, UploadSize, UploadStatus};
+use galley_upload::{CheckFunction, UploadFunction, UploadStores};
+use time::OffsetDateTime;
+
+/// A real 1×1 PNG (67 bytes): what the upload check finds at the seeded upload's key.
+pub const PNG_1X1: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0A, 0x49,
+    0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00,
+    0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+];
+
+/// The product checkouts buy; its stock is raised so no run sells out.
+pub const HOT_PRODUCT: &str = "mug-blue-350";
+pub const EMAIL: &str = "bench@example.com";
+pub const PASSWORD: &str = "bench password 123";
+pub const MAIL_FROM: &str = "Galley <receipts@galley.example>";
+
+/// What the seeded store holds for the requests to name.
+pub struct Fixture {
+    pub user: UserProfile,
+    pub access_token: String,
+    pub upload: Upload,
+    /// Confirmed orders whose receipts wait in the outbox, with their JSON.
+    pub receipts: Vec<(OrderId, String)>,
+    pub key: SigningKey,
+}
+
+impl Fixture {
+    pub fn bearer(&self) -> String {
+        format!("Bearer {}", self.access_token)
+    }
+
+    /// A new session for the same user, with its access token.
+    pub async fn session(&self, stores: &Stores) -> (String, String) {
+        let now = SystemClock.unix_now();
+        let (session, refresh) = Session::start(self.user.clone(), now);
+        stores.sessions().create(&session).await.expect("seed a session");
+        let access = AccessTokens::new(&self.key).issue(&self.user.id, &session.id, now).0;
+        (access, refresh.expose().to_owned())
+    }
+}
+
+/// Seeds the demo catalog, one account with a session, `receipts` confirmed
+/// orders and one upload whose PNG bytes have arrived.
+pub async fn seed(stores: &Stores, key: &SigningKey, receipts: usize) -> Fixture {
+    let mut demo = parse_catalog(include_str!("../../../catalog/demo.jsonl")).products;
+    for product in &mut demo {
+        if product.id.as_str() == HOT_PRODUCT {
+            product.stock = 900_000_000;
+        }
+    }
+    stores.catalog().upsert(&demo).await.expect("import the demo catalog");
+    let user = UserProfile {
+        id: UserId::generate(),
+        email: Email::parse(EMAIL).unwrap(),
+        name: DisplayName::parse("Bench User").unwrap(),
+    };
+    let password_hash = PasswordHasher::default().hash(&Password::offered(PASSWORD)).unwrap();
+    stores.users().create(&User { profile: user.clone(), password_hash }).await.expect("seed the account");
+    let now = SystemClock.unix_now();
+    let (session, _) = Session::start(user.clone(), now);
+    stores.sessions().create(&session).await.expect("seed the session");
+    let access_token = AccessTokens::new(key).issue(&user.id, &session.id, now).0;
+
+    let upload = Upload {
+        id: UploadId::generate(),
+        owner: user.id.clone(),
+        filename: Filename::parse("cat.png").unwrap(),
+        content_type: ImageType::Png,
+        size: UploadSize::new(PNG_1X1.len() as u64).unwrap(),
+        status: UploadStatus::Pending,
+        created_at: OffsetDateTime::from_unix_timestamp(now).unwrap(),
+    };
+    stores.upload_records().create_upload(&upload).await.expect("seed the upload");
+    put_blob(stores, &upload.object_key(), PNG_1X1).await;
+
+    let mut seeded = Vec::with_capacity(receipts);
+    for _ in 0..receipts {
+        seeded.push(confirmed_order(stores, &user).await);
+    }
+    Fixture { user, access_token, upload, receipts: seeded, key: key.clone() }
+}
+
+async fn put_blob(stores: &Stores, key: &str, bytes: &[u8]) {
+    match stores {
+        Stores::Embedded(store) => galley_embedded::LocalBlobs::new(store.data_dir().join("blobs"))
+            .store(key, bytes)
+            .await
+            .expect("store blob"),
+        Stores::Aws(store) => {
+            let bucket = std::env::var("UPLOAD_BUCKET").expect("UPLOAD_BUCKET");
+            let s3 = galley_aws::s3::S3Blobs::new(store.sdk_config(), bucket.clone());
+            s3.client()
+                .put_object()
+                .bucket(bucket)
+                .key(key)
+                .content_type("image/png")
+                .body(bytes.to_vec().into())
+                .send()
+                .await
+                .expect("put the upload's bytes");
+        }
+    }
+}
+
+/// An order placed and confirmed the way checkout does it, so its receipt
+/// waits in the outbox.
+async fn confirmed_order(stores: &Stores, user: &UserProfile) -> (OrderId, String) {
+    let records = stores.idempotency_records();
+    let orders = stores.orders();
+    let scope =
+        IdempotencyScope { user: user.id.clone(), key: IdempotencyKey::parse(&ulid::Ulid::new().to_string()).unwrap() };
+    let claim = ClaimId::generate();
+    let now = SystemClock.unix_now();
+    let request = ClaimRequest {
+        scope: scope.clone(),
+        fingerprint: Fingerprint::of("POST", "/checkout", b"bench"),
+        claim: claim.clone(),
+        now,
+        lease_until: now + 30,
+        expires_at: now + 86_400,
+    };
+    records.claim(&request).await.expect("claim");
+    let mug = stores.catalog().product(&ProductId::parse(HOT_PRODUCT).unwrap()).await.unwrap().unwrap();
+    let cart = [CartLine { product_id: mug.id.clone(), quantity: Quantity::new(1).unwrap() }];
+    let (items, total) = price(&cart, &[mug]).unwrap();
+    let mut order = Order {
+        id: OrderId::generate(),
+        user_id: user.id.clone(),
+        email: user.email.clone(),
+        status: OrderStatus::Pending,
+        created_at: OffsetDateTime::from_unix_timestamp(now).unwrap(),
+        items,
+        total,
+    };
+    let hold = Hold { scope: &scope, claim: &claim };
+    orders.place(&order, hold).await.expect("place");
+    orders
+        .confirm(&order, hold, &StoredResponse { status: 201, body: Bytes::from_static(b"{}") })
+        .await
+        .expect("confirm");
+    order.status = OrderStatus::Confirmed;
+    (order.id.clone(), serde_json::to_string(&order).unwrap())
+}
+
+/// Every function, wired as its `main.rs` wires it.
+pub struct Functions {
+    pub search: SearchFunction,
+    pub login: LoginFunction,
+    pub checkout: CheckoutFunction,
+    pub upload: UploadFunction,
+    pub upload_check: CheckFunction,
+    pub receipts: ReceiptsFunction,
+}
+
+impl Functions {
+    pub fn new(stores: &Stores, key: &SigningKey) -> Self {
+        let clock = Arc::new(SystemClock);
+        Functions {
+            search: SearchFunction::new(stores.catalog(), stores.search_index(), key),
+            login: LoginFunction::new(AccountStores::from(stores), key, clock.clone()),
+            checkout: CheckoutFunction::new(CheckoutStores::from(stores), Arc::new(SandboxGateway), key, clock.clone()),
+            upload: UploadFunction::new(UploadStores::new(stores, key).expect("upload stores"), key, clock.clone()),
+            upload_check: CheckFunction::new(ArrivalCheck::new(
+                stores.upload_records(),
+                stores.blobs().expect("blobs"),
+            )),
+            receipts: ReceiptsFunction::new(ReceiptSender::new(stores.outbox(), stores.mailer(MAIL_FROM), clock)),
+        }
+    }
+}
