@@ -11,8 +11,18 @@ pub struct Summary {
 pub fn summarize(mut samples: Vec<Duration>) -> Summary {
     assert!(!samples.is_empty());
     samples.sort();
-    let rank = |p: f64| samples[((p * samples.len() as f64).ceil() as usize).clamp(1, samples.len()) - 1];
+    let rank = |p| percentile(&samples, p);
     Summary { samples: samples.len(), p50: rank(0.50), p99: rank(0.99), max: samples[samples.len() - 1] }
+}
+
+/// The nearest-rank `p` percentile (0 < p ≤ 1) of timings sorted ascending.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1]
+}
+
+/// A duration in milliseconds, for tables and plots.
+pub fn millis(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
 }
 
 pub fn ms(d: Duration) -> String {

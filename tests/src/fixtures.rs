@@ -7,7 +7,12 @@ use galley_aws::DynamoStore;
 use galley_embedded::EmbeddedStore;
 use galley_shared::catalog::{Category, Product};
 use galley_shared::id::ProductId;
+use galley_shared::idempotency::{
+    ClaimId, ClaimRequest, Fingerprint, IdempotencyKey, IdempotencyScope, StoredResponse,
+};
 use galley_shared::money::{Currency, Money};
+use galley_shared::orders::Order;
+use galley_shared::ports::{Hold, IdempotencyRecords, Orders};
 
 /// An embedded store in its own temporary directory (removed on drop).
 pub struct TempEmbedded {
@@ -76,4 +81,30 @@ pub fn product(id: &str, stock: u32) -> Product {
         image_url: None,
         stock,
     }
+}
+
+/// Claims `key` for the order's user, places `order` and confirms it, as
+/// checkout does, so its receipt waits in the outbox.
+pub async fn confirmed_order(
+    records: &dyn IdempotencyRecords,
+    orders: &dyn Orders,
+    order: &Order,
+    key: &str,
+    now: i64,
+) {
+    let scope = IdempotencyScope { user: order.user_id.clone(), key: IdempotencyKey::parse(key).expect("a valid key") };
+    let claim = ClaimId::generate();
+    let request = ClaimRequest {
+        scope: scope.clone(),
+        fingerprint: Fingerprint::of("POST", "/checkout", b"seed"),
+        claim: claim.clone(),
+        now,
+        lease_until: now + 30,
+        expires_at: now + 86_400,
+    };
+    records.claim(&request).await.expect("claim the key");
+    let hold = Hold { scope: &scope, claim: &claim };
+    orders.place(order, hold).await.expect("place the order");
+    let answer = StoredResponse { status: 201, body: bytes::Bytes::from_static(b"{}") };
+    orders.confirm(order, hold, &answer).await.expect("confirm the order");
 }

@@ -10,7 +10,6 @@ use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
-use bytes::Bytes;
 use galley_checkout::{CheckoutFunction, CheckoutStores};
 use galley_embedded::{EmbeddedStore, FileMailer, LocalBlobs, LocalUploadUrls, SandboxGateway};
 use galley_login::{AccountStores, LoginFunction};
@@ -22,12 +21,8 @@ use galley_shared::auth::{
 use galley_shared::clock::{Clock, ManualClock};
 use galley_shared::id::{OrderId, ProductId};
 use galley_shared::id::{SessionId, UploadId, UserId};
-use galley_shared::idempotency::{
-    ClaimId, ClaimRequest, Fingerprint, IdempotencyKey, IdempotencyScope, StoredResponse,
-};
 use galley_shared::orders::{CartLine, Order, OrderStatus, ReceiptSender, price};
 use galley_shared::ports::UploadRecords as _;
-use galley_shared::ports::{Hold, IdempotencyRecords as _, Orders as _};
 use galley_shared::stock::Quantity;
 use galley_shared::uploads::{ArrivalCheck, Upload};
 use galley_tests::contract::pending_upload;
@@ -120,35 +115,19 @@ const REPLAY_ORDER: &str = "01JREPLAYORDER000000000000";
 
 /// A confirmed order whose receipt waits in the outbox, for the stream events.
 async fn seed_confirmed_order(store: &EmbeddedStore, clock: &ManualClock) {
-    let user = UserId::parse(REPLAY_USER).unwrap();
-    let scope = IdempotencyScope { user: user.clone(), key: IdempotencyKey::parse("replay-seed-order").unwrap() };
-    let claim = ClaimId::generate();
-    let now = clock.unix_now();
-    let request = ClaimRequest {
-        scope: scope.clone(),
-        fingerprint: Fingerprint::of("POST", "/checkout", b"seed"),
-        claim: claim.clone(),
-        now,
-        lease_until: now + 30,
-        expires_at: now + 86_400,
-    };
-    store.claim(&request).await.unwrap();
     let demo_mug = store.product(&ProductId::parse("mug-blue-350").unwrap()).await.unwrap().unwrap();
     let cart = [CartLine { product_id: demo_mug.id.clone(), quantity: Quantity::new(2).unwrap() }];
     let (items, total) = price(&cart, &[demo_mug]).unwrap();
     let order = Order {
         id: OrderId::parse(REPLAY_ORDER).unwrap(),
-        user_id: user,
+        user_id: UserId::parse(REPLAY_USER).unwrap(),
         email: Email::parse("replay@example.com").unwrap(),
         status: OrderStatus::Pending,
         created_at: clock.now(),
         items,
         total,
     };
-    let hold = Hold { scope: &scope, claim: &claim };
-    store.place(&order, hold).await.unwrap();
-    let answer = StoredResponse { status: 201, body: Bytes::from_static(b"{}") };
-    store.confirm(&order, hold, &answer).await.unwrap();
+    galley_tests::fixtures::confirmed_order(store, store, &order, "replay-seed-order", clock.unix_now()).await;
 }
 
 const REPLAY_UPLOAD_PENDING: &str = "01JREPLAYPENDNG00000000000";

@@ -17,6 +17,7 @@ use galley_bench::lambda::plot::{self, Series};
 use galley_bench::lambda::rig::{self, Fixture, Functions, MAIL_FROM};
 use galley_bench::lambda::routes::{Bench, Invocation, ROUTES, Route};
 use galley_bench::lambda::trips::{self, CallLog};
+use galley_bench::stats::{millis, percentile};
 use galley_lambda::Stores;
 use galley_shared::config::Backend;
 use galley_shared::keys::SigningKey;
@@ -176,8 +177,7 @@ struct Starts {
 fn median_p95(samples: &[Duration]) -> (f64, f64) {
     let mut sorted = samples.to_vec();
     sorted.sort();
-    let rank = |p: f64| sorted[((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1];
-    (rank(0.5).as_secs_f64() * 1000.0, rank(0.95).as_secs_f64() * 1000.0)
+    (pct(&sorted, 0.5), pct(&sorted, 0.95))
 }
 
 /// Cold starts of every function and the floor, interleaved so that the
@@ -272,8 +272,7 @@ fn ms(v: f64) -> String {
 }
 
 fn pct(sorted: &[Duration], p: f64) -> f64 {
-    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1;
-    sorted[rank].as_secs_f64() * 1000.0
+    millis(percentile(sorted, p))
 }
 
 /// The IAM actions each function's `deploy.json` grants.

@@ -5,6 +5,8 @@
 use std::fmt::Write;
 use std::time::Duration;
 
+use crate::stats::millis;
+
 /// One route's sorted timings, on one backend.
 pub struct Series {
     pub label: String,
@@ -13,8 +15,7 @@ pub struct Series {
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1;
-    sorted[rank].as_secs_f64() * 1000.0
+    millis(crate::stats::percentile(sorted, p))
 }
 
 const LEFT: f64 = 260.0;
@@ -52,7 +53,7 @@ pub fn svg(title: &str, series: &[Series]) -> String {
         let y = TOP + ROW * i as f64 + ROW / 2.0;
         let colour = if s.backend == "embedded" { "#2b6cb0" } else { "#c05621" };
         let [p1, p25, p50, p75, p99] = [0.01, 0.25, 0.5, 0.75, 0.99].map(|p| percentile(&s.sorted, p));
-        let max = s.sorted.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+        let max = s.sorted.last().copied().map_or(0.0, millis);
         let _ = writeln!(
             out,
             r#"<text x="{}" y="{}" text-anchor="end">{} ({})</text>"#,

@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use bytes::Bytes;
 use galley_checkout::{CheckoutFunction, CheckoutStores};
 use galley_embedded::SandboxGateway;
 use galley_lambda::Stores;
@@ -14,25 +13,14 @@ use galley_search::SearchFunction;
 use galley_shared::auth::{AccessTokens, DisplayName, Email, Password, PasswordHasher, Session, User, UserProfile};
 use galley_shared::clock::{Clock, SystemClock};
 use galley_shared::id::{OrderId, ProductId, UploadId, UserId};
-use galley_shared::idempotency::{
-    ClaimId, ClaimRequest, Fingerprint, IdempotencyKey, IdempotencyScope, StoredResponse,
-};
 use galley_shared::import::parse_catalog;
 use galley_shared::keys::SigningKey;
 use galley_shared::orders::{CartLine, Order, OrderStatus, ReceiptSender, price};
-use galley_shared::ports::Hold;
 use galley_shared::stock::Quantity;
 use galley_shared::uploads::{ArrivalCheck, Filename, ImageType, Upload, UploadSize, UploadStatus};
+use galley_tests::fixtures::{self, PNG_1X1};
 use galley_upload::{CheckFunction, UploadFunction, UploadStores};
 use time::OffsetDateTime;
-
-/// A real 1×1 PNG (67 bytes): what the upload check finds at the seeded upload's key.
-pub const PNG_1X1: &[u8] = &[
-    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
-    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0A, 0x49,
-    0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00,
-    0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
-];
 
 /// The product checkouts buy; its stock is raised so no run sells out.
 pub const HOT_PRODUCT: &str = "mug-blue-350";
@@ -55,14 +43,18 @@ impl Fixture {
         format!("Bearer {}", self.access_token)
     }
 
-    /// A new session for the same user, with its access token.
+    /// A new session for the same user: its access and refresh tokens.
     pub async fn session(&self, stores: &Stores) -> (String, String) {
-        let now = SystemClock.unix_now();
-        let (session, refresh) = Session::start(self.user.clone(), now);
-        stores.sessions().create(&session).await.expect("seed a session");
-        let access = AccessTokens::new(&self.key).issue(&self.user.id, &session.id, now).0;
-        (access, refresh.expose().to_owned())
+        start_session(stores, &self.key, &self.user).await
     }
+}
+
+async fn start_session(stores: &Stores, key: &SigningKey, user: &UserProfile) -> (String, String) {
+    let now = SystemClock.unix_now();
+    let (session, refresh) = Session::start(user.clone(), now);
+    stores.sessions().create(&session).await.expect("seed a session");
+    let access = AccessTokens::new(key).issue(&user.id, &session.id, now).0;
+    (access, refresh.expose().to_owned())
 }
 
 /// Seeds the demo catalog, one account with a session, `receipts` confirmed
@@ -82,10 +74,8 @@ pub async fn seed(stores: &Stores, key: &SigningKey, receipts: usize) -> Fixture
     };
     let password_hash = PasswordHasher::default().hash(&Password::offered(PASSWORD)).unwrap();
     stores.users().create(&User { profile: user.clone(), password_hash }).await.expect("seed the account");
+    let (access_token, _) = start_session(stores, key, &user).await;
     let now = SystemClock.unix_now();
-    let (session, _) = Session::start(user.clone(), now);
-    stores.sessions().create(&session).await.expect("seed the session");
-    let access_token = AccessTokens::new(key).issue(&user.id, &session.id, now).0;
 
     let upload = Upload {
         id: UploadId::generate(),
@@ -128,24 +118,9 @@ async fn put_blob(stores: &Stores, key: &str, bytes: &[u8]) {
     }
 }
 
-/// An order placed and confirmed the way checkout does it, so its receipt
-/// waits in the outbox.
+/// A confirmed order of one hot product, its receipt waiting in the outbox.
 async fn confirmed_order(stores: &Stores, user: &UserProfile) -> (OrderId, String) {
-    let records = stores.idempotency_records();
-    let orders = stores.orders();
-    let scope =
-        IdempotencyScope { user: user.id.clone(), key: IdempotencyKey::parse(&ulid::Ulid::new().to_string()).unwrap() };
-    let claim = ClaimId::generate();
     let now = SystemClock.unix_now();
-    let request = ClaimRequest {
-        scope: scope.clone(),
-        fingerprint: Fingerprint::of("POST", "/checkout", b"bench"),
-        claim: claim.clone(),
-        now,
-        lease_until: now + 30,
-        expires_at: now + 86_400,
-    };
-    records.claim(&request).await.expect("claim");
     let mug = stores.catalog().product(&ProductId::parse(HOT_PRODUCT).unwrap()).await.unwrap().unwrap();
     let cart = [CartLine { product_id: mug.id.clone(), quantity: Quantity::new(1).unwrap() }];
     let (items, total) = price(&cart, &[mug]).unwrap();
@@ -158,12 +133,8 @@ async fn confirmed_order(stores: &Stores, user: &UserProfile) -> (OrderId, Strin
         items,
         total,
     };
-    let hold = Hold { scope: &scope, claim: &claim };
-    orders.place(&order, hold).await.expect("place");
-    orders
-        .confirm(&order, hold, &StoredResponse { status: 201, body: Bytes::from_static(b"{}") })
-        .await
-        .expect("confirm");
+    let key = ulid::Ulid::new().to_string();
+    fixtures::confirmed_order(&*stores.idempotency_records(), &*stores.orders(), &order, &key, now).await;
     order.status = OrderStatus::Confirmed;
     (order.id.clone(), serde_json::to_string(&order).unwrap())
 }

@@ -229,7 +229,7 @@ impl<'a> Bench<'a> {
             }
             Route::UploadCheck => {
                 let key = self.fixture.upload.object_key();
-                Invocation::Event(super::events::s3_created(&self.bucket, &key, super::rig::PNG_1X1.len()))
+                Invocation::Event(super::events::s3_created(&self.bucket, &key, galley_tests::fixtures::PNG_1X1.len()))
             }
             Route::Receipt => {
                 let mut sent = self.receipts_sent.lock().unwrap();

@@ -5,6 +5,7 @@
 //! product; see `docs/data-model.md`.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -130,6 +131,31 @@ async fn backoff(attempt: u32) {
     tokio::time::sleep(Duration::from_millis(jittered)).await;
 }
 
+/// Sends `first`, then whatever the service answers it left unprocessed,
+/// with backoff, until nothing is left; collects what every answer returned.
+async fn until_processed<R, T, F, Fut>(operation: &str, first: R, mut send: F) -> Result<Vec<T>, Error>
+where
+    F: FnMut(R) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, Option<R>), Error>>,
+{
+    let mut done = Vec::new();
+    let mut pending = Some(first);
+    let mut attempt = 0;
+    while let Some(request) = pending.take() {
+        let (items, left) = send(request).await?;
+        done.extend(items);
+        pending = left;
+        if pending.is_some() {
+            attempt += 1;
+            if attempt >= MAX_ATTEMPTS {
+                return Err(Error::unavailable(format!("{operation} kept leaving requests unprocessed")));
+            }
+            backoff(attempt).await;
+        }
+    }
+    Ok(done)
+}
+
 fn pk_sk(item: &Item) -> (String, String) {
     let r = Reader(item);
     (r.s("pk").unwrap_or_default().to_owned(), r.s("sk").unwrap_or_default().to_owned())
@@ -139,9 +165,7 @@ impl DynamoStore {
     /// Writes requests 25 at a time, retrying unprocessed ones with backoff.
     async fn batch_write(&self, writes: Vec<WriteRequest>) -> Result<(), Error> {
         for chunk in writes.chunks(BATCH_WRITE_MAX) {
-            let mut pending = chunk.to_vec();
-            let mut attempt = 0;
-            while !pending.is_empty() {
+            until_processed("BatchWriteItem", chunk.to_vec(), |pending| async move {
                 let output = self
                     .client
                     .batch_write_item()
@@ -149,16 +173,10 @@ impl DynamoStore {
                     .send()
                     .await
                     .map_err(|e| sdk_error("BatchWriteItem", e))?;
-                pending =
-                    output.unprocessed_items().and_then(|u| u.get(self.table.as_ref())).cloned().unwrap_or_default();
-                if !pending.is_empty() {
-                    attempt += 1;
-                    if attempt >= MAX_ATTEMPTS {
-                        return Err(Error::unavailable("BatchWriteItem kept leaving items unprocessed"));
-                    }
-                    backoff(attempt).await;
-                }
-            }
+                let left = output.unprocessed_items.and_then(|mut u| u.remove(self.table.as_ref()));
+                Ok((Vec::<()>::new(), left.filter(|l| !l.is_empty())))
+            })
+            .await?;
         }
         Ok(())
     }
@@ -205,12 +223,9 @@ impl DynamoStore {
     }
 
     async fn batch_get_one(&self, keys: Vec<Item>) -> Result<Vec<Item>, Error> {
-        let mut found = Vec::with_capacity(keys.len());
-        let mut request = Some(
-            KeysAndAttributes::builder().set_keys(Some(keys)).consistent_read(true).build().map_err(Error::internal)?,
-        );
-        let mut attempt = 0;
-        while let Some(keys) = request.take() {
+        let request =
+            KeysAndAttributes::builder().set_keys(Some(keys)).consistent_read(true).build().map_err(Error::internal)?;
+        until_processed("BatchGetItem", request, |keys| async move {
             let output = self
                 .client
                 .batch_get_item()
@@ -218,19 +233,10 @@ impl DynamoStore {
                 .send()
                 .await
                 .map_err(|e| sdk_error("BatchGetItem", e))?;
-            if let Some(items) = output.responses.and_then(|mut r| r.remove(self.table.as_ref())) {
-                found.extend(items);
-            }
-            request = output.unprocessed_keys.and_then(|mut u| u.remove(self.table.as_ref()));
-            if request.is_some() {
-                attempt += 1;
-                if attempt >= MAX_ATTEMPTS {
-                    return Err(Error::unavailable("BatchGetItem kept leaving keys unprocessed"));
-                }
-                backoff(attempt).await;
-            }
-        }
-        Ok(found)
+            let found = output.responses.and_then(|mut r| r.remove(self.table.as_ref())).unwrap_or_default();
+            Ok((found, output.unprocessed_keys.and_then(|mut u| u.remove(self.table.as_ref()))))
+        })
+        .await
     }
 
     pub(crate) fn stock_update(
