@@ -58,7 +58,7 @@ pub fn mount_all(stores: &galley_lambda::Stores, key: &SigningKey, upload_urls: 
         let login = login.clone();
         async move { login.handle(request).await }
     });
-    let payments = Arc::new(galley_embedded::SandboxGateway);
+    let payments = Arc::new(galley_shared::sandbox_payments::SandboxGateway);
     let checkout = Arc::new(galley_checkout::CheckoutFunction::new(stores.into(), payments, key, clock.clone()));
     dispatcher.mount(galley_checkout::ROUTES.iter().map(|r| r.pattern), move |request| {
         let checkout = checkout.clone();

@@ -44,7 +44,7 @@ pub async fn run(port: u16, backend: &Backend, data_dir: &std::path::Path) -> Re
     let (upload_urls, local_s3) = upload_storage(&stores, &key, &format!("http://{local}"))?;
     let dispatcher = Arc::new(crate::dispatch::mount_all(&stores, &key, upload_urls));
     let local_s3 = local_s3.map(Arc::new);
-    let mailer = stores.mailer(&crate::mail::mail_from());
+    let mailer = stores.mailer(&crate::mail::mail_from()).map_err(|e| format!("mail: {e}"))?;
     let clock = Arc::new(galley_shared::clock::SystemClock);
     let receipts = crate::receipts::spawn(ReceiptSender::new(stores.outbox(), mailer, clock));
 

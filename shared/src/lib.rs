@@ -19,6 +19,7 @@ pub mod money;
 pub mod orders;
 pub mod ports;
 pub mod problem;
+pub mod sandbox_payments;
 pub mod search;
 pub mod stock;
 pub mod telemetry;

@@ -43,6 +43,9 @@ fn deploy_lists() -> Vec<Deployed> {
     let mut all = Vec::new();
     for entry in std::fs::read_dir(root().join("functions")).unwrap() {
         let dir = entry.unwrap().path();
+        if !dir.is_dir() {
+            continue; // link.rs, the functions' shared build script
+        }
         let list: Json = serde_json::from_str(&std::fs::read_to_string(dir.join("deploy.json")).unwrap()).unwrap();
         for function in list["functions"].as_array().unwrap() {
             let strings = |v: &Json| -> BTreeSet<String> {
@@ -63,6 +66,19 @@ fn deploy_lists() -> Vec<Deployed> {
         }
     }
     all
+}
+
+/// How template.yaml and scripts/bench build a function for Lambda.
+const LAMBDA_BUILD: [&str; 3] = ["--no-default-features", "--features", "aws"];
+
+/// The crate's `aws` feature, which the Lambda build uses alone, must not
+/// pull in the embedded store (SQLite) that only local runs need.
+fn assert_lambda_feature_leaves_out_the_embedded_store(crate_dir: &str) {
+    let manifest: toml::Table =
+        std::fs::read_to_string(root().join(crate_dir).join("Cargo.toml")).unwrap().parse().unwrap();
+    let aws: Vec<&str> = manifest["features"]["aws"].as_array().unwrap().iter().filter_map(|f| f.as_str()).collect();
+    assert!(aws.contains(&"galley-lambda/aws"), "{crate_dir}: the aws feature selects the AWS adapters");
+    assert!(aws.iter().all(|f| !f.contains("embedded") && !f.contains("full")), "{crate_dir}: {aws:?}");
 }
 
 #[test]
@@ -87,6 +103,12 @@ fn every_function_is_built_configured_and_allowed_as_its_list_says() {
             "{name}"
         );
         assert_eq!(function["Properties"]["CodeUri"].as_str(), Some(deployed.crate_dir.as_str()), "{name}");
+        let flags: Vec<&str> = function["Metadata"]["BuildProperties"]["CargoLambdaFlags"]
+            .as_sequence()
+            .map(|flags| flags.iter().filter_map(|f| f.as_str()).collect())
+            .unwrap_or_default();
+        assert_eq!(flags, LAMBDA_BUILD, "{name}: built as the Lambda build");
+        assert_lambda_feature_leaves_out_the_embedded_store(&deployed.crate_dir);
 
         let environment: BTreeSet<String> = function["Properties"]["Environment"]["Variables"]
             .as_mapping()

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use galley_bench::stats::{ms, summarize};
 use galley_checkout::{CheckoutFunction, CheckoutStores};
-use galley_embedded::{EmbeddedStore, SandboxGateway};
+use galley_embedded::EmbeddedStore;
 use galley_shared::auth::{AccessTokens, DisplayName, Email, Session, UserProfile};
 use galley_shared::catalog::{Category, Product};
 use galley_shared::clock::{Clock, SystemClock};
@@ -20,6 +20,7 @@ use galley_shared::id::{ProductId, UserId};
 use galley_shared::keys::SigningKey;
 use galley_shared::money::{Currency, Money};
 use galley_shared::ports::{Catalog, Sessions, Stock};
+use galley_shared::sandbox_payments::SandboxGateway;
 
 async fn run(orders: u32, buyers: usize) {
     let dir = tempfile::tempdir().unwrap();

@@ -4,7 +4,14 @@
 //! on the AWS adapters against moto. Run by `./scripts/bench`, which builds
 //! the release binaries and zips, starts moto and passes their paths:
 //!
-//! bench-lambda --release-dir target/release --zip-dir target/lambda --out BENCHMARKS.md [--starts 20] [--quick]
+//! bench-lambda --local-dir target/bench/local --lambda-dir target/bench/lambda --zip-dir target/lambda \
+//!     --out BENCHMARKS.md [--starts 20] [--quick] [--cold-only]
+//!
+//! The local build (both backends, as `cargo lambda watch` runs it) is
+//! measured on the embedded store; the Lambda build (`--no-default-features
+//! --features aws`, as template.yaml deploys it) on moto. Both directories
+//! hold the floor too. `--cold-only` measures cold starts, memory and size,
+//! prints them and writes nothing.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -12,7 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use galley_bench::lambda::events;
-use galley_bench::lambda::launch::{ColdStart, Launch, cold_start, peak_rss};
+use galley_bench::lambda::launch::{ColdStart, Launch, Memory, cold_start, peak_rss};
 use galley_bench::lambda::plot::{self, Series};
 use galley_bench::lambda::rig::{self, Fixture, Functions, MAIL_FROM};
 use galley_bench::lambda::routes::{Bench, Invocation, ROUTES, Route};
@@ -30,7 +37,9 @@ const FLOOR: &str = "hello-lambda";
 const MOTO_CHECKOUTS: usize = 50;
 
 struct Options {
-    release_dir: PathBuf,
+    local_dir: PathBuf,
+    lambda_dir: PathBuf,
+    cold_only: bool,
     zip_dir: PathBuf,
     out: PathBuf,
     starts: usize,
@@ -43,7 +52,9 @@ struct Options {
 fn options() -> Options {
     let mut args = std::env::args().skip(1);
     let mut o = Options {
-        release_dir: "target/release".into(),
+        local_dir: "target/bench/local".into(),
+        lambda_dir: "target/bench/lambda".into(),
+        cold_only: false,
         zip_dir: "target/lambda".into(),
         out: "BENCHMARKS.md".into(),
         starts: 20,
@@ -54,7 +65,9 @@ fn options() -> Options {
     };
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--release-dir" => o.release_dir = args.next().expect("a directory").into(),
+            "--local-dir" => o.local_dir = args.next().expect("a directory").into(),
+            "--lambda-dir" => o.lambda_dir = args.next().expect("a directory").into(),
+            "--cold-only" => o.cold_only = true,
             "--zip-dir" => o.zip_dir = args.next().expect("a directory").into(),
             "--out" => o.out = args.next().expect("a file").into(),
             "--starts" => o.starts = args.next().and_then(|n| n.parse().ok()).expect("a number"),
@@ -75,6 +88,8 @@ fn options() -> Options {
 /// The per-run state of one backend.
 struct Backed {
     name: &'static str,
+    /// Where the build measured on this backend is.
+    binaries: PathBuf,
     stores: Stores,
     fixture: Fixture,
     functions: Functions,
@@ -83,7 +98,7 @@ struct Backed {
     calls: Option<CallLog>,
 }
 
-async fn embedded(dir: &Path, receipts: usize) -> Backed {
+async fn embedded(dir: &Path, binaries: &Path, receipts: usize) -> Backed {
     let backend = Backend::Embedded { data_dir: dir.to_owned() };
     let stores = Stores::open(&backend).await.expect("open the embedded store");
     let key = galley_lambda::keys::signing_key(&backend, &stores).await.expect("signing key");
@@ -91,10 +106,11 @@ async fn embedded(dir: &Path, receipts: usize) -> Backed {
     let functions = Functions::new(&stores, &key);
     let env =
         vec![("GALLEY_DATA_DIR".to_owned(), dir.display().to_string()), ("MAIL_FROM".to_owned(), MAIL_FROM.to_owned())];
-    Backed { name: "embedded", stores, fixture, functions, bucket: "local".into(), env, calls: None }
+    let binaries = binaries.to_owned();
+    Backed { name: "embedded", binaries, stores, fixture, functions, bucket: "local".into(), env, calls: None }
 }
 
-async fn aws(receipts: usize) -> Backed {
+async fn aws(binaries: &Path, receipts: usize) -> Backed {
     let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL: run me through ./scripts/bench");
     let plain = galley_aws::load_sdk_config().await;
     let (config, calls) = trips::counted(&plain);
@@ -138,7 +154,8 @@ async fn aws(receipts: usize) -> Backed {
     for name in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"] {
         env.push((name.to_owned(), std::env::var(name).unwrap_or_default()));
     }
-    Backed { name: "aws", stores, fixture, functions, bucket, env, calls: Some(calls) }
+    let binaries = binaries.to_owned();
+    Backed { name: "aws", binaries, stores, fixture, functions, bucket, env, calls: Some(calls) }
 }
 
 /// The Lambda event of a function's representative first request.
@@ -186,7 +203,7 @@ async fn cold_starts(o: &Options, backed: &Backed, bench: &Bench<'_>) -> BTreeMa
     let mut results: BTreeMap<String, Starts> = BTreeMap::new();
     for _ in 0..o.starts {
         for name in FUNCTIONS.iter().copied().chain([FLOOR]) {
-            let launch = Launch { binary: o.release_dir.join(name), env: backed.env.clone() };
+            let launch = Launch { binary: backed.binaries.join(name), env: backed.env.clone() };
             let (event, status) = if name == FLOOR {
                 (events::http("GET", "/hello", &[], None), Some(200))
             } else {
@@ -202,10 +219,10 @@ async fn cold_starts(o: &Options, backed: &Backed, bench: &Bench<'_>) -> BTreeMa
     results
 }
 
-async fn peak_memory(o: &Options, backed: &Backed, bench: &Bench<'_>) -> BTreeMap<String, u64> {
+async fn peak_memory(o: &Options, backed: &Backed, bench: &Bench<'_>) -> BTreeMap<String, Memory> {
     let mut results = BTreeMap::new();
     for name in FUNCTIONS.iter().copied().chain([FLOOR]) {
-        let launch = Launch { binary: o.release_dir.join(name), env: backed.env.clone() };
+        let launch = Launch { binary: backed.binaries.join(name), env: backed.env.clone() };
         let status = if name == FLOOR { Some(200) } else { first_event(bench, name).1 };
         let rss = peak_rss(&launch, o.rss_requests, status, |_| {
             if name == FLOOR { events::http("GET", "/hello", &[], None) } else { first_event(bench, name).0 }
@@ -310,10 +327,10 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let receipts = o.starts + o.rss_requests + o.warm_embedded.min(1000) + 100;
     eprintln!("seeding the embedded store…");
-    let local = embedded(dir.path(), receipts).await;
+    let local = embedded(dir.path(), &o.local_dir, receipts).await;
     eprintln!("seeding DynamoDB, S3, Secrets Manager and SES on moto…");
     // Each seeded order is two transactions, slow on moto (see MOTO_CHECKOUTS).
-    let cloud = aws(o.starts + MOTO_CHECKOUTS).await;
+    let cloud = aws(&o.lambda_dir, o.starts + MOTO_CHECKOUTS).await;
 
     let local_bench = Bench::new(&local.functions, &local.stores, &local.fixture, local.bucket.clone());
     let cloud_bench = Bench::new(&cloud.functions, &cloud.stores, &cloud.fixture, cloud.bucket.clone());
@@ -325,7 +342,7 @@ async fn main() {
 
     report.push_str("### Cold start and memory\n\n");
     report.push_str(
-        "| function | embedded: exec → first answer, median (p95) | × floor | AWS on moto: exec → first `/next` (init), median (p95) | × floor | AWS: exec → first answer, median | peak RSS, cold start + 1 000 requests (embedded) |\n|---|---|---|---|---|---|---|\n",
+        "| function | local build, embedded: exec → first answer, median (p95) | × floor | Lambda build on moto: exec → first `/next` (init), median (p95) | × floor | Lambda build on moto: exec → first answer, median | peak RSS, cold start + 1 000 requests (local build, embedded) | of which resident at the end: private / mapped files / shared, threads |\n|---|---|---|---|---|---|---|---|\n",
     );
     let floor_local = median_p95(&cold_local[FLOOR].first_answer).0;
     let floor_cloud = median_p95(&cold_cloud[FLOOR].init).0;
@@ -334,7 +351,7 @@ async fn main() {
         let (c50, c95) = median_p95(&cold_cloud[name].init);
         let (a50, _) = median_p95(&cold_cloud[name].first_answer);
         report.push_str(&format!(
-            "| {name} | {} ({}) | {:.2}× | {} ({}) | {:.2}× | {} | {:.1} MB |\n",
+            "| {name} | {} ({}) | {:.2}× | {} ({}) | {:.2}× | {} | {:.1} MB | {:.1} / {:.1} / {:.1} MB, {} |\n",
             ms(l50),
             ms(l95),
             l50 / floor_local,
@@ -342,16 +359,27 @@ async fn main() {
             ms(c95),
             c50 / floor_cloud,
             ms(a50),
-            rss[name] as f64 / 1_000_000.0
+            rss[name].peak as f64 / 1e6,
+            rss[name].anon as f64 / 1e6,
+            rss[name].file as f64 / 1e6,
+            rss[name].shmem as f64 / 1e6,
+            rss[name].threads,
         ));
     }
 
-    report.push_str("\n### Size\n\n| binary | release binary (x86_64, stripped) | `cargo lambda build --release --arm64 --output-format zip` |\n|---|---:|---:|\n");
+    report.push_str("\n### Size\n\n| binary | local build (x86_64, stripped) | Lambda build (x86_64, stripped) | Lambda build, `cargo lambda build --release --arm64 --output-format zip` |\n|---|---:|---:|---:|\n");
+    let megabytes = |path: PathBuf| size_of(&path).map_or("—".into(), |b| format!("{:.2} MB", b as f64 / 1e6));
     for name in FUNCTIONS.iter().copied().chain([FLOOR]) {
-        let binary = size_of(&o.release_dir.join(name)).map_or("—".into(), |b| format!("{:.2} MB", b as f64 / 1e6));
-        let zip = size_of(&o.zip_dir.join(name).join("bootstrap.zip"))
-            .map_or("—".into(), |b| format!("{:.2} MB", b as f64 / 1e6));
-        report.push_str(&format!("| {name} | {binary} | {zip} |\n"));
+        report.push_str(&format!(
+            "| {name} | {} | {} | {} |\n",
+            megabytes(o.local_dir.join(name)),
+            megabytes(o.lambda_dir.join(name)),
+            megabytes(o.zip_dir.join(name).join("bootstrap.zip"))
+        ));
+    }
+    if o.cold_only {
+        println!("{report}");
+        return;
     }
 
     eprintln!("warm latency, embedded…");

@@ -88,14 +88,27 @@ pub async fn cold_start(launch: &Launch, event: Value, expect_status: Option<u16
     Ok(ColdStart { init: polled - started, first_answer: answer.at - started })
 }
 
-/// Peak resident memory (VmHWM, bytes) of one process over a cold start and
-/// `requests` more invocations, each `event(i)`.
+/// A process's memory after its last invocation, from `/proc/PID/status`.
+#[derive(Clone, Copy, Debug)]
+pub struct Memory {
+    /// Peak resident set (VmHWM), bytes.
+    pub peak: u64,
+    /// What is resident now: private (heap, stacks), mapped files (the
+    /// binary's pages, SQLite's mapped database), shared (SQLite's WAL index).
+    pub anon: u64,
+    pub file: u64,
+    pub shmem: u64,
+    pub threads: u64,
+}
+
+/// Memory of one process over a cold start and `requests` more
+/// invocations, each `event(i)`.
 pub async fn peak_rss(
     launch: &Launch,
     requests: usize,
     expect_status: Option<u16>,
     event: impl Fn(usize) -> Value,
-) -> Result<u64, String> {
+) -> Result<Memory, String> {
     let mut api = RuntimeApi::start().await.map_err(|e| e.to_string())?;
     let running = spawn(launch, &api).map_err(|e| format!("{}: {e}", launch.binary.display()))?;
     for i in 0..=requests {
@@ -104,10 +117,18 @@ pub async fn peak_rss(
         check(answer, expect_status)?;
     }
     let status = std::fs::read_to_string(format!("/proc/{}/status", running.0.id())).map_err(|e| e.to_string())?;
-    let kib: u64 = status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .ok_or("no VmHWM in /proc/PID/status")?;
-    Ok(kib * 1024)
+    let field = |name: &str| -> Result<u64, String> {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .ok_or_else(|| format!("no {name} in /proc/PID/status"))
+    };
+    Ok(Memory {
+        peak: field("VmHWM")? * 1024,
+        anon: field("RssAnon")? * 1024,
+        file: field("RssFile")? * 1024,
+        shmem: field("RssShmem")? * 1024,
+        threads: field("Threads")?,
+    })
 }

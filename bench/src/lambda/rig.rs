@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use galley_checkout::{CheckoutFunction, CheckoutStores};
-use galley_embedded::SandboxGateway;
 use galley_lambda::Stores;
 use galley_login::{AccountStores, LoginFunction};
 use galley_receipts::ReceiptsFunction;
@@ -16,6 +15,7 @@ use galley_shared::id::{OrderId, ProductId, UploadId, UserId};
 use galley_shared::import::parse_catalog;
 use galley_shared::keys::SigningKey;
 use galley_shared::orders::{CartLine, Order, OrderStatus, ReceiptSender, price};
+use galley_shared::sandbox_payments::SandboxGateway;
 use galley_shared::stock::Quantity;
 use galley_shared::uploads::{ArrivalCheck, Filename, ImageType, Upload, UploadSize, UploadStatus};
 use galley_tests::fixtures::{self, PNG_1X1};
@@ -161,7 +161,11 @@ impl Functions {
                 stores.upload_records(),
                 stores.blobs().expect("blobs"),
             )),
-            receipts: ReceiptsFunction::new(ReceiptSender::new(stores.outbox(), stores.mailer(MAIL_FROM), clock)),
+            receipts: ReceiptsFunction::new(ReceiptSender::new(
+                stores.outbox(),
+                stores.mailer(MAIL_FROM).expect("a mailer"),
+                clock,
+            )),
         }
     }
 }

@@ -1,18 +1,19 @@
 use std::sync::Arc;
 
 use galley_checkout::{CheckoutFunction, CheckoutStores};
-use galley_embedded::SandboxGateway;
 use galley_shared::clock::SystemClock;
+use galley_shared::sandbox_payments::SandboxGateway;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    let galley_lambda::Deployment { stores, key } = galley_lambda::start().await?;
-    let payments = Arc::new(SandboxGateway);
-    let function =
-        Arc::new(CheckoutFunction::new(CheckoutStores::from(&stores), payments, &key, Arc::new(SystemClock)));
-    galley_lambda::run(move |request| {
-        let function = function.clone();
-        async move { function.handle(request).await }
-    })
+    let deployment = galley_lambda::start().await?;
+    galley_lambda::serve(
+        deployment,
+        |stores, key| {
+            let payments = Arc::new(SandboxGateway);
+            Ok(CheckoutFunction::new(CheckoutStores::from(stores), payments, key, Arc::new(SystemClock)))
+        },
+        |function, request| async move { function.handle(request).await },
+    )
     .await
 }

@@ -1,15 +1,21 @@
 //! The AWS adapters: DynamoDB (one table, single-table design; see
-//! `docs/data-model.md`), S3, SES v2 and Secrets Manager. Clients are built
-//! once per process from `aws-config`, so the standard `AWS_ENDPOINT_URL*` variables point the same
-//! binary at moto or at AWS.
+//! `docs/data-model.md`), and behind features S3 (`s3`), SES v2 (`ses`) and
+//! Secrets Manager (`secrets`), so each function links only the SDK clients
+//! it calls. Clients are built once per process from `aws-config`, so the
+//! standard `AWS_ENDPOINT_URL*` variables point the same binary at moto or
+//! at AWS.
 
 mod accounts;
 mod catalog;
 mod errors;
+pub mod https;
 mod item;
 pub mod orders;
+#[cfg(feature = "s3")]
 pub mod s3;
+#[cfg(feature = "secrets")]
 pub mod secrets;
+#[cfg(feature = "ses")]
 pub mod ses;
 pub mod table;
 mod uploads;
@@ -19,9 +25,10 @@ use std::sync::Arc;
 use aws_config::{BehaviorVersion, SdkConfig};
 
 /// Loads the shared SDK configuration (region, credentials, endpoint
-/// overrides) from the environment. Call once at start-up.
+/// overrides) from the environment, with the HTTPS client of `https`.
+/// Call once at start-up.
 pub async fn load_sdk_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest()).load().await
+    aws_config::defaults(BehaviorVersion::latest()).http_client(https::client()).load().await
 }
 
 /// Every DynamoDB-backed port over one table.

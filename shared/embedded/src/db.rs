@@ -107,10 +107,12 @@ const MIGRATIONS: &[&str] = &[
 /// One writer connection per process, serialised by a mutex, and a pool of
 /// read-only connections, so reads run in parallel with each other and with
 /// the writer (WAL). SQLite's own locks (`BEGIN IMMEDIATE`, busy timeout)
-/// serialise writers across processes.
+/// serialise writers across processes. Both open on first use: a function
+/// that only reads never opens the writer, and the connection `open` checked
+/// the schema with becomes the first reader, so a cold start opens one.
 #[derive(Clone)]
 pub struct Db {
-    conn: Arc<Mutex<Connection>>,
+    writer: Arc<Mutex<Option<Connection>>>,
     path: Arc<std::path::PathBuf>,
     readers: Arc<Mutex<Vec<Connection>>>,
 }
@@ -129,10 +131,17 @@ fn connect(path: &Path) -> rusqlite::Result<Connection> {
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     // Large index range reads (a common search word) run from mapped pages
-    // instead of copying each page into SQLite's cache.
+    // instead of copying each page into SQLite's cache, which therefore
+    // keeps SQLite's default size (2 MB): it holds the writer's dirty pages,
+    // and a larger one only grew a function's memory.
     conn.pragma_update(None, "mmap_size", 1i64 << 30)?;
-    conn.pragma_update(None, "cache_size", -32_000)?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
+    Ok(conn)
+}
+
+fn connect_reader(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = connect(path)?;
+    conn.pragma_update(None, "query_only", "ON")?;
     Ok(conn)
 }
 
@@ -140,10 +149,11 @@ impl Db {
     pub fn open(path: &Path) -> Result<Self, Error> {
         let mut conn = connect(path).map_err(store_error)?;
         migrate(&mut conn).map_err(store_error)?;
+        conn.pragma_update(None, "query_only", "ON").map_err(store_error)?;
         Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
+            writer: Arc::new(Mutex::new(None)),
             path: Arc::new(path.to_path_buf()),
-            readers: Arc::new(Mutex::new(Vec::new())),
+            readers: Arc::new(Mutex::new(vec![conn])),
         })
     }
 
@@ -159,11 +169,7 @@ impl Db {
             let pooled = readers.lock().map_err(|_| Error::internal("sqlite pool poisoned"))?.pop();
             let conn = match pooled {
                 Some(conn) => conn,
-                None => {
-                    let conn = connect(&path).map_err(store_error)?;
-                    conn.pragma_update(None, "query_only", "ON").map_err(store_error)?;
-                    conn
-                }
+                None => connect_reader(&path).map_err(store_error)?,
             };
             let result = work(&conn);
             if let Ok(mut pool) = readers.lock() {
@@ -183,9 +189,13 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T, Error> + Send + 'static,
     {
-        let conn = self.conn.clone();
+        let (path, writer) = (self.path.clone(), self.writer.clone());
         tokio::task::spawn_blocking(move || {
-            let mut conn = conn.lock().map_err(|_| Error::internal("sqlite connection poisoned"))?;
+            let mut writer = writer.lock().map_err(|_| Error::internal("sqlite connection poisoned"))?;
+            let conn = match &mut *writer {
+                Some(conn) => conn,
+                empty => empty.insert(connect(&path).map_err(store_error)?),
+            };
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(store_error)?;
             let value = work(&tx)?;
             tx.commit().map_err(store_error)?;
@@ -196,10 +206,18 @@ impl Db {
     }
 }
 
+fn schema_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA user_version", [], |row| row.get(0))
+}
+
 fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    // The common case, a current schema, takes no write lock.
+    if schema_version(conn)? >= MIGRATIONS.len() as i64 {
+        return Ok(());
+    }
     // IMMEDIATE: two processes opening a new data dir at once must not both migrate.
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let applied: i64 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    let applied = schema_version(&tx)?;
     for (version, sql) in (1_i64..).zip(MIGRATIONS) {
         if version > applied {
             tx.execute_batch(sql)?;
@@ -219,10 +237,26 @@ mod tests {
         let path = dir.path().join("galley.db");
         Db::open(&path).unwrap();
         let db = Db::open(&path).unwrap();
-        let conn = db.conn.lock().unwrap();
-        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-        assert_eq!(version, MIGRATIONS.len() as i64);
+        let readers = db.readers.lock().unwrap();
+        let conn = &readers[0];
+        assert_eq!(schema_version(conn).unwrap(), MIGRATIONS.len() as i64);
         let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
         assert_eq!(mode, "wal");
+    }
+
+    #[tokio::test]
+    async fn a_cold_start_opens_one_connection_and_reads_never_open_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("galley.db")).unwrap();
+        let products =
+            db.read(|c| c.query_row("SELECT count(*) FROM products", [], |r| r.get::<_, i64>(0)).map_err(store_error));
+        assert_eq!(products.await.unwrap(), 0);
+        assert_eq!(db.readers.lock().unwrap().len(), 1, "the schema check's connection is reused");
+        assert!(db.writer.lock().unwrap().is_none());
+        let refused = db.read(|c| c.execute("DELETE FROM products", []).map_err(store_error)).await;
+        assert!(refused.is_err(), "readers are query-only");
+
+        db.write(|tx| tx.execute("DELETE FROM products", []).map_err(store_error)).await.unwrap();
+        assert!(db.writer.lock().unwrap().is_some());
     }
 }

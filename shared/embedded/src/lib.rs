@@ -9,7 +9,6 @@ mod file_mailer;
 mod local_blobs;
 mod local_upload_urls;
 mod orders;
-mod sandbox_payments;
 mod uploads;
 
 use std::path::{Path, PathBuf};
@@ -20,7 +19,6 @@ pub use db::Db;
 pub use file_mailer::FileMailer;
 pub use local_blobs::LocalBlobs;
 pub use local_upload_urls::{LocalPut, LocalUploadUrls, PutRefused, URL_PATH_PREFIX};
-pub use sandbox_payments::SandboxGateway;
 
 /// All embedded adapters over one data dir.
 #[derive(Clone)]

@@ -28,19 +28,42 @@ pub async fn signing_key(backend: &Backend, stores: &Stores) -> Result<SigningKe
     }
     match (backend, stores) {
         (Backend::Embedded { data_dir }, _) => load_or_create(data_dir),
+        #[cfg(feature = "aws")]
         (Backend::Aws { .. }, Stores::Aws(store)) => {
             let secret_id = std::env::var(KEY_SECRET_ENV)
                 .map_err(|_| Error::internal(format!("the AWS backend needs {KEY_SECRET_ENV} or {KEY_ENV}")))?;
             key_from_secret(store.sdk_config(), &secret_id).await
         }
-        (Backend::Aws { .. }, Stores::Embedded(_)) => Err(Error::internal("AWS backend over embedded stores")),
+        #[allow(unreachable_patterns)] // in a build with one backend
+        _ => Err(Error::internal("the backend and the stores opened differ")),
+    }
+}
+
+/// Fails when an AWS deployment names no key source, a mistake better
+/// reported by the function's init than by each of its requests.
+pub fn check_source(backend: &Backend) -> Result<(), Error> {
+    let named = |name| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    match backend {
+        Backend::Aws { .. } if !named(KEY_ENV) && !named(KEY_SECRET_ENV) => {
+            Err(Error::internal(format!("the AWS backend needs {KEY_SECRET_ENV} or {KEY_ENV}")))
+        }
+        _ => Ok(()),
     }
 }
 
 /// The key held by a Secrets Manager secret (a generated string of at least 32 bytes).
+#[cfg(feature = "aws")]
 pub async fn key_from_secret(config: &aws_config::SdkConfig, secret_id: &str) -> Result<SigningKey, Error> {
-    let secret = galley_aws::secrets::secret_string(config, secret_id).await?;
-    SigningKey::new(secret.into_bytes()).map_err(|e| Error::internal(format!("signing secret: {e}")))
+    #[cfg(feature = "secrets")]
+    {
+        let secret = galley_aws::secrets::secret_string(config, secret_id).await?;
+        SigningKey::new(secret.into_bytes()).map_err(|e| Error::internal(format!("signing secret: {e}")))
+    }
+    #[cfg(not(feature = "secrets"))]
+    {
+        let _ = (config, secret_id);
+        Err(Error::internal(format!("this build reads no secret: set {KEY_ENV}, or build with `secrets`")))
+    }
 }
 
 /// Reads `signing.key` in `dir`, or creates it with 32 random bytes, readable

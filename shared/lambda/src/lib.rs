@@ -8,5 +8,5 @@ mod start;
 pub mod stores;
 
 pub use glue::{into_lambda_response, into_web_request, run};
-pub use start::{Deployment, start, start_without_key};
+pub use start::{Deployment, serve, start, start_without_key};
 pub use stores::Stores;

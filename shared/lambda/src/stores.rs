@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
+#[cfg(feature = "aws")]
 use galley_aws::DynamoStore;
-use galley_aws::s3::S3Blobs;
-use galley_aws::ses::SesMailer;
+#[cfg(feature = "embedded")]
 use galley_embedded::{EmbeddedStore, FileMailer, LocalBlobs, LocalUploadUrls};
 use galley_shared::Error;
 use galley_shared::config::Backend;
@@ -19,7 +19,9 @@ use galley_shared::ports::{
 macro_rules! port {
     ($stores:expr) => {
         match $stores {
+            #[cfg(feature = "embedded")]
             Stores::Embedded(store) => store.clone(),
+            #[cfg(feature = "aws")]
             Stores::Aws(store) => store.clone(),
         }
     };
@@ -28,29 +30,44 @@ macro_rules! port {
 /// Where the local server listens unless told otherwise (`galley serve`'s default port).
 pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:3000";
 
+#[cfg(not(any(feature = "embedded", feature = "aws")))]
+compile_error!("galley-lambda needs a backend: the `embedded` feature, `aws`, or both");
+
+#[cfg(feature = "embedded")]
 fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-fn upload_bucket() -> Result<String, Error> {
-    env_var("UPLOAD_BUCKET").ok_or_else(|| Error::internal("UPLOAD_BUCKET is not set"))
+/// The error of a build asked for an adapter it was compiled without (a
+/// function's features name what it uses, so this is a wiring mistake).
+#[allow(dead_code)]
+fn not_built(what: &str) -> Error {
+    Error::internal(format!("this build has no {what}; see the function's cargo features"))
 }
 
 /// The adapters behind every port, for one backend.
 #[derive(Clone)]
 pub enum Stores {
+    #[cfg(feature = "embedded")]
     Embedded(Arc<EmbeddedStore>),
+    #[cfg(feature = "aws")]
     Aws(Arc<DynamoStore>),
 }
 
 impl Stores {
     pub async fn open(backend: &Backend) -> Result<Self, Error> {
         Ok(match backend {
+            #[cfg(feature = "embedded")]
             Backend::Embedded { data_dir } => Stores::Embedded(Arc::new(EmbeddedStore::open(data_dir)?)),
+            #[cfg(feature = "aws")]
             Backend::Aws { table_name } => {
                 let config = galley_aws::load_sdk_config().await;
                 Stores::Aws(Arc::new(DynamoStore::new(&config, table_name.as_str())))
             }
+            #[cfg(not(feature = "embedded"))]
+            Backend::Embedded { .. } => return Err(not_built("embedded store (set TABLE_NAME)")),
+            #[cfg(not(feature = "aws"))]
+            Backend::Aws { .. } => return Err(not_built("AWS adapters (unset TABLE_NAME)")),
         })
     }
 
@@ -98,8 +115,10 @@ impl Stores {
     /// AWS, the data dir's `blobs/` on the embedded store.
     pub fn blobs(&self) -> Result<Arc<dyn Blobs>, Error> {
         Ok(match self {
+            #[cfg(feature = "embedded")]
             Stores::Embedded(store) => Arc::new(LocalBlobs::new(store.data_dir().join("blobs"))),
-            Stores::Aws(store) => Arc::new(S3Blobs::new(store.sdk_config(), upload_bucket()?)),
+            #[cfg(feature = "aws")]
+            Stores::Aws(store) => aws::s3(store)?,
         })
     }
 
@@ -108,29 +127,68 @@ impl Stores {
     /// `DEFAULT_PUBLIC_URL`).
     pub fn upload_urls(&self, key: &SigningKey) -> Result<Arc<dyn UploadUrls>, Error> {
         Ok(match self {
+            #[cfg(feature = "embedded")]
             Stores::Embedded(_) => {
                 let public_url = env_var("GALLEY_PUBLIC_URL").unwrap_or_else(|| DEFAULT_PUBLIC_URL.into());
                 Arc::new(LocalUploadUrls::new(&public_url, key))
             }
-            Stores::Aws(store) => Arc::new(S3Blobs::new(store.sdk_config(), upload_bucket()?)),
+            #[cfg(feature = "aws")]
+            Stores::Aws(store) => {
+                let _ = key; // S3 signs with the function's own credentials.
+                aws::s3(store)?
+            }
         })
     }
 
     /// The mail adapter that goes with these stores: SES v2 in AWS, `.eml`
     /// files in the data dir's `outbox/` on the embedded store. `from` is the
     /// sender (in AWS a verified SES identity).
-    pub fn mailer(&self, from: &str) -> Arc<dyn Mailer> {
-        match self {
+    pub fn mailer(&self, from: &str) -> Result<Arc<dyn Mailer>, Error> {
+        Ok(match self {
+            #[cfg(feature = "embedded")]
             Stores::Embedded(store) => Arc::new(FileMailer::new(store.data_dir().join("outbox"), from)),
-            Stores::Aws(store) => Arc::new(SesMailer::new(store.sdk_config(), from)),
-        }
+            #[cfg(feature = "aws")]
+            Stores::Aws(store) => aws::ses(store, from)?,
+        })
     }
 
     /// A short description for start-up logs (no secrets, no credentials).
     pub fn describe(&self) -> String {
         match self {
+            #[cfg(feature = "embedded")]
             Stores::Embedded(store) => format!("embedded store in {}", store.data_dir().display()),
+            #[cfg(feature = "aws")]
             Stores::Aws(store) => format!("DynamoDB table {}", store.table()),
         }
+    }
+}
+
+/// The AWS adapters beside DynamoDB, each there only when its feature is.
+#[cfg(feature = "aws")]
+mod aws {
+    use super::*;
+
+    #[cfg(feature = "s3")]
+    pub fn s3(store: &DynamoStore) -> Result<Arc<galley_aws::s3::S3Blobs>, Error> {
+        let bucket = std::env::var("UPLOAD_BUCKET")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .ok_or_else(|| Error::internal("UPLOAD_BUCKET is not set"))?;
+        Ok(Arc::new(galley_aws::s3::S3Blobs::new(store.sdk_config(), bucket)))
+    }
+
+    #[cfg(not(feature = "s3"))]
+    pub fn s3<Port: ?Sized>(_: &DynamoStore) -> Result<Arc<Port>, Error> {
+        Err(not_built("S3 adapter"))
+    }
+
+    #[cfg(feature = "ses")]
+    pub fn ses(store: &DynamoStore, from: &str) -> Result<Arc<dyn Mailer>, Error> {
+        Ok(Arc::new(galley_aws::ses::SesMailer::new(store.sdk_config(), from)))
+    }
+
+    #[cfg(not(feature = "ses"))]
+    pub fn ses(_: &DynamoStore, _: &str) -> Result<Arc<dyn Mailer>, Error> {
+        Err(not_built("SES adapter"))
     }
 }

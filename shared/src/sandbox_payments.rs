@@ -3,12 +3,12 @@
 //! deterministic per order, so asking again for one order reports the same
 //! outcome: idempotent on the order id, as the port requires.
 
+use crate::Error;
+use crate::id::OrderId;
+use crate::money::Money;
+use crate::orders::PaymentToken;
+use crate::ports::{Charge, PaymentGateway};
 use async_trait::async_trait;
-use galley_shared::Error;
-use galley_shared::id::OrderId;
-use galley_shared::money::Money;
-use galley_shared::orders::PaymentToken;
-use galley_shared::ports::{Charge, PaymentGateway};
 
 /// Test payment methods that succeed.
 const APPROVED: &[&str] = &["pm_card_visa", "pm_card_visa_debit", "pm_card_mastercard", "pm_card_amex"];
