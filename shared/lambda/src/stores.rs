@@ -33,7 +33,7 @@ pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:3000";
 #[cfg(not(any(feature = "embedded", feature = "aws")))]
 compile_error!("galley-lambda needs a backend: the `embedded` feature, `aws`, or both");
 
-#[cfg(feature = "embedded")]
+#[cfg(any(feature = "embedded", feature = "s3"))]
 fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
@@ -170,10 +170,7 @@ mod aws {
 
     #[cfg(feature = "s3")]
     pub fn s3(store: &DynamoStore) -> Result<Arc<galley_aws::s3::S3Blobs>, Error> {
-        let bucket = std::env::var("UPLOAD_BUCKET")
-            .ok()
-            .filter(|v| !v.trim().is_empty())
-            .ok_or_else(|| Error::internal("UPLOAD_BUCKET is not set"))?;
+        let bucket = env_var("UPLOAD_BUCKET").ok_or_else(|| Error::internal("UPLOAD_BUCKET is not set"))?;
         Ok(Arc::new(galley_aws::s3::S3Blobs::new(store.sdk_config(), bucket)))
     }
 
