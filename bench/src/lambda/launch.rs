@@ -116,7 +116,15 @@ pub async fn peak_rss(
         let answer = api.answer(ANSWER_TIMEOUT).await.ok_or_else(|| format!("no answer to invocation {i}"))?;
         check(answer, expect_status)?;
     }
-    let status = std::fs::read_to_string(format!("/proc/{}/status", running.0.id())).map_err(|e| e.to_string())?;
+    let pid = running.0.id();
+    if let Some(dir) = std::env::var_os("BENCH_SMAPS_DIR") {
+        // Where the resident memory is, mapping by mapping, for finding what to cut.
+        let name = |p: Option<&std::ffi::OsStr>| p.map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let build = name(launch.binary.parent().and_then(|d| d.file_name()));
+        let to = PathBuf::from(dir).join(format!("{build}-{}.smaps", name(launch.binary.file_name())));
+        std::fs::copy(format!("/proc/{pid}/smaps"), &to).map_err(|e| format!("{}: {e}", to.display()))?;
+    }
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).map_err(|e| e.to_string())?;
     let field = |name: &str| -> Result<u64, String> {
         status
             .lines()

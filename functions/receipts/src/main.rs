@@ -6,15 +6,16 @@ use galley_shared::orders::ReceiptSender;
 use lambda_http::{LambdaEvent, service_fn};
 use serde_json::Value;
 
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    let stores = galley_lambda::start_without_key().await?;
-    let from = std::env::var("MAIL_FROM").map_err(|_| "MAIL_FROM (the SES sender identity) is not set")?;
-    let mailer = stores.mailer(&from)?;
-    let function = ReceiptsFunction::new(ReceiptSender::new(stores.outbox(), mailer, Arc::new(SystemClock)));
-    let function = &function;
-    lambda_http::lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        Ok::<_, lambda_http::Error>(function.handle(event.payload).await)
-    }))
-    .await
+fn main() -> Result<(), lambda_http::Error> {
+    galley_lambda::block_on(async {
+        let stores = galley_lambda::start_without_key().await?;
+        let from = std::env::var("MAIL_FROM").map_err(|_| "MAIL_FROM (the SES sender identity) is not set")?;
+        let mailer = stores.mailer(&from)?;
+        let function = ReceiptsFunction::new(ReceiptSender::new(stores.outbox(), mailer, Arc::new(SystemClock)));
+        let function = &function;
+        lambda_http::lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+            Ok::<_, lambda_http::Error>(function.handle(event.payload).await)
+        }))
+        .await
+    })
 }

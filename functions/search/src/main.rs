@@ -1,12 +1,13 @@
 use galley_search::SearchFunction;
 
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    let deployment = galley_lambda::start().await?;
-    galley_lambda::serve(
-        deployment,
-        |stores, key| Ok(SearchFunction::new(stores.catalog(), stores.search_index(), key)),
-        |function, request| async move { function.handle(request).await },
-    )
-    .await
+fn main() -> Result<(), lambda_http::Error> {
+    galley_lambda::block_on(async {
+        let deployment = galley_lambda::start().await?;
+        galley_lambda::serve(
+            deployment,
+            |stores, key| Ok(SearchFunction::new(stores.catalog(), stores.search_index(), key)),
+            |function, request| async move { function.handle(request).await },
+        )
+        .await
+    })
 }

@@ -3,13 +3,14 @@ use std::sync::Arc;
 use galley_shared::clock::SystemClock;
 use galley_upload::{UploadFunction, UploadStores};
 
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    let deployment = galley_lambda::start().await?;
-    galley_lambda::serve(
-        deployment,
-        |stores, key| Ok(UploadFunction::new(UploadStores::new(stores, key)?, key, Arc::new(SystemClock))),
-        |function, request| async move { function.handle(request).await },
-    )
-    .await
+fn main() -> Result<(), lambda_http::Error> {
+    galley_lambda::block_on(async {
+        let deployment = galley_lambda::start().await?;
+        galley_lambda::serve(
+            deployment,
+            |stores, key| Ok(UploadFunction::new(UploadStores::new(stores, key)?, key, Arc::new(SystemClock))),
+            |function, request| async move { function.handle(request).await },
+        )
+        .await
+    })
 }

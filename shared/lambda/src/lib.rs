@@ -4,9 +4,11 @@
 
 pub mod glue;
 pub mod keys;
+mod runtime;
 mod start;
 pub mod stores;
 
 pub use glue::{into_lambda_response, into_web_request, run};
+pub use runtime::block_on;
 pub use start::{Deployment, serve, start, start_without_key};
 pub use stores::Stores;
