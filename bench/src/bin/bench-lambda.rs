@@ -243,6 +243,7 @@ struct Warm {
 async fn warm(backed: &Backed, bench: &Bench<'_>, samples: usize, hash_samples: usize) -> Vec<Warm> {
     let mut results = Vec::new();
     for &route in ROUTES {
+        backed.fixture.renew_access(&backed.stores).await;
         let mut n = if route.hashes_a_password() { hash_samples } else { samples };
         if backed.calls.is_some() && route == Route::Checkout {
             // moto copies the whole table for every transaction (its rollback),
@@ -330,14 +331,18 @@ async fn main() {
     let local = embedded(dir.path(), &o.local_dir, receipts).await;
     eprintln!("seeding DynamoDB, S3, Secrets Manager and SES on moto…");
     // Each seeded order is two transactions, slow on moto (see MOTO_CHECKOUTS).
-    let cloud = aws(&o.lambda_dir, o.starts + MOTO_CHECKOUTS).await;
+    // Every receipts invocation takes a fresh one: the cold starts, the
+    // memory run (a cold start and up to MOTO_CHECKOUTS more), the warm run.
+    let cloud = aws(&o.lambda_dir, o.starts + 1 + 2 * MOTO_CHECKOUTS).await;
 
     let local_bench = Bench::new(&local.functions, &local.stores, &local.fixture, local.bucket.clone());
     let cloud_bench = Bench::new(&cloud.functions, &cloud.stores, &cloud.fixture, cloud.bucket.clone());
     eprintln!("cold starts…");
+    renew_access(&local, &cloud).await;
     let cold_local = cold_starts(&o, &local, &local_bench).await;
     let cold_cloud = cold_starts(&o, &cloud, &cloud_bench).await;
     eprintln!("peak memory…");
+    renew_access(&local, &cloud).await;
     let rss_local = peak_memory(o.rss_requests, &local, &local_bench).await;
     // A checkout on moto takes over a second (see MOTO_CHECKOUTS); an SDK
     // client's memory is settled long before this many.
@@ -459,6 +464,11 @@ async fn main() {
 
     write_section(&o.out, &report);
     println!("{report}");
+}
+
+async fn renew_access(local: &Backed, cloud: &Backed) {
+    local.fixture.renew_access(&local.stores).await;
+    cloud.fixture.renew_access(&cloud.stores).await;
 }
 
 const BEGIN: &str = "<!-- bench-lambda: begin (written by ./scripts/bench; edits here are overwritten) -->";

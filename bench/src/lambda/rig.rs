@@ -31,7 +31,9 @@ pub const MAIL_FROM: &str = "Galley <receipts@galley.example>";
 /// What the seeded store holds for the requests to name.
 pub struct Fixture {
     pub user: UserProfile,
-    pub access_token: String,
+    /// Renewed before each phase of a run: a full run outlasts an access
+    /// token's 15 minutes.
+    access_token: std::sync::Mutex<String>,
     pub upload: Upload,
     /// Confirmed orders whose receipts wait in the outbox, with their JSON.
     pub receipts: Vec<(OrderId, String)>,
@@ -40,7 +42,13 @@ pub struct Fixture {
 
 impl Fixture {
     pub fn bearer(&self) -> String {
-        format!("Bearer {}", self.access_token)
+        format!("Bearer {}", self.access_token.lock().expect("the access token"))
+    }
+
+    /// Signs the user in afresh, for the requests from here on.
+    pub async fn renew_access(&self, stores: &Stores) {
+        let (access, _) = self.session(stores).await;
+        *self.access_token.lock().expect("the access token") = access;
     }
 
     /// A new session for the same user: its access and refresh tokens.
@@ -93,7 +101,7 @@ pub async fn seed(stores: &Stores, key: &SigningKey, receipts: usize) -> Fixture
     for _ in 0..receipts {
         seeded.push(confirmed_order(stores, &user).await);
     }
-    Fixture { user, access_token, upload, receipts: seeded, key: key.clone() }
+    Fixture { user, access_token: access_token.into(), upload, receipts: seeded, key: key.clone() }
 }
 
 async fn put_blob(stores: &Stores, key: &str, bytes: &[u8]) {
