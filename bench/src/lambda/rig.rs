@@ -31,8 +31,8 @@ pub const MAIL_FROM: &str = "Galley <receipts@galley.example>";
 /// What the seeded store holds for the requests to name.
 pub struct Fixture {
     pub user: UserProfile,
-    /// Renewed before each phase of a run: a full run outlasts an access
-    /// token's 15 minutes.
+    /// Renewed before each phase of a run and each warm route: a full run
+    /// outlasts an access token's 15 minutes.
     access_token: std::sync::Mutex<String>,
     pub upload: Upload,
     /// Confirmed orders whose receipts wait in the outbox, with their JSON.
