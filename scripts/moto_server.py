@@ -7,6 +7,13 @@ DynamoDB itself applies each conditional write atomically. Holding one lock
 around every request gives moto the per-request atomicity the real service
 has, while clients still race over many connections at once.
 
+It keeps only the latest stream records of a table, as DynamoDB keeps
+only a day of them: moto keeps every one, and copies the whole table,
+stream included, for every TransactWriteItems (its rollback), so over a
+benchmark run each checkout took seconds and the server grew to 20 GB.
+Nothing here reads the stream (the receipts function gets its events from
+`events/` and the tests).
+
 It also answers `GET /galley/ses-sent` with just SES's sent-mail record (the
 `ses` part of `/moto-api/data.json`, which dumps every table of every test
 and gets slow as they accumulate).
@@ -26,6 +33,26 @@ from moto.moto_server.werkzeug_app import (
     create_backend_app,
 )
 from werkzeug.serving import make_server
+
+
+STREAM_RECORDS_KEPT = 1000
+
+
+def keep_recent_stream_records() -> None:
+    """Trims each stream shard to its latest records, moving its starting
+    sequence number on so sequence numbers still name the same records."""
+    from moto.dynamodb.models.table import StreamShard
+
+    add = StreamShard.add
+
+    def add_and_trim(self, old, new):  # type: ignore[no-untyped-def]
+        add(self, old, new)
+        excess = len(self.items) - STREAM_RECORDS_KEPT
+        if excess > 0:
+            del self.items[:excess]
+            self.starting_sequence_number += excess
+
+    StreamShard.add = add_and_trim
 
 
 def sent_mail() -> list[dict]:
@@ -48,6 +75,7 @@ def sent_mail() -> list[dict]:
 
 def main() -> None:
     port_file = sys.argv[1]
+    keep_recent_stream_records()
     moto_app = DomainDispatcherApplication(create_backend_app)
     lock = threading.Lock()
 
@@ -63,7 +91,10 @@ def main() -> None:
 
     server = make_server("127.0.0.1", 0, serialised, threaded=True, request_handler=MotoRequestHandler)
     os.environ["MOTO_PORT"] = str(server.server_port)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # Exit at once: after a long run moto holds gigabytes of objects, and a
+    # normal interpreter exit spent minutes freeing them one by one while
+    # the calling script waited.
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     with open(port_file + ".tmp", "w") as f:
         f.write(str(server.server_port))
     os.replace(port_file + ".tmp", port_file)

@@ -8,7 +8,9 @@
 //! (a TLS-intercepting proxy, an emulator on HTTPS).
 
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
-use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 
@@ -43,10 +45,30 @@ pub fn client() -> SharedHttpClient {
     });
     let context =
         TlsContext::builder().with_trust_store(trust_store(extra)).build().expect("a TLS context of PEM roots");
-    aws_smithy_http_client::Builder::new()
+    let hyper = aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc))
         .tls_context(context)
-        .build_https()
+        .build_https();
+    SharedHttpClient::new(ConnectorOnFirstCall(hyper))
+}
+
+/// The hyper client, minus its start-up check. The SDK's client builds a
+/// whole TLS connector in `validate_base_client_config`, once for every SDK
+/// client constructed, and drops it: that check exists to read the system's
+/// roots at start-up rather than on the first call. These roots are
+/// compiled in, so the check was only a TLS set-up per SDK client at every
+/// cold start; the connector the calls use is built, and kept, on the first.
+#[derive(Debug)]
+struct ConnectorOnFirstCall(SharedHttpClient);
+
+impl HttpClient for ConnectorOnFirstCall {
+    fn http_connector(&self, settings: &HttpConnectorSettings, components: &RuntimeComponents) -> SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
 }
 
 /// `bundle` if every certificate in it can be a trust anchor: the SDK would

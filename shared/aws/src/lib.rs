@@ -13,6 +13,7 @@ mod item;
 pub mod orders;
 #[cfg(feature = "s3")]
 pub mod s3;
+mod sdk_config;
 #[cfg(feature = "secrets")]
 pub mod secrets;
 #[cfg(feature = "ses")]
@@ -22,14 +23,8 @@ mod uploads;
 
 use std::sync::Arc;
 
-use aws_config::{BehaviorVersion, SdkConfig};
-
-/// Loads the shared SDK configuration (region, credentials, endpoint
-/// overrides) from the environment, with the HTTPS client of `https`.
-/// Call once at start-up.
-pub async fn load_sdk_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest()).http_client(https::client()).load().await
-}
+use aws_config::SdkConfig;
+pub use sdk_config::load_sdk_config;
 
 /// Every DynamoDB-backed port over one table.
 #[derive(Clone)]

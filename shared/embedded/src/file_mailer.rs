@@ -9,6 +9,8 @@ use galley_shared::Error;
 use galley_shared::mail::EmailMessage;
 use galley_shared::ports::Mailer;
 
+use crate::blocking::run_blocking;
+
 #[derive(Clone, Debug)]
 pub struct FileMailer {
     dir: PathBuf,
@@ -37,14 +39,15 @@ impl Mailer for FileMailer {
     async fn send(&self, message: &EmailMessage) -> Result<(), Error> {
         let mime = message.to_mime(&self.from)?;
         let (dir, name) = (self.dir.clone(), file_name(message));
-        tokio::task::spawn_blocking(move || {
-            std::fs::create_dir_all(&dir)?;
-            let temp = dir.join(format!(".{name}.{}", std::process::id()));
-            std::fs::write(&temp, mime)?;
-            std::fs::rename(&temp, dir.join(name))
+        run_blocking(move || {
+            let write = || {
+                std::fs::create_dir_all(&dir)?;
+                let temp = dir.join(format!(".{name}.{}", std::process::id()));
+                std::fs::write(&temp, mime)?;
+                std::fs::rename(&temp, dir.join(name))
+            };
+            write().map_err(|e: std::io::Error| Error::unavailable(format!("write to the outbox folder: {e}")))
         })
         .await
-        .map_err(|e| Error::internal(format!("mail task: {e}")))?
-        .map_err(|e| Error::unavailable(format!("write to the outbox folder: {e}")))
     }
 }

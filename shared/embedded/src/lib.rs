@@ -3,6 +3,7 @@
 //! and later `outbox/` and `blobs/`; several processes may share it.
 
 mod accounts;
+mod blocking;
 mod catalog;
 mod db;
 mod file_mailer;

@@ -2,12 +2,14 @@
 //! in AWS. Keys map to paths only through `path_of`, which admits nothing
 //! but `[A-Za-z0-9_-]` segments.
 
+use std::io::Read;
 use std::path::PathBuf;
 
 use async_trait::async_trait;
 use galley_shared::Error;
 use galley_shared::ports::{BlobHead, Blobs};
-use tokio::io::AsyncReadExt;
+
+use crate::blocking::run_blocking;
 
 #[derive(Clone, Debug)]
 pub struct LocalBlobs {
@@ -24,6 +26,10 @@ pub(crate) fn checked_segments(key: &str) -> Option<Vec<&str>> {
     (segments.len() <= 8 && segments.iter().all(ok)).then_some(segments)
 }
 
+fn io(e: std::io::Error) -> Error {
+    Error::unavailable(format!("blob folder: {e}"))
+}
+
 impl LocalBlobs {
     pub fn new(root: impl Into<PathBuf>) -> Self {
         Self { root: root.into() }
@@ -37,12 +43,15 @@ impl LocalBlobs {
     /// so a reader never sees half a file.
     pub async fn store(&self, key: &str, bytes: &[u8]) -> Result<(), Error> {
         let path = self.path_of(key).ok_or_else(|| Error::internal("blob key outside the blob folder"))?;
-        let dir = path.parent().ok_or_else(|| Error::internal("blob path without a parent"))?;
-        let io = |e: std::io::Error| Error::unavailable(format!("blob folder: {e}"));
-        tokio::fs::create_dir_all(dir).await.map_err(io)?;
-        let partial = dir.join(format!(".{}.partial", ulid::Ulid::new()));
-        tokio::fs::write(&partial, bytes).await.map_err(io)?;
-        tokio::fs::rename(&partial, &path).await.map_err(io)
+        let dir = path.parent().ok_or_else(|| Error::internal("blob path without a parent"))?.to_path_buf();
+        let bytes = bytes.to_vec();
+        run_blocking(move || {
+            std::fs::create_dir_all(&dir).map_err(io)?;
+            let partial = dir.join(format!(".{}.partial", ulid::Ulid::new()));
+            std::fs::write(&partial, bytes).map_err(io)?;
+            std::fs::rename(&partial, &path).map_err(io)
+        })
+        .await
     }
 }
 
@@ -50,24 +59,27 @@ impl LocalBlobs {
 impl Blobs for LocalBlobs {
     async fn head(&self, key: &str, max_bytes: usize) -> Result<Option<BlobHead>, Error> {
         let Some(path) = self.path_of(key) else { return Ok(None) };
-        let io = |e: std::io::Error| Error::unavailable(format!("blob folder: {e}"));
-        let mut file = match tokio::fs::File::open(&path).await {
-            Ok(file) => file,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io(e)),
-        };
-        let size = file.metadata().await.map_err(io)?.len();
-        let mut first_bytes = Vec::with_capacity(max_bytes);
-        (&mut file).take(max_bytes as u64).read_to_end(&mut first_bytes).await.map_err(io)?;
-        Ok(Some(BlobHead { size, first_bytes }))
+        run_blocking(move || {
+            let mut file = match std::fs::File::open(&path) {
+                Ok(file) => file,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(io(e)),
+            };
+            let size = file.metadata().map_err(io)?.len();
+            let mut first_bytes = Vec::with_capacity(max_bytes);
+            (&mut file).take(max_bytes as u64).read_to_end(&mut first_bytes).map_err(io)?;
+            Ok(Some(BlobHead { size, first_bytes }))
+        })
+        .await
     }
 
     async fn delete(&self, key: &str) -> Result<(), Error> {
         let Some(path) = self.path_of(key) else { return Ok(()) };
-        match tokio::fs::remove_file(&path).await {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::unavailable(format!("blob folder: {e}"))),
+        run_blocking(move || match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(e)),
             _ => Ok(()),
-        }
+        })
+        .await
     }
 }
 
