@@ -12,8 +12,14 @@ use galley_shared::Error;
 pub(crate) async fn run_blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, Error> + Send + 'static,
 ) -> Result<T, Error> {
-    if tokio::runtime::Handle::current().runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread {
+    if answers_one_request_at_a_time() {
         return work();
     }
     tokio::task::spawn_blocking(work).await.map_err(|e| Error::internal(format!("blocking task: {e}")))?
+}
+
+/// Whether this process runs on a current-thread runtime: a function
+/// process, where nothing else runs while a request waits on a query.
+pub(crate) fn answers_one_request_at_a_time() -> bool {
+    tokio::runtime::Handle::current().runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread
 }

@@ -5,6 +5,7 @@
 mod accounts;
 mod blocking;
 mod catalog;
+mod checkpoint;
 mod db;
 mod file_mailer;
 mod local_blobs;
