@@ -52,8 +52,8 @@ struct Checkpointer {
     path: PathBuf,
     /// Weak: the hook holding this lives inside the writer.
     writer: Weak<Mutex<Connection>>,
-    /// Started on the first request, so a process that writes little (every
-    /// Lambda cold start) never pays for the thread.
+    /// Started on the first request, so a process whose commits never take
+    /// the WAL past the mark (most function processes) never starts it.
     wake: Option<SyncSender<()>>,
 }
 
