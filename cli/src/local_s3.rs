@@ -56,7 +56,7 @@ impl LocalS3 {
             return s3_error(StatusCode::BAD_REQUEST, xml.into());
         };
         let body = body.to_bytes();
-        if let Err(e) = self.blobs.store(key, &body).await {
+        if let Err(e) = self.blobs.store(key, body).await {
             tracing::error!(key, error = %e, "local S3 could not store a body");
             return s3_error(StatusCode::SERVICE_UNAVAILABLE, "<Error><Code>ServiceUnavailable</Code></Error>".into());
         }

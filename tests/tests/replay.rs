@@ -155,7 +155,7 @@ async fn seed_uploads(store: &EmbeddedStore, blobs: &LocalBlobs, clock: &ManualC
     }
     blobs.store(&upload(REPLAY_USER, REPLAY_UPLOAD_PNG).object_key(), galley_tests::fixtures::PNG_1X1).await.unwrap();
     let text = galley_tests::fixtures::text_posing_as_png();
-    blobs.store(&upload(REPLAY_USER, REPLAY_UPLOAD_TEXT).object_key(), &text).await.unwrap();
+    blobs.store(&upload(REPLAY_USER, REPLAY_UPLOAD_TEXT).object_key(), text).await.unwrap();
 }
 
 impl Functions {

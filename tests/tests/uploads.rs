@@ -48,7 +48,7 @@ impl Rig {
 
     async fn put(&self, key: &str, bytes: &[u8]) {
         match self {
-            Rig::Local { blobs, .. } => blobs.store(key, bytes).await.unwrap(),
+            Rig::Local { blobs, .. } => blobs.store(key, bytes.to_vec()).await.unwrap(),
             Rig::Aws { blobs, .. } => {
                 let body = aws_sdk_s3::primitives::ByteStream::from(bytes.to_vec());
                 blobs.client().put_object().bucket(blobs.bucket()).key(key).body(body).send().await.unwrap();

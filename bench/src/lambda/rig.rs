@@ -107,7 +107,7 @@ pub async fn seed(stores: &Stores, key: &SigningKey, receipts: usize) -> Fixture
 async fn put_blob(stores: &Stores, key: &str, bytes: &[u8]) {
     match stores {
         Stores::Embedded(store) => galley_embedded::LocalBlobs::new(store.data_dir().join("blobs"))
-            .store(key, bytes)
+            .store(key, bytes.to_vec())
             .await
             .expect("store blob"),
         Stores::Aws(store) => {

@@ -6,6 +6,7 @@ use std::io::Read;
 use std::path::PathBuf;
 
 use async_trait::async_trait;
+use bytes::Bytes;
 use galley_shared::Error;
 use galley_shared::ports::{BlobHead, Blobs};
 
@@ -40,15 +41,17 @@ impl LocalBlobs {
     }
 
     /// Stores bytes the local server accepted: written aside, then renamed,
-    /// so a reader never sees half a file.
-    pub async fn store(&self, key: &str, bytes: &[u8]) -> Result<(), Error> {
+    /// so a reader never sees half a file. Takes the bytes by value: the
+    /// write runs off the async thread, and a body the server collected
+    /// moves there instead of being copied.
+    pub async fn store(&self, key: &str, bytes: impl Into<Bytes>) -> Result<(), Error> {
         let path = self.path_of(key).ok_or_else(|| Error::internal("blob key outside the blob folder"))?;
         let dir = path.parent().ok_or_else(|| Error::internal("blob path without a parent"))?.to_path_buf();
-        let bytes = bytes.to_vec();
+        let bytes = bytes.into();
         run_blocking(move || {
             std::fs::create_dir_all(&dir).map_err(io)?;
             let partial = dir.join(format!(".{}.partial", ulid::Ulid::new()));
-            std::fs::write(&partial, bytes).map_err(io)?;
+            std::fs::write(&partial, &bytes).map_err(io)?;
             std::fs::rename(&partial, &path).map_err(io)
         })
         .await
@@ -92,10 +95,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let blobs = LocalBlobs::new(dir.path().join("blobs"));
         for key in ["../x", "uploads/../../x", "/etc/passwd", "uploads/a/b\0", "uploads//b", "uploads/é/b"] {
-            assert!(blobs.store(key, b"x").await.is_err(), "{key:?} stored");
+            assert!(blobs.store(key, b"x".as_slice()).await.is_err(), "{key:?} stored");
             assert_eq!(blobs.head(key, 4).await.unwrap(), None);
         }
-        blobs.store("uploads/u/a", b"hello").await.unwrap();
+        blobs.store("uploads/u/a", b"hello".as_slice()).await.unwrap();
         assert_eq!(
             blobs.head("uploads/u/a", 4).await.unwrap(),
             Some(BlobHead { size: 5, first_bytes: b"hell".to_vec() })
