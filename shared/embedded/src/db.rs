@@ -158,8 +158,8 @@ impl Db {
     pub fn open(path: &Path) -> Result<Self, Error> {
         let mut conn = connect(path).map_err(store_error)?;
         migrate(&mut conn).map_err(store_error)?;
+        checkpoint_off_the_request_path(&mut conn, path).map_err(store_error)?;
         let writer = Arc::new(Mutex::new(conn));
-        checkpoint_off_the_request_path(&writer, path).map_err(store_error)?;
         Ok(Self { writer, path: Arc::new(path.to_path_buf()), readers: Arc::new(Mutex::new(Vec::new())) })
     }
 
@@ -289,7 +289,7 @@ mod tests {
         assert!(db.readers.lock().unwrap().is_empty(), "no reader opened while the writer was idle");
     }
 
-    // As a function process runs it, while the checkpointer holds the writer.
+    // As a function process runs it, should a read come while the writer is busy.
     #[tokio::test]
     #[allow(clippy::await_holding_lock, reason = "holding the writer is the busy writer this test needs")]
     async fn a_read_while_the_writer_is_busy_opens_a_query_only_reader() {
