@@ -1,5 +1,6 @@
-//! Hello world on `lambda_runtime`, started the way Galley's functions are
-//! (`#[tokio::main]`), so the difference between them is Galley's own work.
+//! Hello world on `lambda_runtime` as published hello worlds are written
+//! (`#[tokio::main]`, a worker thread per core): the floor issue #8 sets
+//! the cold-start target against.
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::{Value, json};

@@ -5,12 +5,12 @@
 //! the release binaries and zips, starts moto and passes their paths:
 //!
 //! bench-lambda --local-dir target/bench/local --lambda-dir target/bench/lambda --zip-dir target/lambda \
-//!     --out BENCHMARKS.md [--starts 20] [--quick] [--cold-only]
+//!     --out BENCHMARKS.md [--starts 60] [--quick] [--cold-only]
 //!
 //! The local build (both backends, as `cargo lambda watch` runs it) is
 //! measured on the embedded store; the Lambda build (`--no-default-features
 //! --features aws`, as template.yaml deploys it) on moto. Both directories
-//! hold the floor too. `--cold-only` measures cold starts, memory and size,
+//! hold the two hello worlds too. `--cold-only` measures cold starts, memory and size,
 //! prints them and writes nothing.
 
 use std::collections::BTreeMap;
@@ -32,7 +32,14 @@ use serde_json::Value;
 
 /// The function binaries, and the Lambda events each is cold-started with.
 const FUNCTIONS: &[&str] = &["search", "login", "checkout", "upload", "upload-check", "receipts"];
+/// The floor the targets are set against: hello world as published
+/// (`#[tokio::main]`).
 const FLOOR: &str = "hello-lambda";
+/// The same hello world on the current-thread runtime Galley's functions
+/// use, started beside them too: the gap from it to a function is the
+/// function's own start-up work, without the floor's worker threads.
+const SAME_RUNTIME: &str = "hello-lambda-current-thread";
+const HELLOS: [&str; 2] = [FLOOR, SAME_RUNTIME];
 /// Warm checkouts sampled on moto (see `warm`).
 const MOTO_CHECKOUTS: usize = 50;
 
@@ -57,7 +64,7 @@ fn options() -> Options {
         cold_only: false,
         zip_dir: "target/lambda".into(),
         out: "BENCHMARKS.md".into(),
-        starts: 20,
+        starts: 60,
         rss_requests: 1000,
         warm_embedded: 10_000,
         warm_aws: 1_000,
@@ -202,9 +209,9 @@ fn median_p95(samples: &[Duration]) -> (f64, f64) {
 async fn cold_starts(o: &Options, backed: &Backed, bench: &Bench<'_>) -> BTreeMap<String, Starts> {
     let mut results: BTreeMap<String, Starts> = BTreeMap::new();
     for _ in 0..o.starts {
-        for name in FUNCTIONS.iter().copied().chain([FLOOR]) {
+        for name in FUNCTIONS.iter().copied().chain(HELLOS) {
             let launch = Launch { binary: backed.binaries.join(name), env: backed.env.clone() };
-            let (event, status) = if name == FLOOR {
+            let (event, status) = if HELLOS.contains(&name) {
                 (events::http("GET", "/hello", &[], None), Some(200))
             } else {
                 first_event(bench, name)
@@ -221,11 +228,11 @@ async fn cold_starts(o: &Options, backed: &Backed, bench: &Bench<'_>) -> BTreeMa
 
 async fn peak_memory(requests: usize, backed: &Backed, bench: &Bench<'_>) -> BTreeMap<String, Memory> {
     let mut results = BTreeMap::new();
-    for name in FUNCTIONS.iter().copied().chain([FLOOR]) {
+    for name in FUNCTIONS.iter().copied().chain(HELLOS) {
         let launch = Launch { binary: backed.binaries.join(name), env: backed.env.clone() };
-        let status = if name == FLOOR { Some(200) } else { first_event(bench, name).1 };
+        let status = if HELLOS.contains(&name) { Some(200) } else { first_event(bench, name).1 };
         let rss = peak_rss(&launch, requests, status, |_| {
-            if name == FLOOR { events::http("GET", "/hello", &[], None) } else { first_event(bench, name).0 }
+            if HELLOS.contains(&name) { events::http("GET", "/hello", &[], None) } else { first_event(bench, name).0 }
         })
         .await
         .unwrap_or_else(|e| panic!("{name} on {}: {e}", backed.name));
@@ -351,22 +358,26 @@ async fn main() {
 
     report.push_str("### Cold start\n\n");
     report.push_str(
-        "| function | local build, embedded: exec → first answer, median (p95) | × floor | Lambda build on moto: exec → first `/next` (init), median (p95) | × floor | Lambda build on moto: exec → first answer, median |\n|---|---|---|---|---|---|\n",
+        "| function | local build, embedded: exec → first answer, median (p95) | × floor | × same-runtime hello | Lambda build on moto: exec → first `/next` (init), median (p95) | × floor | × same-runtime hello | Lambda build on moto: exec → first answer, median |\n|---|---|---|---|---|---|---|---|\n",
     );
-    let floor_local = median_p95(&cold_local[FLOOR].first_answer).0;
-    let floor_cloud = median_p95(&cold_cloud[FLOOR].init).0;
-    for name in FUNCTIONS.iter().copied().chain([FLOOR]) {
+    let (floor_local, same_local) =
+        (median_p95(&cold_local[FLOOR].first_answer).0, median_p95(&cold_local[SAME_RUNTIME].first_answer).0);
+    let (floor_cloud, same_cloud) =
+        (median_p95(&cold_cloud[FLOOR].init).0, median_p95(&cold_cloud[SAME_RUNTIME].init).0);
+    for name in FUNCTIONS.iter().copied().chain(HELLOS) {
         let (l50, l95) = median_p95(&cold_local[name].first_answer);
         let (c50, c95) = median_p95(&cold_cloud[name].init);
         let (a50, _) = median_p95(&cold_cloud[name].first_answer);
         report.push_str(&format!(
-            "| {name} | {} ({}) | {:.2}× | {} ({}) | {:.2}× | {} |\n",
+            "| {name} | {} ({}) | {:.2}× | {:.2}× | {} ({}) | {:.2}× | {:.2}× | {} |\n",
             ms(l50),
             ms(l95),
             l50 / floor_local,
+            l50 / same_local,
             ms(c50),
             ms(c95),
             c50 / floor_cloud,
+            c50 / same_cloud,
             ms(a50),
         ));
     }
@@ -384,7 +395,7 @@ async fn main() {
             m.threads
         )
     };
-    for name in FUNCTIONS.iter().copied().chain([FLOOR]) {
+    for name in FUNCTIONS.iter().copied().chain(HELLOS) {
         let (local, cloud) = (&rss_local[name], &rss_cloud[name]);
         report.push_str(&format!(
             "| {name} | {:.1} MB | {} | {:.1} MB | {} |\n",
@@ -397,7 +408,7 @@ async fn main() {
 
     report.push_str("\n### Size\n\n| binary | local build (x86_64, stripped) | Lambda build (x86_64, stripped) | Lambda build, `cargo lambda build --release --arm64 --output-format zip` |\n|---|---:|---:|---:|\n");
     let megabytes = |path: PathBuf| size_of(&path).map_or("—".into(), |b| format!("{:.2} MB", b as f64 / 1e6));
-    for name in FUNCTIONS.iter().copied().chain([FLOOR]) {
+    for name in FUNCTIONS.iter().copied().chain(HELLOS) {
         report.push_str(&format!(
             "| {name} | {} | {} | {} |\n",
             megabytes(o.local_dir.join(name)),
