@@ -174,9 +174,7 @@ fn run(path: &Path, progress: &Progress, woken: &Receiver<()>) {
 /// one pass copies all of it.
 fn copy_the_rest_if_no_commit_took_it(conn: &Connection, progress: &Progress) {
     if progress.stage.compare_exchange(HANDED_OVER, COPYING, Ordering::AcqRel, Ordering::Acquire).is_ok() {
-        if let Err(e) = conn.wal_checkpoint_v2(None::<&str>, CheckpointMode::PASSIVE) {
-            tracing::warn!(error = %e, "wal checkpoint failed");
-        }
+        passive_pass(conn);
         progress.stage.store(IDLE, Ordering::Release);
     }
 }
@@ -189,18 +187,24 @@ fn copy_the_rest_if_no_commit_took_it(conn: &Connection, progress: &Progress) {
 fn catch_up(conn: &Connection, progress: &Progress) {
     let mut copied_before = 0;
     for _ in 0..MAX_PASSES {
-        let copied = match conn.wal_checkpoint_v2(None::<&str>, CheckpointMode::PASSIVE) {
-            Ok((_frames, copied)) => copied,
-            Err(e) => {
-                tracing::warn!(error = %e, "wal checkpoint failed");
-                return;
-            }
-        };
+        let Some(copied) = passive_pass(conn) else { return };
         let copied_now = copied - copied_before;
         copied_before = copied;
         let left = progress.frames.load(Ordering::Relaxed) - copied;
         if left <= REMAINDER_PAGES || left > copied_now / 2 {
             return;
+        }
+    }
+}
+
+/// One passive checkpoint: how many of the WAL's frames are in the
+/// database after it, or `None` if it failed.
+fn passive_pass(conn: &Connection) -> Option<i32> {
+    match conn.wal_checkpoint_v2(None::<&str>, CheckpointMode::PASSIVE) {
+        Ok((_frames, copied)) => Some(copied),
+        Err(e) => {
+            tracing::warn!(error = %e, "wal checkpoint failed");
+            None
         }
     }
 }

@@ -116,7 +116,8 @@ const MIGRATIONS: &[&str] = &[
 /// is pooled, so the process opens one connection, not a reader and then a
 /// writer for its first write (each open reads the WAL index and parses the
 /// schema: 0.4 ms of checkout's cold start). The WAL is checkpointed by a
-/// thread of its own (`checkpoint`), off the request path.
+/// thread of its own, which leaves the last few frames to the next commit
+/// (`checkpoint`).
 #[derive(Clone)]
 pub struct Db {
     writer: Arc<Mutex<Connection>>,
