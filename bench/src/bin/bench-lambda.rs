@@ -6,12 +6,18 @@
 //!
 //! bench-lambda --local-dir target/bench/local --lambda-dir target/bench/lambda --zip-dir target/lambda \
 //!     --out BENCHMARKS.md [--starts 60] [--quick] [--cold-only]
+//!     [--only checkout,login] [--variant LABEL=LOCAL_BINARY,LAMBDA_BINARY]
 //!
-//! The local build (both backends, as `cargo lambda watch` runs it) is
+//! The local build (the default features, the embedded store: what `cargo lambda watch` runs) is
 //! measured on the embedded store; the Lambda build (`--no-default-features
 //! --features aws`, as template.yaml deploys it) on moto. Both directories
 //! hold the two hello worlds too. `--cold-only` measures cold starts, memory and size,
 //! prints them and writes nothing.
+//!
+//! For trying a change (with `--cold-only`): `--only` keeps the named
+//! functions, and each `--variant checkout.mmap=A,B` starts binaries A
+//! (embedded) and B (moto) as the function before the first dot, in the same
+//! interleaved rounds as the rest, so two builds compare within one run.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -40,6 +46,8 @@ const FLOOR: &str = "hello-lambda";
 /// function's own start-up work, without the floor's worker threads.
 const SAME_RUNTIME: &str = "hello-lambda-current-thread";
 const HELLOS: [&str; 2] = [FLOOR, SAME_RUNTIME];
+/// The name of the backend on moto, beside `"embedded"`.
+const AWS: &str = "aws";
 /// Warm checkouts sampled on moto (see `warm`).
 const MOTO_CHECKOUTS: usize = 50;
 
@@ -54,6 +62,50 @@ struct Options {
     warm_embedded: usize,
     warm_aws: usize,
     hash_samples: usize,
+    only: Option<Vec<String>>,
+    variants: Vec<Binary>,
+}
+
+/// One binary measured: a function (or a variant of one), or a hello world.
+#[derive(Clone)]
+struct Binary {
+    label: String,
+    /// Whose first event it is started with; `None` for the hello worlds.
+    function: Option<String>,
+    local: PathBuf,
+    lambda: PathBuf,
+}
+
+impl Binary {
+    /// The build measured on `backed`: the Lambda build on moto, the local
+    /// one on the embedded store.
+    fn path(&self, backed: &Backed) -> PathBuf {
+        if backed.name == AWS { self.lambda.clone() } else { self.local.clone() }
+    }
+}
+
+/// What a run measures: the functions (`--only` keeps some), the variants,
+/// then the floor and the same-runtime hello world.
+fn binaries(o: &Options) -> Vec<Binary> {
+    let named = |label: &str, function: Option<&str>| Binary {
+        label: label.to_owned(),
+        function: function.map(str::to_owned),
+        local: o.local_dir.join(label),
+        lambda: o.lambda_dir.join(label),
+    };
+    let kept = |name: &str| o.only.as_ref().is_none_or(|only| only.iter().any(|n| n == name));
+    let functions = FUNCTIONS.iter().filter(|name| kept(name)).map(|name| named(name, Some(name)));
+    let hellos = HELLOS.iter().map(|name| named(name, None));
+    functions.chain(o.variants.iter().cloned()).chain(hellos).collect()
+}
+
+/// `LABEL=LOCAL,LAMBDA`, the function being LABEL up to its first dot.
+fn variant(arg: &str) -> Binary {
+    let (label, paths) = arg.split_once('=').expect("--variant LABEL=LOCAL_BINARY,LAMBDA_BINARY");
+    let (local, lambda) = paths.split_once(',').expect("--variant LABEL=LOCAL_BINARY,LAMBDA_BINARY");
+    let function = label.split('.').next().unwrap_or(label);
+    assert!(FUNCTIONS.contains(&function), "--variant {label}: no function {function}");
+    Binary { label: label.to_owned(), function: Some(function.to_owned()), local: local.into(), lambda: lambda.into() }
 }
 
 fn options() -> Options {
@@ -69,6 +121,8 @@ fn options() -> Options {
         warm_embedded: 10_000,
         warm_aws: 1_000,
         hash_samples: 40,
+        only: None,
+        variants: Vec::new(),
     };
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -86,17 +140,23 @@ fn options() -> Options {
                 o.warm_aws = 20;
                 o.hash_samples = 3;
             }
+            "--only" => {
+                o.only = Some(args.next().expect("function names").split(',').map(str::to_owned).collect());
+            }
+            "--variant" => o.variants.push(variant(&args.next().expect("LABEL=LOCAL,LAMBDA"))),
             other => panic!("unknown argument {other}"),
         }
     }
+    assert!(
+        o.cold_only || (o.only.is_none() && o.variants.is_empty()),
+        "--only and --variant are for comparing builds: with --cold-only, which writes nothing"
+    );
     o
 }
 
 /// The per-run state of one backend.
 struct Backed {
     name: &'static str,
-    /// Where the build measured on this backend is.
-    binaries: PathBuf,
     stores: Stores,
     fixture: Fixture,
     functions: Functions,
@@ -105,7 +165,7 @@ struct Backed {
     calls: Option<CallLog>,
 }
 
-async fn embedded(dir: &Path, binaries: &Path, receipts: usize) -> Backed {
+async fn embedded(dir: &Path, receipts: usize) -> Backed {
     let backend = Backend::Embedded { data_dir: dir.to_owned() };
     let stores = Stores::open(&backend).await.expect("open the embedded store");
     let key = galley_lambda::keys::signing_key(&backend, &stores).await.expect("signing key");
@@ -113,11 +173,10 @@ async fn embedded(dir: &Path, binaries: &Path, receipts: usize) -> Backed {
     let functions = Functions::new(&stores, &key);
     let env =
         vec![("GALLEY_DATA_DIR".to_owned(), dir.display().to_string()), ("MAIL_FROM".to_owned(), MAIL_FROM.to_owned())];
-    let binaries = binaries.to_owned();
-    Backed { name: "embedded", binaries, stores, fixture, functions, bucket: "local".into(), env, calls: None }
+    Backed { name: "embedded", stores, fixture, functions, bucket: "local".into(), env, calls: None }
 }
 
-async fn aws(binaries: &Path, receipts: usize) -> Backed {
+async fn aws(receipts: usize) -> Backed {
     let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL: run me through ./scripts/bench");
     let plain = galley_aws::load_sdk_config().await;
     let (config, calls) = trips::counted(&plain);
@@ -161,8 +220,7 @@ async fn aws(binaries: &Path, receipts: usize) -> Backed {
     for name in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"] {
         env.push((name.to_owned(), std::env::var(name).unwrap_or_default()));
     }
-    let binaries = binaries.to_owned();
-    Backed { name: "aws", binaries, stores, fixture, functions, bucket, env, calls: Some(calls) }
+    Backed { name: AWS, stores, fixture, functions, bucket, env, calls: Some(calls) }
 }
 
 /// The Lambda event of a function's representative first request.
@@ -209,16 +267,13 @@ fn median_p95(samples: &[Duration]) -> (f64, f64) {
 async fn cold_starts(o: &Options, backed: &Backed, bench: &Bench<'_>) -> BTreeMap<String, Starts> {
     let mut results: BTreeMap<String, Starts> = BTreeMap::new();
     for _ in 0..o.starts {
-        for name in FUNCTIONS.iter().copied().chain(HELLOS) {
-            let launch = Launch { binary: backed.binaries.join(name), env: backed.env.clone() };
-            let (event, status) = if HELLOS.contains(&name) {
-                (events::http("GET", "/hello", &[], None), Some(200))
-            } else {
-                first_event(bench, name)
-            };
+        for binary in binaries(o) {
+            let launch = Launch { binary: binary.path(backed), env: backed.env.clone() };
+            let (event, status) = started_with(bench, &binary);
+            let name = &binary.label;
             let start: ColdStart =
                 cold_start(&launch, event, status).await.unwrap_or_else(|e| panic!("{name} on {}: {e}", backed.name));
-            let entry = results.entry(name.to_owned()).or_insert(Starts { init: vec![], first_answer: vec![] });
+            let entry = results.entry(binary.label.clone()).or_insert(Starts { init: vec![], first_answer: vec![] });
             entry.init.push(start.init);
             entry.first_answer.push(start.first_answer);
         }
@@ -226,19 +281,25 @@ async fn cold_starts(o: &Options, backed: &Backed, bench: &Bench<'_>) -> BTreeMa
     results
 }
 
-async fn peak_memory(requests: usize, backed: &Backed, bench: &Bench<'_>) -> BTreeMap<String, Memory> {
+async fn peak_memory(o: &Options, requests: usize, backed: &Backed, bench: &Bench<'_>) -> BTreeMap<String, Memory> {
     let mut results = BTreeMap::new();
-    for name in FUNCTIONS.iter().copied().chain(HELLOS) {
-        let launch = Launch { binary: backed.binaries.join(name), env: backed.env.clone() };
-        let status = if HELLOS.contains(&name) { Some(200) } else { first_event(bench, name).1 };
-        let rss = peak_rss(&launch, requests, status, |_| {
-            if HELLOS.contains(&name) { events::http("GET", "/hello", &[], None) } else { first_event(bench, name).0 }
-        })
-        .await
-        .unwrap_or_else(|e| panic!("{name} on {}: {e}", backed.name));
-        results.insert(name.to_owned(), rss);
+    for binary in binaries(o) {
+        let launch = Launch { binary: binary.path(backed), env: backed.env.clone() };
+        let status = started_with(bench, &binary).1;
+        let rss = peak_rss(&launch, requests, status, |_| started_with(bench, &binary).0)
+            .await
+            .unwrap_or_else(|e| panic!("{} on {}: {e}", binary.label, backed.name));
+        results.insert(binary.label.clone(), rss);
     }
     results
+}
+
+/// The event a binary's invocations carry, and the status it must answer.
+fn started_with(bench: &Bench<'_>, binary: &Binary) -> (Value, Option<u16>) {
+    match &binary.function {
+        Some(function) => first_event(bench, function),
+        None => (events::http("GET", "/hello", &[], None), Some(200)),
+    }
 }
 
 struct Warm {
@@ -335,12 +396,12 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let receipts = o.starts + o.rss_requests + o.warm_embedded.min(1000) + 100;
     eprintln!("seeding the embedded store…");
-    let local = embedded(dir.path(), &o.local_dir, receipts).await;
+    let local = embedded(dir.path(), receipts).await;
     eprintln!("seeding DynamoDB, S3, Secrets Manager and SES on moto…");
     // Each seeded order is two transactions, slow on moto (see MOTO_CHECKOUTS).
     // Every receipts invocation takes a fresh one: the cold starts, the
     // memory run (a cold start and up to MOTO_CHECKOUTS more), the warm run.
-    let cloud = aws(&o.lambda_dir, o.starts + 1 + 2 * MOTO_CHECKOUTS).await;
+    let cloud = aws(o.starts + 1 + 2 * MOTO_CHECKOUTS).await;
 
     let local_bench = Bench::new(&local.functions, &local.stores, &local.fixture, local.bucket.clone());
     let cloud_bench = Bench::new(&cloud.functions, &cloud.stores, &cloud.fixture, cloud.bucket.clone());
@@ -350,11 +411,11 @@ async fn main() {
     let cold_cloud = cold_starts(&o, &cloud, &cloud_bench).await;
     eprintln!("peak memory…");
     renew_access(&local, &cloud).await;
-    let rss_local = peak_memory(o.rss_requests, &local, &local_bench).await;
+    let rss_local = peak_memory(&o, o.rss_requests, &local, &local_bench).await;
     // A checkout on moto takes over a second (see MOTO_CHECKOUTS); an SDK
     // client's memory is settled long before this many.
     let rss_cloud_requests = o.rss_requests.min(MOTO_CHECKOUTS);
-    let rss_cloud = peak_memory(rss_cloud_requests, &cloud, &cloud_bench).await;
+    let rss_cloud = peak_memory(&o, rss_cloud_requests, &cloud, &cloud_bench).await;
 
     report.push_str("### Cold start\n\n");
     report.push_str(
@@ -364,7 +425,8 @@ async fn main() {
         (median_p95(&cold_local[FLOOR].first_answer).0, median_p95(&cold_local[SAME_RUNTIME].first_answer).0);
     let (floor_cloud, same_cloud) =
         (median_p95(&cold_cloud[FLOOR].init).0, median_p95(&cold_cloud[SAME_RUNTIME].init).0);
-    for name in FUNCTIONS.iter().copied().chain(HELLOS) {
+    for binary in binaries(&o) {
+        let name = binary.label.as_str();
         let (l50, l95) = median_p95(&cold_local[name].first_answer);
         let (c50, c95) = median_p95(&cold_cloud[name].init);
         let (a50, _) = median_p95(&cold_cloud[name].first_answer);
@@ -395,7 +457,8 @@ async fn main() {
             m.threads
         )
     };
-    for name in FUNCTIONS.iter().copied().chain(HELLOS) {
+    for binary in binaries(&o) {
+        let name = binary.label.as_str();
         let (local, cloud) = (&rss_local[name], &rss_cloud[name]);
         report.push_str(&format!(
             "| {name} | {:.1} MB | {} | {:.1} MB | {} |\n",
@@ -408,12 +471,13 @@ async fn main() {
 
     report.push_str("\n### Size\n\n| binary | local build (x86_64, stripped) | Lambda build (x86_64, stripped) | Lambda build, `cargo lambda build --release --arm64 --output-format zip` |\n|---|---:|---:|---:|\n");
     let megabytes = |path: PathBuf| size_of(&path).map_or("—".into(), |b| format!("{:.2} MB", b as f64 / 1e6));
-    for name in FUNCTIONS.iter().copied().chain(HELLOS) {
+    for binary in binaries(&o) {
         report.push_str(&format!(
-            "| {name} | {} | {} | {} |\n",
-            megabytes(o.local_dir.join(name)),
-            megabytes(o.lambda_dir.join(name)),
-            megabytes(o.zip_dir.join(name).join("bootstrap.zip"))
+            "| {} | {} | {} | {} |\n",
+            binary.label,
+            megabytes(binary.local.clone()),
+            megabytes(binary.lambda.clone()),
+            megabytes(o.zip_dir.join(&binary.label).join("bootstrap.zip"))
         ));
     }
     if o.cold_only {
