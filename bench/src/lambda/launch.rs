@@ -19,13 +19,17 @@ pub struct Launch {
     pub env: Vec<(String, String)>,
 }
 
-/// One cold start.
+/// One cold start, timed to when the kernel received what the function
+/// sent (`stamped`).
 #[derive(Clone, Copy, Debug)]
 pub struct ColdStart {
     /// exec → the first poll of `/next`: the function's init.
     pub init: Duration,
     /// exec → the first invocation's answer.
     pub first_answer: Duration,
+    /// How much later the harness noticed the poll, and the answer.
+    pub init_noticed_late: Duration,
+    pub answer_noticed_late: Duration,
 }
 
 /// Kills the process when dropped, so a failed measurement leaves none behind.
@@ -85,7 +89,12 @@ pub async fn cold_start(launch: &Launch, event: Value, expect_status: Option<u16
     let answer = api.answer(ANSWER_TIMEOUT).await.ok_or("no answer within a minute")?;
     let answer = check(answer, expect_status)?;
     let polled = api.first_poll().ok_or("answered without polling")?;
-    Ok(ColdStart { init: polled - started, first_answer: answer.at - started })
+    Ok(ColdStart {
+        init: polled.sent - started,
+        first_answer: answer.at.sent - started,
+        init_noticed_late: polled.noticed - polled.sent,
+        answer_noticed_late: answer.at.noticed - answer.at.sent,
+    })
 }
 
 /// A process's memory after its last invocation, from `/proc/PID/status`.

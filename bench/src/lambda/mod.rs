@@ -8,4 +8,5 @@ pub mod plot;
 pub mod rig;
 pub mod routes;
 pub mod runtime_api;
+pub mod stamped;
 pub mod trips;

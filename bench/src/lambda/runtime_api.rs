@@ -2,7 +2,9 @@
 //! to a function's process: `GET /2018-06-01/runtime/invocation/next` hands
 //! out the queued events one at a time (and waits when there are none), and
 //! `POST …/response` or `…/error` reports the answer. It records when the
-//! first `/next` poll arrives, which is when the function's init ended.
+//! first `/next` poll arrives, which is when the function's init ended, as
+//! the kernel stamped its bytes (`stamped`), and also when the harness
+//! noticed it.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -20,6 +22,8 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::{Mutex as AsyncMutex, mpsc};
 
+use super::stamped::{Arrivals, Stamped, stamp_arrivals};
+
 /// What a function answered to one invocation.
 #[derive(Debug)]
 pub enum Outcome {
@@ -31,14 +35,22 @@ pub enum Outcome {
 /// One answer and when it arrived.
 #[derive(Debug)]
 pub struct Answer {
-    pub at: Instant,
+    pub at: Arrival,
     pub outcome: Outcome,
+}
+
+/// When a request arrived: as the kernel stamped it, and when the
+/// harness's task got to it.
+#[derive(Clone, Copy, Debug)]
+pub struct Arrival {
+    pub sent: Instant,
+    pub noticed: Instant,
 }
 
 struct State {
     events: AsyncMutex<mpsc::UnboundedReceiver<Value>>,
     answers: mpsc::UnboundedSender<Answer>,
-    first_poll: Mutex<Option<Instant>>,
+    first_poll: Mutex<Option<Arrival>>,
     invocations: Mutex<u64>,
 }
 
@@ -53,6 +65,7 @@ pub struct RuntimeApi {
 impl RuntimeApi {
     pub async fn start() -> std::io::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
+        stamp_arrivals(&listener)?;
         let addr = listener.local_addr()?;
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let (answers_tx, answers_rx) = mpsc::unbounded_channel();
@@ -66,8 +79,10 @@ impl RuntimeApi {
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let state = serving.clone();
+                let stream = Stamped::new(stream);
+                let arrivals = stream.arrivals();
                 tokio::spawn(async move {
-                    let service = service_fn(move |request| answer(state.clone(), request));
+                    let service = service_fn(move |request| answer(state.clone(), arrivals.clone(), request));
                     // A killed function drops its connection mid-poll; that is expected.
                     let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
                 });
@@ -87,7 +102,7 @@ impl RuntimeApi {
     }
 
     /// When the function first asked for work: the end of its init.
-    pub fn first_poll(&self) -> Option<Instant> {
+    pub fn first_poll(&self) -> Option<Arrival> {
         *self.state.first_poll.lock().unwrap()
     }
 }
@@ -98,8 +113,13 @@ fn reply(status: StatusCode, body: Bytes) -> Response<Full<Bytes>> {
     response
 }
 
-async fn answer(state: Arc<State>, request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
-    let arrived = Instant::now();
+async fn answer(
+    state: Arc<State>,
+    arrivals: Arrivals,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let noticed = Instant::now();
+    let arrived = Arrival { sent: arrivals.latest(noticed), noticed };
     let path = request.uri().path().to_owned();
     let method = request.method().clone();
     if method == Method::GET && path == "/2018-06-01/runtime/invocation/next" {
