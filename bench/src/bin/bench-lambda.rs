@@ -493,14 +493,14 @@ async fn main() {
     }
 
     report.push_str("\n### Size\n\n| binary | local build (x86_64, stripped) | Lambda build (x86_64, stripped) | Lambda build, `cargo lambda build --release --arm64 --output-format zip` |\n|---|---:|---:|---:|\n");
-    let megabytes = |path: PathBuf| size_of(&path).map_or("—".into(), |b| format!("{:.2} MB", b as f64 / 1e6));
+    let megabytes = |path: &Path| size_of(path).map_or("—".into(), |b| format!("{:.2} MB", b as f64 / 1e6));
     for binary in binaries(&o) {
         report.push_str(&format!(
             "| {} | {} | {} | {} |\n",
             binary.label,
-            megabytes(binary.local.clone()),
-            megabytes(binary.lambda.clone()),
-            megabytes(o.zip_dir.join(&binary.label).join("bootstrap.zip"))
+            megabytes(&binary.local),
+            megabytes(&binary.lambda),
+            megabytes(&o.zip_dir.join(&binary.label).join("bootstrap.zip"))
         ));
     }
     if o.cold_only {

@@ -13,24 +13,29 @@
 
 use std::io;
 use std::mem::{size_of, zeroed};
+use std::net::UdpSocket;
 use std::os::fd::AsRawFd;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll, ready};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
 /// Turns on receive timestamps for the connections `listener` accepts
-/// (they inherit the option). Set it before the function starts: the kernel
-/// stamps only segments that arrive while some socket asks for stamps.
+/// (they inherit the option), once stamping is live machine-wide.
 pub fn stamp_arrivals(listener: &TcpListener) -> io::Result<()> {
+    stamping_live()?;
+    ask_for_stamps(listener.as_raw_fd())
+}
+
+fn ask_for_stamps(fd: libc::c_int) -> io::Result<()> {
     let on: libc::c_int = 1;
     // SAFETY: a valid socket, and an option value of the size given.
     let set = unsafe {
         libc::setsockopt(
-            listener.as_raw_fd(),
+            fd,
             libc::SOL_SOCKET,
             libc::SO_TIMESTAMPNS,
             (&on as *const libc::c_int).cast(),
@@ -38,6 +43,37 @@ pub fn stamp_arrivals(listener: &TcpListener) -> io::Result<()> {
         )
     };
     if set == 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
+}
+
+/// The kernel stamps arriving packets only while some socket asks for
+/// stamps, and it switches that on in deferred work, after the
+/// `setsockopt` has returned; when the last such socket closes it switches
+/// it off again. A listener per cold start would leave the first bytes of
+/// some starts unstamped (a test that sent right after asking failed two
+/// runs in three). So the process holds one socket that asks, for its
+/// whole life, and waits until a datagram it sends itself comes back
+/// stamped.
+fn stamping_live() -> io::Result<()> {
+    static HOLDER: OnceLock<Result<UdpSocket, String>> = OnceLock::new();
+    let holder = HOLDER.get_or_init(|| {
+        let socket = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+        ask_for_stamps(socket.as_raw_fd()).map_err(|e| e.to_string())?;
+        socket.connect(socket.local_addr().map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let mut buf = [0u8; 1];
+        while Instant::now() < deadline {
+            socket.send(b"x").map_err(|e| e.to_string())?;
+            std::thread::sleep(Duration::from_millis(1));
+            match receive(socket.as_raw_fd(), &mut buf) {
+                Ok((_, Some(_))) => return Ok(socket),
+                Ok((_, None)) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+        Err("the kernel did not start stamping received packets within 2 s".into())
+    });
+    holder.as_ref().map(|_| ()).map_err(|e| io::Error::other(e.clone()))
 }
 
 /// A connection that remembers the kernel's stamp of the last bytes read.
@@ -98,7 +134,7 @@ fn receive(fd: libc::c_int, buf: &mut [u8]) -> io::Result<(usize, Option<SystemT
         while !cmsg.is_null() {
             if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_TIMESTAMPNS {
                 let ts = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<libc::timespec>());
-                stamp = Some(UNIX_EPOCH + std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32));
+                stamp = Some(UNIX_EPOCH + Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32));
             }
             cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
         }
@@ -144,8 +180,6 @@ impl AsyncWrite for Stamped {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     use super::*;
