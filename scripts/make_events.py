@@ -2,7 +2,7 @@
 """Writes the events of events/login, checkout, receipts, upload and upload-check.
 
 Bearer tokens in them are signed with the replay tests' fixed key
-(tests/tests/replay.rs) for the users and sessions that test seeds, at the
+(tests/tests/it/replay.rs) for the users and sessions that test seeds, at the
 replay clock's time, so every event replays to the same answer. The key is a
 test fixture, never a deployment's key. Run from the repository root:
 

@@ -1,5 +1,11 @@
 //! Galley's benchmarks (not tests): harness parts shared by the binaries in
 //! `src/bin/`. Results go to BENCHMARKS.md with the command that made them.
+//!
+//! | module     | what it is for                                                   |
+//! |------------|------------------------------------------------------------------|
+//! | `lambda`   | the Lambda harness: Runtime API, cold starts, warm routes, trips |
+//! | `counting` | decorators that count store calls                                |
+//! | `stats`    | percentiles and summaries                                        |
 
 pub mod counting;
 pub mod lambda;

@@ -10,6 +10,7 @@ mod serve;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::{Context, anyhow};
 use clap::{Args, Parser, Subcommand};
 use galley_shared::config::{Backend, DEFAULT_DATA_DIR};
 
@@ -62,59 +63,59 @@ struct StoreArgs {
 }
 
 impl StoreArgs {
-    fn backend(&self) -> Result<Backend, String> {
+    fn backend(&self) -> anyhow::Result<Backend> {
         if !self.aws {
             return Ok(Backend::Embedded { data_dir: self.data_dir.clone() });
         }
         match Backend::from_env() {
             aws @ Backend::Aws { .. } => Ok(aws),
-            Backend::Embedded { .. } => Err("--aws needs TABLE_NAME in the environment".into()),
+            Backend::Embedded { .. } => Err(anyhow!("--aws needs TABLE_NAME in the environment")),
         }
     }
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    galley_shared::telemetry::init();
-    let cli = Cli::parse();
-    let outcome = match cli.command {
-        Command::Serve { port, store } => match store.backend() {
-            Ok(backend) => serve::run(port, &backend, &store.data_dir).await,
-            Err(e) => Err(e),
-        },
-        Command::Import { file, store } => match store.backend() {
-            Ok(backend) => import::run(&file, &backend).await,
-            Err(e) => Err(e),
-        },
-        Command::CreateTable { table_name } => create_table(&table_name).await,
-        Command::CreateBucket { bucket } => create_bucket(&bucket).await,
-    };
-    match outcome {
+    galley_lambda::telemetry::init();
+    match run(Cli::parse().command).await {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("galley: {message}");
+        Err(error) => {
+            // `{:#}` prints the whole chain: "open store: …: cause".
+            eprintln!("galley: {error:#}");
             ExitCode::FAILURE
         }
     }
 }
 
-async fn create_table(table_name: &str) -> Result<(), String> {
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { port, store } => serve::run(port, &store.backend()?, &store.data_dir).await,
+        Command::Import { file, store } => import::run(&file, &store.backend()?).await,
+        Command::CreateTable { table_name } => create_table(&table_name).await,
+        Command::CreateBucket { bucket } => create_bucket(&bucket).await,
+    }
+}
+
+async fn create_table(table_name: &str) -> anyhow::Result<()> {
     let config = galley_aws::load_sdk_config().await;
     let client = aws_sdk_dynamodb::Client::new(&config);
-    match galley_aws::table::create_table(&client, table_name).await {
-        Ok(true) => println!("created table {table_name}"),
-        Ok(false) => println!("table {table_name} already exists"),
-        Err(e) => return Err(format!("create table {table_name}: {e}")),
-    }
+    let created = galley_aws::table::create_table(&client, table_name)
+        .await
+        .with_context(|| format!("create table {table_name}"))?;
+    println!(
+        "{}",
+        if created { format!("created table {table_name}") } else { format!("table {table_name} already exists") }
+    );
     Ok(())
 }
 
-async fn create_bucket(bucket: &str) -> Result<(), String> {
+async fn create_bucket(bucket: &str) -> anyhow::Result<()> {
     let config = galley_aws::load_sdk_config().await;
-    match galley_aws::s3::S3Blobs::new(&config, bucket).create_bucket().await {
-        Ok(true) => println!("created bucket {bucket}"),
-        Ok(false) => println!("bucket {bucket} already exists"),
-        Err(e) => return Err(format!("create bucket {bucket}: {e}")),
-    }
+    let blobs = galley_aws::s3::S3Blobs::new(&config, bucket);
+    let created = blobs.create_bucket().await.with_context(|| format!("create bucket {bucket}"))?;
+    println!(
+        "{}",
+        if created { format!("created bucket {bucket}") } else { format!("bucket {bucket} already exists") }
+    );
     Ok(())
 }

@@ -5,17 +5,18 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Context;
 use bytes::Bytes;
 use galley_embedded::{LocalBlobs, LocalUploadUrls, URL_PATH_PREFIX};
+use galley_http::documents::parse_catalog;
+use galley_http::request::{MAX_JSON_BODY, RequestId, finish};
 use galley_lambda::Stores;
 use galley_shared::Error;
 use galley_shared::config::Backend;
-use galley_shared::import::parse_catalog;
 use galley_shared::keys::SigningKey;
 use galley_shared::orders::ReceiptSender;
 use galley_shared::ports::UploadUrls;
 use galley_shared::uploads::ArrivalCheck;
-use galley_shared::web::{self, RequestId};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -32,19 +33,19 @@ const DEMO_CATALOG: &str = include_str!("../../catalog/demo.jsonl");
 /// than 64 KiB themselves; this only bounds memory.
 const MAX_READ_BODY: usize = 16 * 1024 * 1024;
 
-pub async fn run(port: u16, backend: &Backend, data_dir: &std::path::Path) -> Result<(), String> {
-    let stores = Stores::open(backend).await.map_err(|e| format!("open store: {e}"))?;
+pub async fn run(port: u16, backend: &Backend, data_dir: &std::path::Path) -> anyhow::Result<()> {
+    let stores = Stores::open(backend).await.context("open store")?;
     import_demo_catalog_if_empty(&stores).await?;
     let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let listener = TcpListener::bind(address).await.map_err(|e| format!("listen on {address}: {e}"))?;
-    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    let listener = TcpListener::bind(address).await.with_context(|| format!("listen on {address}"))?;
+    let local = listener.local_addr()?;
 
     // The key lives in the data dir with either store, generated on first start.
-    let key = galley_lambda::keys::load_or_create(data_dir).map_err(|e| format!("signing key: {e}"))?;
+    let key = galley_lambda::keys::load_or_create(data_dir).context("signing key")?;
     let (upload_urls, local_s3) = upload_storage(&stores, &key, &format!("http://{local}"))?;
     let dispatcher = Arc::new(crate::dispatch::mount_all(&stores, &key, upload_urls));
     let local_s3 = local_s3.map(Arc::new);
-    let mailer = stores.mailer(&crate::mail::mail_from()).map_err(|e| format!("mail: {e}"))?;
+    let mailer = stores.mailer(&crate::mail::mail_from()).context("mail")?;
     let clock = Arc::new(galley_shared::clock::SystemClock);
     let receipts = crate::receipts::spawn(ReceiptSender::new(stores.outbox(), mailer, clock));
 
@@ -92,7 +93,7 @@ fn upload_storage(
     stores: &Stores,
     key: &SigningKey,
     public_url: &str,
-) -> Result<(Arc<dyn UploadUrls>, Option<LocalS3>), String> {
+) -> anyhow::Result<(Arc<dyn UploadUrls>, Option<LocalS3>)> {
     match stores {
         Stores::Embedded(store) => {
             let urls = LocalUploadUrls::new(public_url, key);
@@ -100,7 +101,7 @@ fn upload_storage(
             let check = ArrivalCheck::new(stores.upload_records(), Arc::new(blobs.clone()));
             Ok((Arc::new(urls.clone()), Some(LocalS3 { urls, blobs, check })))
         }
-        Stores::Aws(_) => Ok((stores.upload_urls(key).map_err(|e| format!("uploads: {e}"))?, None)),
+        Stores::Aws(_) => Ok((stores.upload_urls(key).context("uploads")?, None)),
     }
 }
 
@@ -119,18 +120,18 @@ async fn handle(
     parts.extensions.insert(id.clone());
     let response = match Limited::new(body, MAX_READ_BODY).collect().await {
         Ok(collected) => dispatcher.dispatch(http::Request::from_parts(parts, collected.to_bytes())).await,
-        Err(_) => web::finish(&id, Err(Error::PayloadTooLarge { limit: web::MAX_JSON_BODY })),
+        Err(_) => finish(&id, Err(Error::PayloadTooLarge { limit: MAX_JSON_BODY })),
     };
     response.map(Full::new)
 }
 
-async fn import_demo_catalog_if_empty(stores: &Stores) -> Result<(), String> {
+async fn import_demo_catalog_if_empty(stores: &Stores) -> anyhow::Result<()> {
     let catalog = stores.catalog();
-    if !catalog.is_empty().await.map_err(|e| format!("read catalog: {e}"))? {
+    if !catalog.is_empty().await.context("read catalog")? {
         return Ok(());
     }
     let demo = parse_catalog(DEMO_CATALOG);
-    catalog.upsert(&demo.products).await.map_err(|e| format!("import demo catalog: {e}"))?;
+    catalog.upsert(&demo.products).await.context("import demo catalog")?;
     tracing::info!(products = demo.products.len(), "imported the demo catalog into the empty store");
     Ok(())
 }

@@ -1,4 +1,8 @@
-//! The one error type of Galley's domain. `problem` maps it to HTTP.
+//! The one error type of Galley's domain. The HTTP edge (`galley_http::problem`)
+//! maps it to problem+json.
+
+use std::error::Error as StdError;
+use std::fmt;
 
 use serde::Serialize;
 
@@ -58,20 +62,61 @@ pub enum Error {
     #[error("upload too large")]
     UploadTooLarge { max_size: u64 },
     /// A dependency (store, mail, payments) is down or throttling: retry later.
-    /// The message is for logs only, never for a response body.
-    #[error("unavailable: {0}")]
-    Unavailable(String),
-    /// A bug or an impossible state. The message is for logs only.
-    #[error("internal: {0}")]
-    Internal(String),
+    /// The cause is for logs only, never for a response body.
+    #[error("unavailable: {context}")]
+    Unavailable { context: String, source: Option<Cause> },
+    /// A bug or an impossible state. The cause is for logs only.
+    #[error("internal: {context}")]
+    Internal { context: String, source: Option<Cause> },
 }
 
+/// The error under a server fault, whose own chain stays reachable by `source()`.
+pub type Cause = Box<dyn StdError + Send + Sync>;
+
 impl Error {
-    pub fn internal(context: impl std::fmt::Display) -> Self {
-        Self::Internal(context.to_string())
+    pub fn internal(context: impl fmt::Display) -> Self {
+        Self::Internal { context: context.to_string(), source: None }
     }
 
-    pub fn unavailable(context: impl std::fmt::Display) -> Self {
-        Self::Unavailable(context.to_string())
+    pub fn unavailable(context: impl fmt::Display) -> Self {
+        Self::Unavailable { context: context.to_string(), source: None }
+    }
+
+    /// A bug or impossible state found while doing `context`, caused by `source`.
+    pub fn internal_from(context: impl fmt::Display, source: impl StdError + Send + Sync + 'static) -> Self {
+        Self::Internal { context: context.to_string(), source: Some(Box::new(source)) }
+    }
+
+    /// A dependency failing while doing `context`, because of `source`.
+    pub fn unavailable_from(context: impl fmt::Display, source: impl StdError + Send + Sync + 'static) -> Self {
+        Self::Unavailable { context: context.to_string(), source: Some(Box::new(source)) }
+    }
+}
+
+/// An error and every cause under it, `: `-separated, for a log line.
+pub struct Chain<'a>(pub &'a (dyn StdError + 'static));
+
+impl fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut next = self.0.source();
+        while let Some(cause) = next {
+            write!(f, ": {cause}")?;
+            next = cause.source();
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fault_keeps_its_cause_chain_for_the_logs() {
+        let io = std::io::Error::other("disk full");
+        let error = Error::unavailable_from("write blob uploads/u/1", io);
+        assert_eq!(Chain(&error).to_string(), "unavailable: write blob uploads/u/1: disk full");
+        assert_eq!(error.source().map(ToString::to_string).as_deref(), Some("disk full"), "the io error is the source");
     }
 }

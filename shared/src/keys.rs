@@ -2,37 +2,28 @@
 //! cursor key can never verify a token and the other way round.
 
 use hmac::{Hmac, Mac};
+use secrecy::{ExposeSecret, SecretSlice};
 use sha2::Sha256;
 
 /// At least 32 random bytes; never logged (its `Debug` hides it).
-#[derive(Clone)]
-pub struct SigningKey(Vec<u8>);
+#[derive(Clone, Debug)]
+pub struct SigningKey(SecretSlice<u8>);
 
 pub const MIN_KEY_BYTES: usize = 32;
-
-impl std::fmt::Debug for SigningKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SigningKey(..)")
-    }
-}
 
 impl SigningKey {
     pub fn new(bytes: Vec<u8>) -> Result<Self, String> {
         if bytes.len() < MIN_KEY_BYTES {
             return Err(format!("a signing key needs at least {MIN_KEY_BYTES} bytes"));
         }
-        Ok(Self(bytes))
+        Ok(Self(bytes.into()))
     }
 
     /// A key for one purpose: HMAC-SHA256(secret, label).
     pub fn derive(&self, label: &str) -> [u8; 32] {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.0.expose_secret()).expect("HMAC takes any key length");
         mac.update(label.as_bytes());
         mac.finalize().into_bytes().into()
-    }
-
-    pub fn cursor_key(&self) -> crate::search::CursorKey {
-        crate::search::CursorKey::new(self.derive("galley/cursor/v1"))
     }
 }
 
@@ -46,6 +37,7 @@ mod tests {
         let key = SigningKey::new(vec![1; 32]).unwrap();
         assert_ne!(key.derive("a"), key.derive("b"));
         assert_eq!(key.derive("a"), key.derive("a"));
-        assert_eq!(format!("{key:?}"), "SigningKey(..)");
+        let shown = format!("{key:?}");
+        assert!(shown.starts_with("SigningKey(") && shown.contains("REDACTED") && !shown.contains("1, 1"), "{shown}");
     }
 }

@@ -1,8 +1,28 @@
 //! Galley's domain: the shop's rules and the ports its adapters implement.
 //!
-//! Nothing here knows about Lambda, HTTP frameworks or AWS. Adapters live in
-//! sibling crates (`galley-embedded`, `galley-aws`) and the Lambda glue in
-//! `galley-lambda`; function crates only wire them together.
+//! Nothing here knows about Lambda, HTTP or AWS (`scripts/test` checks the
+//! dependency tree). The HTTP edge is `galley-http`; adapters live in
+//! sibling crates (`galley-embedded`, `galley-aws`, `galley-payments`) and
+//! the start-up wiring in `galley-lambda`; function crates only wire them
+//! together.
+//!
+//! | module        | what it is for                                                 |
+//! |---------------|----------------------------------------------------------------|
+//! | `error`       | the one error type, and a fault's cause chain                  |
+//! | `ports`       | one trait per concern, each adapter implements them            |
+//! | `id`          | the ids: users, sessions, products, orders, uploads            |
+//! | `money`       | amounts in minor units of one currency                         |
+//! | `catalog`     | products and categories                                        |
+//! | `stock`       | quantities, stock lines and shortages                          |
+//! | `search`      | words, the inverted index's postings, ranking, paging positions |
+//! | `orders`      | carts, pricing, orders, checkout, receipts                     |
+//! | `idempotency` | idempotency keys, request fingerprints and leases              |
+//! | `auth`        | accounts, passwords, sessions, access tokens, lockout          |
+//! | `uploads`     | upload tickets and the check of arrived bytes                  |
+//! | `mail`        | email messages                                                 |
+//! | `keys`        | the deployment's signing key and keys derived from it          |
+//! | `clock`       | time as a port                                                 |
+//! | `config`      | which backend the environment selects                          |
 
 pub mod auth;
 pub mod catalog;
@@ -11,19 +31,13 @@ pub mod config;
 pub mod error;
 pub mod id;
 pub mod idempotency;
-pub mod import;
-pub mod json;
 pub mod keys;
 pub mod mail;
 pub mod money;
 pub mod orders;
 pub mod ports;
-pub mod problem;
-pub mod sandbox_payments;
 pub mod search;
 pub mod stock;
-pub mod telemetry;
 pub mod uploads;
-pub mod web;
 
-pub use error::{Error, FieldError};
+pub use error::{Chain, Error, FieldError};

@@ -8,7 +8,7 @@ use galley_embedded::EmbeddedStore;
 use galley_shared::catalog::{Category, Product};
 use galley_shared::id::ProductId;
 use galley_shared::idempotency::{
-    ClaimId, ClaimRequest, Fingerprint, IdempotencyKey, IdempotencyScope, StoredResponse,
+    Fingerprint, IdempotencyKey, IdempotencyScope, LeaseId, LeaseRequest, StoredResponse,
 };
 use galley_shared::money::{Currency, Money};
 use galley_shared::orders::Order;
@@ -93,17 +93,17 @@ pub async fn confirmed_order(
     now: i64,
 ) {
     let scope = IdempotencyScope { user: order.user_id.clone(), key: IdempotencyKey::parse(key).expect("a valid key") };
-    let claim = ClaimId::generate();
-    let request = ClaimRequest {
+    let lease = LeaseId::generate();
+    let request = LeaseRequest {
         scope: scope.clone(),
         fingerprint: Fingerprint::of("POST", "/checkout", b"seed"),
-        claim: claim.clone(),
+        lease: lease.clone(),
         now,
         lease_until: now + 30,
         expires_at: now + 86_400,
     };
-    records.claim(&request).await.expect("claim the key");
-    let hold = Hold { scope: &scope, claim: &claim };
+    records.lease(&request).await.expect("lease the key");
+    let hold = Hold { scope: &scope, lease: &lease };
     orders.place(order, hold).await.expect("place the order");
     let answer = StoredResponse { status: 201, body: bytes::Bytes::from_static(b"{}") };
     orders.confirm(order, hold, &answer).await.expect("confirm the order");

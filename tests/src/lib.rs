@@ -1,5 +1,12 @@
 //! Test support shared by Galley's suites: store fixtures for every adapter
-//! and the port contract suite that each adapter must pass.
+//! and the port contract suite that each adapter must pass. The suites
+//! themselves are one binary, `tests/it/`.
+//!
+//! | module     | what it is for                                              |
+//! |------------|-------------------------------------------------------------|
+//! | `contract` | the port contract, one case per rule, run over every adapter |
+//! | `fixtures` | stores (embedded, moto), products, a confirmed order, a PNG  |
+//! | `http`     | requests for calling handlers directly                      |
 
 pub mod contract;
 pub mod fixtures;

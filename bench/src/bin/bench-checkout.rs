@@ -13,6 +13,8 @@ use bytes::Bytes;
 use galley_bench::stats::{ms, summarize};
 use galley_checkout::{CheckoutFunction, CheckoutStores};
 use galley_embedded::EmbeddedStore;
+use galley_http::Handler;
+use galley_payments::SandboxGateway;
 use galley_shared::auth::{AccessTokens, DisplayName, Email, Session, UserProfile};
 use galley_shared::catalog::{Category, Product};
 use galley_shared::clock::{Clock, SystemClock};
@@ -20,7 +22,6 @@ use galley_shared::id::{ProductId, UserId};
 use galley_shared::keys::SigningKey;
 use galley_shared::money::{Currency, Money};
 use galley_shared::ports::{Catalog, Sessions, Stock};
-use galley_shared::sandbox_payments::SandboxGateway;
 
 async fn run(orders: u32, buyers: usize) {
     let dir = tempfile::tempdir().unwrap();
@@ -54,7 +55,7 @@ async fn run(orders: u32, buyers: usize) {
         };
         let (session, _) = Session::start(profile, clock.unix_now());
         Sessions::create(&*store, &session).await.unwrap();
-        tokens.push(AccessTokens::new(&key).issue(&user, &session.id, clock.unix_now()).0);
+        tokens.push(AccessTokens::new(&key).issue(&user, &session.id, clock.unix_now()).expose().to_owned());
     }
     let body = Bytes::from(r#"{"items":[{"product_id":"hot","quantity":1}],"payment":{"token":"pm_card_visa"}}"#);
     let started = Instant::now();

@@ -240,7 +240,7 @@ fn first_event(bench: &Bench<'_>, function: &str) -> (Value, Option<u16>) {
     }
 }
 
-fn to_event(request: galley_shared::web::Request) -> Value {
+fn to_event(request: galley_http::Request) -> Value {
     let headers: Vec<(&str, String)> = request
         .headers()
         .iter()

@@ -11,10 +11,11 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use galley_bench::stats::{ms, summarize};
 use galley_embedded::EmbeddedStore;
+use galley_http::Handler;
+use galley_http::Request;
 use galley_login::{AccountStores, LoginFunction};
 use galley_shared::clock::SystemClock;
 use galley_shared::keys::SigningKey;
-use galley_shared::web::Request;
 
 fn request(method: &str, path: &str, body: Option<String>, token: Option<&str>) -> Request {
     let mut builder = http::Request::builder().method(method).uri(path).header("content-type", "application/json");

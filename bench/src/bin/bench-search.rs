@@ -11,6 +11,7 @@ use bytes::Bytes;
 use galley_bench::counting::{Counter, Counting};
 use galley_bench::stats::{ms, summarize};
 use galley_embedded::EmbeddedStore;
+use galley_http::Handler;
 use galley_search::SearchFunction;
 use galley_shared::catalog::{Category, Product};
 use galley_shared::id::ProductId;
@@ -126,6 +127,6 @@ async fn main() {
     println!("slowest: {}", slow.join(", "));
 }
 
-fn request(q: &str) -> galley_shared::web::Request {
+fn request(q: &str) -> galley_http::Request {
     http::Request::builder().uri(format!("/products?q={q}&limit=20")).body(Bytes::new()).unwrap()
 }

@@ -5,17 +5,17 @@
 use std::sync::Arc;
 
 use galley_checkout::{CheckoutFunction, CheckoutStores};
+use galley_http::documents::parse_catalog;
 use galley_lambda::Stores;
 use galley_login::{AccountStores, LoginFunction};
+use galley_payments::SandboxGateway;
 use galley_receipts::ReceiptsFunction;
 use galley_search::SearchFunction;
 use galley_shared::auth::{AccessTokens, DisplayName, Email, Password, PasswordHasher, Session, User, UserProfile};
 use galley_shared::clock::{Clock, SystemClock};
 use galley_shared::id::{OrderId, ProductId, UploadId, UserId};
-use galley_shared::import::parse_catalog;
 use galley_shared::keys::SigningKey;
 use galley_shared::orders::{CartLine, Order, OrderStatus, ReceiptSender, price};
-use galley_shared::sandbox_payments::SandboxGateway;
 use galley_shared::stock::Quantity;
 use galley_shared::uploads::{ArrivalCheck, Filename, ImageType, Upload, UploadSize, UploadStatus};
 use galley_tests::fixtures::{self, PNG_1X1};
@@ -61,7 +61,7 @@ async fn start_session(stores: &Stores, key: &SigningKey, user: &UserProfile) ->
     let now = SystemClock.unix_now();
     let (session, refresh) = Session::start(user.clone(), now);
     stores.sessions().create(&session).await.expect("seed a session");
-    let access = AccessTokens::new(key).issue(&user.id, &session.id, now).0;
+    let access = AccessTokens::new(key).issue(&user.id, &session.id, now).expose().to_owned();
     (access, refresh.expose().to_owned())
 }
 

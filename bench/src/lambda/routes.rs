@@ -7,8 +7,9 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use galley_http::Handler;
+use galley_http::Request;
 use galley_lambda::Stores;
-use galley_shared::web::Request;
 use serde_json::Value;
 
 use super::rig::{EMAIL, Fixture, Functions, HOT_PRODUCT, PASSWORD};
@@ -266,8 +267,11 @@ impl<'a> Bench<'a> {
             }
             Invocation::Event(event) => {
                 let answer = match route {
-                    Route::UploadCheck => f.upload_check.answer(event).await.expect("upload check"),
-                    _ => f.receipts.handle(event).await,
+                    Route::UploadCheck => {
+                        let event = serde_json::from_value(event).expect("an S3 event");
+                        f.upload_check.answer(event).await.expect("upload check")
+                    }
+                    _ => f.receipts.handle(serde_json::from_value(event).expect("a stream event")).await,
                 };
                 let elapsed = started.elapsed();
                 let failures = answer.get("batchItemFailures").and_then(Value::as_array).map_or(0, Vec::len);

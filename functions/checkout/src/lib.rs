@@ -4,16 +4,22 @@ mod listing;
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
+use galley_http::Handler;
+use galley_http::documents::cart;
+use galley_http::paging::{CursorKey, Page};
+use galley_http::problem;
+use galley_http::query::QueryParams;
+use galley_http::request::{self, Request, Response, bearer_token, json_body, json_response};
+use galley_http::route::{Route, resolve};
 use galley_shared::Error;
 use galley_shared::auth::Authenticator;
 use galley_shared::clock::Clock;
 use galley_shared::id::OrderId;
 use galley_shared::idempotency::{self, Fingerprint, IdempotencyKey};
 use galley_shared::keys::SigningKey;
-use galley_shared::orders::{Cart, Checkout, CheckoutAnswer, CheckoutRequest, OrderView};
+use galley_shared::orders::{Checkout, CheckoutAnswer, CheckoutRequest, OrderView};
 use galley_shared::ports::{Catalog, IdempotencyRecords, Orders, PaymentGateway, Sessions};
-use galley_shared::search::CursorKey;
-use galley_shared::web::{self, Request, RequestId, Response, Route};
 use http::header::{CONTENT_TYPE, HeaderValue};
 use http::{Method, StatusCode};
 
@@ -67,7 +73,7 @@ fn idempotency_key(request: &Request) -> Result<IdempotencyKey, Error> {
 fn answer_response(answer: CheckoutAnswer) -> Response {
     let mut response = Response::new(answer.body);
     *response.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let content_type = if answer.status >= 400 { galley_shared::problem::CONTENT_TYPE } else { web::JSON };
+    let content_type = if answer.status >= 400 { problem::CONTENT_TYPE } else { request::JSON };
     response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     if answer.replayed {
         response.headers_mut().insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
@@ -83,23 +89,29 @@ impl CheckoutFunction {
         clock: Arc<dyn Clock>,
     ) -> Self {
         let authenticator = Authenticator::new(key, stores.sessions, clock.clone());
-        let checkout = Checkout::new(stores.catalog, stores.orders.clone(), stores.records, payments, clock);
-        Self { checkout, orders: stores.orders, authenticator, cursors: key.cursor_key() }
+        let checkout = Checkout::new(
+            stores.catalog,
+            stores.orders.clone(),
+            stores.records,
+            payments,
+            clock,
+            problem::stored_response,
+        );
+        Self { checkout, orders: stores.orders, authenticator, cursors: CursorKey::derive(key) }
     }
+}
 
-    pub async fn handle(&self, request: Request) -> Response {
-        web::finish(&RequestId::of(&request), self.route(&request).await)
-    }
-
-    async fn route(&self, request: &Request) -> Result<Response, Error> {
-        let (endpoint, params) = web::resolve(ROUTES, request.method(), request.uri().path())?;
+#[async_trait]
+impl Handler for CheckoutFunction {
+    async fn respond(&self, request: &Request) -> Result<Response, Error> {
+        let (endpoint, params) = resolve(ROUTES, request.method(), request.uri().path())?;
         match endpoint {
             Endpoint::Checkout => {
                 // Signature and expiry first (no I/O); the session is read
                 // alongside the rest of the work.
-                let claims = self.authenticator.claims(request)?;
+                let claims = self.authenticator.claims(bearer_token(request)?)?;
                 let key = idempotency_key(request)?;
-                let cart = web::json_body(request, Cart::from_json)?;
+                let cart = json_body(request, cart)?;
                 let fingerprint = Fingerprint::of("POST", "/checkout", request.body());
                 let checkout = CheckoutRequest { key, fingerprint, cart };
                 let answer =
@@ -107,16 +119,17 @@ impl CheckoutFunction {
                 Ok(answer_response(answer))
             }
             Endpoint::GetOrder => {
-                let buyer = self.authenticator.authenticate(request).await?;
+                let buyer = self.authenticator.authenticate(bearer_token(request)?).await?;
                 let id = params.get("id").and_then(|raw| OrderId::parse(raw).ok()).ok_or(Error::NotFound)?;
                 let order = self.orders.order(&buyer.user.id, &id).await?.ok_or(Error::NotFound)?;
-                Ok(web::json_response(StatusCode::OK, &OrderView::from(&order)))
+                Ok(json_response(StatusCode::OK, &OrderView::from(&order)))
             }
             Endpoint::ListOrders => {
-                let buyer = self.authenticator.authenticate(request).await?;
-                let page = listing::OrdersQuery::parse(&web::query_pairs(request))?;
-                let body = listing::page(&*self.orders, &self.cursors, &buyer.user.id, &page).await?;
-                Ok(web::json_response(StatusCode::OK, &body))
+                let buyer = self.authenticator.authenticate(bearer_token(request)?).await?;
+                let page = listing::page_request(QueryParams::of(request))?;
+                let (orders, next_cursor) = listing::page(&*self.orders, &self.cursors, &buyer.user.id, &page).await?;
+                let items: Vec<OrderView<'_>> = orders.iter().map(OrderView::from).collect();
+                Ok(json_response(StatusCode::OK, &Page { items, next_cursor }))
             }
         }
     }

@@ -1,45 +1,31 @@
-//! `GET /orders`: the user's orders, newest first, paged by signed cursors.
+//! `GET /orders`: the user's orders, newest first, paged by sealed cursors.
 
+use galley_http::paging::{CursorKey, PageRequest};
+use galley_http::query::QueryParams;
 use galley_shared::Error;
-use galley_shared::FieldError;
 use galley_shared::id::{OrderId, UserId};
-use galley_shared::orders::OrderView;
+use galley_shared::orders::Order;
 use galley_shared::ports::Orders;
-use galley_shared::search::CursorKey;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
-pub struct OrdersQuery {
-    limit: usize,
-    cursor: Option<String>,
-}
-
+/// Where a page of orders ended: the last order shown.
 #[derive(Serialize, Deserialize)]
-struct Position {
+struct OrdersCursor {
     #[serde(rename = "b")]
     before: OrderId,
 }
 
-impl OrdersQuery {
-    pub fn parse(pairs: &[(String, String)]) -> Result<OrdersQuery, Error> {
-        let mut query = OrdersQuery { limit: 20, cursor: None };
-        let mut errors = Vec::new();
-        for (name, value) in pairs {
-            match name.as_str() {
-                "limit" => match value.parse::<usize>() {
-                    Ok(n) if (1..=100).contains(&n) => query.limit = n,
-                    _ => errors.push(FieldError::new("limit", "must be an integer from 1 to 100")),
-                },
-                "cursor" => query.cursor = Some(value.clone()),
-                other => errors.push(FieldError::new(other, "is not a known parameter")),
-            }
-        }
-        if errors.is_empty() { Ok(query) } else { Err(Error::Validation(errors)) }
-    }
+/// `GET /orders` takes only the paging parameters.
+pub fn page_request(mut params: QueryParams) -> Result<PageRequest, Error> {
+    let mut errors = Vec::new();
+    let page = PageRequest::take(&mut params, &mut errors);
+    params.finish(errors, Vec::new())?;
+    Ok(page)
 }
 
-/// Cursors are bound to the user, so one user's cursor is refused for another.
-fn fingerprint(user: &UserId) -> String {
+/// The cursor scope: cursors are bound to the user, so one user's cursor
+/// is refused for another.
+fn cursor_scope(user: &UserId) -> String {
     format!("orders:{user}")
 }
 
@@ -47,20 +33,20 @@ pub async fn page(
     orders: &dyn Orders,
     cursors: &CursorKey,
     user: &UserId,
-    query: &OrdersQuery,
-) -> Result<Value, Error> {
-    let before = match &query.cursor {
-        Some(cursor) => Some(cursors.open::<Position>(&fingerprint(user), cursor)?.before),
+    request: &PageRequest,
+) -> Result<(Vec<Order>, Option<String>), Error> {
+    let scope = cursor_scope(user);
+    let before = match &request.cursor {
+        Some(cursor) => Some(cursors.open::<OrdersCursor>(&scope, cursor)?.before),
         None => None,
     };
     // One more than asked tells whether another page follows.
-    let mut found = orders.orders(user, before.as_ref(), query.limit + 1).await?;
-    let next_cursor = if found.len() > query.limit {
-        found.truncate(query.limit);
-        found.last().map(|last| cursors.seal(&fingerprint(user), &Position { before: last.id.clone() }))
+    let mut found = orders.orders(user, before.as_ref(), request.limit + 1).await?;
+    let next_cursor = if found.len() > request.limit {
+        found.truncate(request.limit);
+        found.last().map(|last| cursors.seal(&scope, &OrdersCursor { before: last.id.clone() }))
     } else {
         None
     };
-    let items: Vec<OrderView<'_>> = found.iter().map(OrderView::from).collect();
-    Ok(json!({ "items": items, "next_cursor": next_cursor }))
+    Ok((found, next_cursor))
 }

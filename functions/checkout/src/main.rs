@@ -1,20 +1,16 @@
 use std::sync::Arc;
 
 use galley_checkout::{CheckoutFunction, CheckoutStores};
+use galley_payments::SandboxGateway;
 use galley_shared::clock::SystemClock;
-use galley_shared::sandbox_payments::SandboxGateway;
 
 fn main() -> Result<(), lambda_http::Error> {
     galley_lambda::block_on(async {
         let deployment = galley_lambda::start().await?;
-        galley_lambda::serve(
-            deployment,
-            |stores, key| {
-                let payments = Arc::new(SandboxGateway);
-                Ok(CheckoutFunction::new(CheckoutStores::from(stores), payments, key, Arc::new(SystemClock)))
-            },
-            |function, request| async move { function.handle(request).await },
-        )
+        galley_lambda::serve(deployment, |stores, key| {
+            let payments = Arc::new(SandboxGateway);
+            Ok(CheckoutFunction::new(CheckoutStores::from(stores), payments, key, Arc::new(SystemClock)))
+        })
         .await
     })
 }

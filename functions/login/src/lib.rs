@@ -2,15 +2,18 @@
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
+use galley_http::Handler;
+use galley_http::json::{self, Fields};
+use galley_http::request::{Request, Response, bearer_token, empty_response, json_body, json_response};
+use galley_http::route::{Route, resolve};
 use galley_shared::Error;
 use galley_shared::auth::{
     Accounts, Authenticator, Credentials, DisplayName, Email, Password, Registration, UserProfile,
 };
 use galley_shared::clock::Clock;
-use galley_shared::json::{self, Fields};
 use galley_shared::keys::SigningKey;
 use galley_shared::ports::{LoginAttempts, Sessions, Users};
-use galley_shared::web::{self, Request, RequestId, Response, Route};
 use http::header::{CACHE_CONTROL, HeaderValue};
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -88,34 +91,33 @@ impl LoginFunction {
         let accounts = Accounts::new(stores.users, stores.sessions, stores.attempts, key, clock);
         Self { accounts, authenticator }
     }
+}
 
-    pub async fn handle(&self, request: Request) -> Response {
-        web::finish(&RequestId::of(&request), self.route(&request).await)
-    }
-
-    async fn route(&self, request: &Request) -> Result<Response, Error> {
-        let (endpoint, _) = web::resolve(ROUTES, request.method(), request.uri().path())?;
+#[async_trait]
+impl Handler for LoginFunction {
+    async fn respond(&self, request: &Request) -> Result<Response, Error> {
+        let (endpoint, _) = resolve(ROUTES, request.method(), request.uri().path())?;
         let response = match endpoint {
             Endpoint::Register => {
-                let user = self.accounts.register(web::json_body(request, registration)?).await?;
-                web::json_response(StatusCode::CREATED, &user_body(&user))
+                let user = self.accounts.register(json_body(request, registration)?).await?;
+                json_response(StatusCode::CREATED, &user_body(&user))
             }
             Endpoint::Login => {
-                let grant = self.accounts.login(web::json_body(request, credentials)?).await?;
-                web::json_response(StatusCode::OK, &grant)
+                let grant = self.accounts.login(json_body(request, credentials)?).await?;
+                json_response(StatusCode::OK, &grant)
             }
             Endpoint::Refresh => {
-                let grant = self.accounts.refresh(&web::json_body(request, refresh_token)?).await?;
-                web::json_response(StatusCode::OK, &grant)
+                let grant = self.accounts.refresh(&json_body(request, refresh_token)?).await?;
+                json_response(StatusCode::OK, &grant)
             }
             Endpoint::Logout => {
-                let principal = self.authenticator.authenticate(request).await?;
+                let principal = self.authenticator.authenticate(bearer_token(request)?).await?;
                 self.accounts.logout(&principal).await?;
-                web::empty_response(StatusCode::NO_CONTENT)
+                empty_response(StatusCode::NO_CONTENT)
             }
             Endpoint::Me => {
-                let principal = self.authenticator.authenticate(request).await?;
-                web::json_response(StatusCode::OK, &user_body(&principal.user))
+                let principal = self.authenticator.authenticate(bearer_token(request)?).await?;
+                json_response(StatusCode::OK, &user_body(&principal.user))
             }
         };
         Ok(no_store(response))

@@ -1,10 +1,10 @@
 use std::sync::Arc;
 
+use galley_aws::stream::StreamEvent;
 use galley_receipts::ReceiptsFunction;
 use galley_shared::clock::SystemClock;
 use galley_shared::orders::ReceiptSender;
 use lambda_http::{LambdaEvent, service_fn};
-use serde_json::Value;
 
 fn main() -> Result<(), lambda_http::Error> {
     galley_lambda::block_on(async {
@@ -13,7 +13,7 @@ fn main() -> Result<(), lambda_http::Error> {
         let mailer = stores.mailer(&from)?;
         let function = ReceiptsFunction::new(ReceiptSender::new(stores.outbox(), mailer, Arc::new(SystemClock)));
         let function = &function;
-        lambda_http::lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        lambda_http::lambda_runtime::run(service_fn(move |event: LambdaEvent<StreamEvent>| async move {
             Ok::<_, lambda_http::Error>(function.handle(event.payload).await)
         }))
         .await

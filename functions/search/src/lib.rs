@@ -1,15 +1,24 @@
 //! The `search` function: `GET /products` and `GET /products/{id}`.
 
+mod query;
+
 use std::sync::Arc;
 
+use async_trait::async_trait;
+use galley_http::Handler;
+use galley_http::paging::{CursorKey, Page};
+use galley_http::query::QueryParams;
+use galley_http::request::{Request, Response, json_response};
+use galley_http::route::{Route, resolve};
 use galley_shared::Error;
 use galley_shared::catalog::ProductView;
 use galley_shared::id::ProductId;
 use galley_shared::keys::SigningKey;
 use galley_shared::ports::{Catalog, SearchIndex};
-use galley_shared::search::{ProductQuery, ProductSearch};
-use galley_shared::web::{self, Request, RequestId, Response, Route};
+use galley_shared::search::{Position, ProductSearch};
 use http::{Method, StatusCode};
+
+pub use query::product_query;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Endpoint {
@@ -27,30 +36,33 @@ pub const ROUTES: &[Route<Endpoint>] = &[
 pub struct SearchFunction {
     catalog: Arc<dyn Catalog>,
     search: ProductSearch,
+    cursors: CursorKey,
 }
 
 impl SearchFunction {
     pub fn new(catalog: Arc<dyn Catalog>, index: Arc<dyn SearchIndex>, key: &SigningKey) -> Self {
-        Self { search: ProductSearch::new(catalog.clone(), index, key.cursor_key()), catalog }
+        Self { search: ProductSearch::new(catalog.clone(), index), catalog, cursors: CursorKey::derive(key) }
     }
+}
 
-    pub async fn handle(&self, request: Request) -> Response {
-        web::finish(&RequestId::of(&request), self.route(&request).await)
-    }
-
-    async fn route(&self, request: &Request) -> Result<Response, Error> {
-        let (endpoint, params) = web::resolve(ROUTES, request.method(), request.uri().path())?;
+#[async_trait]
+impl Handler for SearchFunction {
+    async fn respond(&self, request: &Request) -> Result<Response, Error> {
+        let (endpoint, params) = resolve(ROUTES, request.method(), request.uri().path())?;
         match endpoint {
             Endpoint::ListProducts => {
-                let query = ProductQuery::parse(&web::query_pairs(request))?;
-                let page = self.search.search(&query).await?;
-                Ok(web::json_response(StatusCode::OK, &page))
+                let (query, page) = product_query(QueryParams::of(request))?;
+                let scope = query.cursor_scope();
+                let after = page.cursor.map(|cursor| self.cursors.open::<Position>(&scope, &cursor)).transpose()?;
+                let found = self.search.search(&query, after).await?;
+                let next_cursor = found.next.map(|position| self.cursors.seal(&scope, &position));
+                Ok(json_response(StatusCode::OK, &Page { items: found.items, next_cursor }))
             }
             Endpoint::GetProduct => {
                 // An id that cannot exist is simply not found.
                 let id = params.get("id").and_then(|raw| ProductId::parse(raw).ok()).ok_or(Error::NotFound)?;
                 let product = self.catalog.product(&id).await?.ok_or(Error::NotFound)?;
-                Ok(web::json_response(StatusCode::OK, &ProductView::from(&product)))
+                Ok(json_response(StatusCode::OK, &ProductView::from(&product)))
             }
         }
     }

@@ -4,7 +4,35 @@
 
 use galley_shared::Error;
 use galley_shared::uploads::{Arrival, ArrivalCheck};
+use serde::Deserialize;
 use serde_json::{Value, json};
+
+/// An S3 event notification, as much of it as the check reads (typed
+/// structs of our own: `aws_lambda_events`' `s3` feature brings chrono).
+#[derive(Debug, Default, Deserialize)]
+pub struct S3Event {
+    #[serde(rename = "Records", default)]
+    records: Vec<S3Record>,
+}
+
+#[derive(Debug, Deserialize)]
+struct S3Record {
+    #[serde(rename = "eventSource", default)]
+    event_source: String,
+    #[serde(rename = "eventName", default)]
+    event_name: String,
+    s3: S3Entity,
+}
+
+#[derive(Debug, Deserialize)]
+struct S3Entity {
+    object: S3Object,
+}
+
+#[derive(Debug, Deserialize)]
+struct S3Object {
+    key: String,
+}
 
 #[derive(Clone)]
 pub struct CheckFunction {
@@ -18,13 +46,11 @@ fn decoded_key(raw: &str) -> String {
 }
 
 /// The keys of the records that report a new object.
-pub fn created_keys(event: &Value) -> Vec<String> {
-    let records = event["Records"].as_array().into_iter().flatten();
+pub fn created_keys(event: &S3Event) -> Vec<String> {
+    let records = event.records.iter();
     records
-        .filter(|r| r["eventSource"] == "aws:s3")
-        .filter(|r| r["eventName"].as_str().is_some_and(|name| name.starts_with("ObjectCreated:")))
-        .filter_map(|r| r["s3"]["object"]["key"].as_str())
-        .map(decoded_key)
+        .filter(|r| r.event_source == "aws:s3" && r.event_name.starts_with("ObjectCreated:"))
+        .map(|r| decoded_key(&r.s3.object.key))
         .collect()
 }
 
@@ -35,7 +61,7 @@ impl CheckFunction {
 
     /// Checks every new object of an S3 event. Every record is tried; any
     /// failure fails the invocation so that the event is delivered again.
-    pub async fn handle(&self, event: Value) -> Result<Vec<(String, Arrival)>, Error> {
+    pub async fn handle(&self, event: S3Event) -> Result<Vec<(String, Arrival)>, Error> {
         let mut outcomes = Vec::new();
         let mut failure = None;
         for key in created_keys(&event) {
@@ -58,7 +84,7 @@ impl CheckFunction {
 
     /// `handle`'s outcome as the invocation's JSON answer (for logs and
     /// replays; S3 ignores it).
-    pub async fn answer(&self, event: Value) -> Result<Value, Error> {
+    pub async fn answer(&self, event: S3Event) -> Result<Value, Error> {
         let outcomes = self.handle(event).await?;
         let checked: Vec<Value> =
             outcomes.iter().map(|(key, arrival)| json!({"key": key, "outcome": arrival.outcome()})).collect();
@@ -78,7 +104,8 @@ mod tests {
             {"eventSource": "aws:s3", "eventName": "ObjectCreated:Copy", "s3": {"object": {"key": "odd+name%2F%C3%A9%26x%3D1"}}},
             {"eventSource": "aws:sqs", "eventName": "ObjectCreated:Put", "s3": {"object": {"key": "uploads/u/c"}}}
         ]});
+        let event: S3Event = serde_json::from_value(event).unwrap();
         assert_eq!(created_keys(&event), ["uploads/u/a", "odd name/é&x=1"]);
-        assert!(created_keys(&json!({})).is_empty());
+        assert!(created_keys(&serde_json::from_value(json!({})).unwrap()).is_empty());
     }
 }

@@ -6,14 +6,18 @@ pub mod check;
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
+use galley_http::Handler;
+use galley_http::documents::upload_request;
+use galley_http::request::{Request, Response, bearer_token, json_body, json_response};
+use galley_http::route::{Route, resolve};
 use galley_shared::Error;
 use galley_shared::auth::Authenticator;
 use galley_shared::clock::Clock;
 use galley_shared::id::UploadId;
 use galley_shared::keys::SigningKey;
 use galley_shared::ports::{Sessions, UploadRecords, UploadUrls};
-use galley_shared::uploads::{UploadRequest, UploadService, UploadView};
-use galley_shared::web::{self, Request, RequestId, Response, Route};
+use galley_shared::uploads::{UploadService, UploadView};
 use http::{Method, StatusCode};
 
 pub use check::CheckFunction;
@@ -51,24 +55,23 @@ impl UploadFunction {
         let authenticator = Authenticator::new(key, stores.sessions, clock.clone());
         Self { uploads: UploadService::new(stores.records, stores.urls, clock), authenticator }
     }
+}
 
-    pub async fn handle(&self, request: Request) -> Response {
-        web::finish(&RequestId::of(&request), self.route(&request).await)
-    }
-
-    async fn route(&self, request: &Request) -> Result<Response, Error> {
-        let (endpoint, params) = web::resolve(ROUTES, request.method(), request.uri().path())?;
-        let user = self.authenticator.authenticate(request).await?.user;
+#[async_trait]
+impl Handler for UploadFunction {
+    async fn respond(&self, request: &Request) -> Result<Response, Error> {
+        let (endpoint, params) = resolve(ROUTES, request.method(), request.uri().path())?;
+        let user = self.authenticator.authenticate(bearer_token(request)?).await?.user;
         match endpoint {
             Endpoint::Open => {
-                let wanted = web::json_body(request, UploadRequest::from_json)?;
+                let wanted = json_body(request, upload_request)?;
                 let ticket = self.uploads.open(&user.id, wanted).await?;
-                Ok(web::json_response(StatusCode::CREATED, &ticket))
+                Ok(json_response(StatusCode::CREATED, &ticket))
             }
             Endpoint::Show => {
                 let id = params.get("id").and_then(|raw| UploadId::parse(raw).ok()).ok_or(Error::NotFound)?;
                 let upload = self.uploads.upload(&user.id, &id).await?;
-                Ok(web::json_response(StatusCode::OK, &UploadView::from(&upload)))
+                Ok(json_response(StatusCode::OK, &UploadView::from(&upload)))
             }
         }
     }

@@ -6,11 +6,9 @@ use galley_upload::{UploadFunction, UploadStores};
 fn main() -> Result<(), lambda_http::Error> {
     galley_lambda::block_on(async {
         let deployment = galley_lambda::start().await?;
-        galley_lambda::serve(
-            deployment,
-            |stores, key| Ok(UploadFunction::new(UploadStores::new(stores, key)?, key, Arc::new(SystemClock))),
-            |function, request| async move { function.handle(request).await },
-        )
+        galley_lambda::serve(deployment, |stores, key| {
+            Ok(UploadFunction::new(UploadStores::new(stores, key)?, key, Arc::new(SystemClock)))
+        })
         .await
     })
 }

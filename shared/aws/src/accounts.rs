@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use galley_shared::Error;
 use galley_shared::auth::{
-    AttemptClaim, DisplayName, Email, LockoutPolicy, PasswordHashString, RefreshHash, Session, User, UserProfile,
+    AttemptSlot, DisplayName, Email, LockoutPolicy, PasswordHashString, RefreshHash, Session, User, UserProfile,
 };
 use galley_shared::id::{SessionId, UserId};
 use galley_shared::ports::{LoginAttempts, Rotation, Sessions, Users, Written};
@@ -14,12 +14,11 @@ use galley_shared::ports::{LoginAttempts, Rotation, Sessions, Users, Written};
 use crate::DynamoStore;
 use crate::errors::{condition_failure, sdk_error};
 use crate::item::{Item, Reader, key, n, s};
+use crate::transact::RETRY;
 
 const USER_SK: &str = "USER";
 const SESSION_SK: &str = "SESSION";
 const ATTEMPTS_SK: &str = "ATTEMPTS";
-/// Rounds of the attempt claim before giving up on a contended record.
-const CLAIM_ROUNDS: usize = 16;
 
 fn user_key(email: &Email) -> Item {
     key(format!("USER#{email}"), USER_SK)
@@ -187,10 +186,14 @@ impl Sessions for DynamoStore {
 impl LoginAttempts for DynamoStore {
     /// Usually one write: open a window if none is live. When one is, count
     /// into it with a second write conditioned on the window seen, so a
-    /// concurrent change sends the claim round again instead of overcounting.
-    async fn claim_attempt(&self, email: &Email, policy: &LockoutPolicy, now: i64) -> Result<AttemptClaim, Error> {
+    /// concurrent change sends the attempt round again (after `RETRY`'s backoff)
+    /// instead of overcounting.
+    async fn take_attempt(&self, email: &Email, policy: &LockoutPolicy, now: i64) -> Result<AttemptSlot, Error> {
         let cutoff = now - policy.window_secs();
-        for _ in 0..CLAIM_ROUNDS {
+        for round in 1..=RETRY.attempts {
+            if round > 1 {
+                RETRY.wait(round - 1).await;
+            }
             let opened = self
                 .client
                 .update_item()
@@ -206,7 +209,7 @@ impl LoginAttempts for DynamoStore {
                 .send()
                 .await;
             let live = match opened {
-                Ok(_) => return Ok(AttemptClaim::Granted),
+                Ok(_) => return Ok(AttemptSlot::Granted),
                 Err(e) => match condition_failure(&e) {
                     Some(Some(live)) => live,
                     Some(None) => continue,
@@ -215,7 +218,7 @@ impl LoginAttempts for DynamoStore {
             };
             let (attempts, window_start): (u32, i64) = (Reader(&live).n("attempts")?, Reader(&live).n("window_start")?);
             if attempts >= policy.max_attempts {
-                return Ok(AttemptClaim::Locked { until: window_start + policy.window_secs() });
+                return Ok(AttemptSlot::Locked { until: window_start + policy.window_secs() });
             }
             let counted = self
                 .client
@@ -230,7 +233,7 @@ impl LoginAttempts for DynamoStore {
                 .send()
                 .await;
             match counted {
-                Ok(_) => return Ok(AttemptClaim::Granted),
+                Ok(_) => return Ok(AttemptSlot::Granted),
                 Err(e) if condition_failure(&e).is_some() => continue,
                 Err(e) => return Err(sdk_error("UpdateItem", e)),
             }

@@ -6,14 +6,9 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{
-    AttributeValue, DeleteRequest, KeysAndAttributes, PutRequest, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem, Update, WriteRequest,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, KeysAndAttributes, PutRequest, WriteRequest};
 use futures_util::future::try_join_all;
 use galley_shared::Error;
 use galley_shared::catalog::{Category, Product};
@@ -21,12 +16,13 @@ use galley_shared::id::ProductId;
 use galley_shared::money::{Currency, Money};
 use galley_shared::ports::{Catalog, ImportReport, SearchIndex, Stock, Written};
 use galley_shared::search::{CatalogFilter, Posting, Term, index_entries, prefix_entries};
-use galley_shared::stock::{Shortage, StockLevel, StockLine, check_distinct};
+use galley_shared::stock::{StockLevel, StockLine, check_distinct};
 
 use crate::DynamoStore;
 use crate::errors::sdk_error;
 use crate::item::{Item, Reader, key, n, s};
 use crate::table::{GSI1, GSI1_PARTITION_KEY, GSI1_SORT_KEY};
+use crate::transact::{Outcome, RETRY, shortages};
 
 const PRODUCT_SK: &str = "PRODUCT";
 /// Every product sits in this GSI1 partition, sorted by title.
@@ -34,14 +30,12 @@ const CATALOG_PARTITION: &str = "CATALOG";
 /// DynamoDB's limits per call.
 const BATCH_WRITE_MAX: usize = 25;
 const BATCH_GET_MAX: usize = 100;
-/// Attempts for unprocessed batch items and conflicting transactions.
-const MAX_ATTEMPTS: u32 = 8;
 
 fn product_pk(id: &ProductId) -> String {
     format!("PRODUCT#{id}")
 }
 
-fn product_key(id: &ProductId) -> Item {
+pub(crate) fn product_key(id: &ProductId) -> Item {
     key(product_pk(id), PRODUCT_SK)
 }
 
@@ -124,15 +118,8 @@ fn product_from_item(item: &Item) -> Result<Product, Error> {
     })
 }
 
-/// Exponential backoff with full jitter: 10 ms, 20 ms, … capped at 1 s.
-async fn backoff(attempt: u32) {
-    let cap_ms = (10u64 << attempt.min(7)).min(1000);
-    let jittered = rand::random_range(cap_ms / 2..=cap_ms);
-    tokio::time::sleep(Duration::from_millis(jittered)).await;
-}
-
 /// Sends `first`, then whatever the service answers it left unprocessed,
-/// with backoff, until nothing is left; collects what every answer returned.
+/// with `RETRY`'s backoff, until nothing is left; collects what every answer returned.
 async fn until_processed<R, T, F, Fut>(operation: &str, first: R, mut send: F) -> Result<Vec<T>, Error>
 where
     F: FnMut(R) -> Fut,
@@ -147,10 +134,10 @@ where
         pending = left;
         if pending.is_some() {
             attempt += 1;
-            if attempt >= MAX_ATTEMPTS {
+            if attempt >= RETRY.attempts {
                 return Err(Error::unavailable(format!("{operation} kept leaving requests unprocessed")));
             }
-            backoff(attempt).await;
+            RETRY.wait(attempt).await;
         }
     }
     Ok(done)
@@ -237,56 +224,6 @@ impl DynamoStore {
             Ok((found, output.unprocessed_keys.and_then(|mut u| u.remove(self.table.as_ref()))))
         })
         .await
-    }
-
-    pub(crate) fn stock_update(
-        &self,
-        line: &StockLine,
-        expression: &str,
-        condition: &str,
-    ) -> Result<TransactWriteItem, Error> {
-        let update = Update::builder()
-            .table_name(self.table.as_ref())
-            .set_key(Some(product_key(&line.product_id)))
-            .update_expression(expression)
-            .condition_expression(condition)
-            .expression_attribute_values(":q", n(line.quantity.get()))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .build()
-            .map_err(Error::internal)?;
-        Ok(TransactWriteItem::builder().update(update).build())
-    }
-
-    /// Runs a transaction, retrying while DynamoDB reports only
-    /// conflicts with other transactions. Condition failures come back as
-    /// the per-action old items (`None` where the action's condition held).
-    pub(crate) async fn transact(
-        &self,
-        actions: Vec<TransactWriteItem>,
-    ) -> Result<Result<(), Vec<Option<Option<Item>>>>, Error> {
-        for attempt in 0..MAX_ATTEMPTS {
-            let outcome = self.client.transact_write_items().set_transact_items(Some(actions.clone())).send().await;
-            let error = match outcome {
-                Ok(_) => return Ok(Ok(())),
-                Err(error) => error,
-            };
-            if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = error.as_service_error() {
-                let reasons = cancelled.cancellation_reasons();
-                let failed: Vec<Option<Option<Item>>> = reasons
-                    .iter()
-                    .map(|r| (r.code() == Some("ConditionalCheckFailed")).then(|| r.item().cloned()))
-                    .collect();
-                if failed.iter().any(Option::is_some) {
-                    return Ok(Err(failed));
-                }
-                if reasons.iter().any(|r| r.code() == Some("TransactionConflict")) {
-                    backoff(attempt).await;
-                    continue;
-                }
-            }
-            return Err(sdk_error("TransactWriteItems", error));
-        }
-        Err(Error::unavailable("transaction kept conflicting"))
     }
 }
 
@@ -454,44 +391,23 @@ impl SearchIndex for DynamoStore {
     }
 }
 
-/// The short lines of a cancelled stock transaction, from the per-action
-/// failures (the first `lines.len()` actions are the lines, in order).
-pub(crate) fn shortages(lines: &[StockLine], failed: &[Option<Option<Item>>]) -> Result<Vec<Shortage>, Error> {
-    let mut shortages = Vec::new();
-    for (line, failure) in lines.iter().zip(failed) {
-        let Some(old_item) = failure else { continue };
-        let available = match old_item {
-            Some(item) => Reader(item).n("stock")?,
-            None => 0,
-        };
-        shortages.push(Shortage { product_id: line.product_id.clone(), requested: line.quantity.get(), available });
-    }
-    Ok(shortages)
-}
-
 #[async_trait]
 impl Stock for DynamoStore {
     async fn reserve(&self, lines: &[StockLine]) -> Result<(), Error> {
         check_distinct(lines)?;
-        let actions = lines
-            .iter()
-            .map(|line| self.stock_update(line, "SET stock = stock - :q", "attribute_exists(pk) AND stock >= :q"))
-            .collect::<Result<Vec<_>, Error>>()?;
+        let actions = lines.iter().map(|line| self.take_stock(line)).collect::<Result<Vec<_>, Error>>()?;
         match self.transact(actions).await? {
-            Ok(()) => Ok(()),
-            Err(failed) => Err(Error::OutOfStock(shortages(lines, &failed)?)),
+            Outcome::Committed => Ok(()),
+            refused => Err(Error::OutOfStock(shortages(lines, &refused)?)),
         }
     }
 
     async fn release(&self, lines: &[StockLine]) -> Result<(), Error> {
         check_distinct(lines)?;
-        let actions = lines
-            .iter()
-            .map(|line| self.stock_update(line, "SET stock = stock + :q", "attribute_exists(pk)"))
-            .collect::<Result<Vec<_>, Error>>()?;
+        let actions = lines.iter().map(|line| self.give_back_stock(line)).collect::<Result<Vec<_>, Error>>()?;
         match self.transact(actions).await? {
-            Ok(()) => Ok(()),
-            Err(_) => Err(Error::internal("release of an unknown product")),
+            Outcome::Committed => Ok(()),
+            Outcome::Refused(_) => Err(Error::internal("release of an unknown product")),
         }
     }
 

@@ -1,6 +1,6 @@
 //! SDK errors become domain errors here, with the full cause kept for logs.
 
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use galley_shared::Error;
 
 /// Service error codes that mean "try again later", not "this is a bug".
@@ -17,8 +17,8 @@ const TRANSIENT_CODES: &[&str] = &[
 
 pub(crate) fn sdk_error<E, R>(operation: &str, error: SdkError<E, R>) -> Error
 where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
     service_error("dynamodb", operation, error)
 }
@@ -27,16 +27,16 @@ where
 /// and 5xx are `Unavailable` (retry later), anything else `Internal`.
 pub(crate) fn service_error<E, R>(service: &str, operation: &str, error: SdkError<E, R>) -> Error
 where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
     let transient = match &error {
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
         SdkError::ServiceError(service) => service.err().code().is_some_and(|c| TRANSIENT_CODES.contains(&c)),
         _ => false,
     };
-    let cause = format!("{service} {operation}: {}", DisplayErrorContext(&error));
-    if transient { Error::unavailable(cause) } else { Error::internal(cause) }
+    let context = format!("{service} {operation}");
+    if transient { Error::unavailable_from(context, error) } else { Error::internal_from(context, error) }
 }
 
 /// The item a failed conditional update found (`ALL_OLD`), or `None` when

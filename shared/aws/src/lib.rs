@@ -4,6 +4,23 @@
 //! it calls. Clients are built once per process from `aws-config`, so the
 //! standard `AWS_ENDPOINT_URL*` variables point the same binary at moto or
 //! at AWS.
+//!
+//! | module       | what it is for                                                  |
+//! |--------------|-----------------------------------------------------------------|
+//! | `table`      | the table's keys and indexes, and creating it                   |
+//! | `item`       | reading and writing attribute values                            |
+//! | `transact`   | the transaction runner, its reasons, stock updates, the backoff |
+//! | `catalog`    | products, stock and the search index                            |
+//! | `accounts`   | users, sessions and login attempts                              |
+//! | `orders`     | orders, idempotency records and the receipt outbox              |
+//! | `stream`     | the table's stream read back: which records are receipts        |
+//! | `uploads`    | upload records                                                  |
+//! | `errors`     | SDK errors as domain errors                                     |
+//! | `s3`         | upload bytes and presigned PUTs (feature `s3`)                  |
+//! | `ses`        | mail through SES v2 (feature `ses`)                             |
+//! | `secrets`    | Secrets Manager reads (feature `secrets`)                       |
+//! | `sdk_config` | the SDK configuration, built once per process                   |
+//! | `https`      | the HTTPS client the SDK clients share                          |
 
 mod accounts;
 mod catalog;
@@ -18,7 +35,9 @@ mod sdk_config;
 pub mod secrets;
 #[cfg(feature = "ses")]
 pub mod ses;
+pub mod stream;
 pub mod table;
+mod transact;
 mod uploads;
 
 use std::sync::Arc;

@@ -10,18 +10,23 @@ use aws_sdk_dynamodb::types::{
 };
 use galley_shared::Error;
 use galley_shared::id::{OrderId, UserId};
-use galley_shared::idempotency::{ClaimId, ClaimOutcome, ClaimRequest, Fingerprint, IdempotencyScope, StoredResponse};
+use galley_shared::idempotency::{Fingerprint, IdempotencyScope, LeaseId, LeaseOutcome, LeaseRequest, StoredResponse};
 use galley_shared::orders::{Order, OrderStatus};
 use galley_shared::ports::{Hold, IdempotencyRecords, Orders, Outbox, OutboxEntry};
 use galley_shared::stock::check_distinct;
 
 use crate::DynamoStore;
-use crate::catalog::shortages;
 use crate::errors::{condition_failure, sdk_error};
 use crate::item::{Item, Reader, key, n, s};
 use crate::table::{GSI1, GSI1_PARTITION_KEY, GSI1_SORT_KEY};
+use crate::transact::{Outcome, shortages};
 
 const OUTBOX_PENDING: &str = "OUTBOX";
+/// The outbox item's partition key prefix and the attributes the stream
+/// reader (`stream`) reads back.
+pub(crate) const OUTBOX_PREFIX: &str = "OUTBOX#";
+pub(crate) const OUTBOX_DOC: &str = "doc";
+pub(crate) const OUTBOX_SENT: &str = "sent";
 
 fn order_key(user: &UserId, id: &OrderId) -> Item {
     key(format!("ORDERS#{user}"), &format!("ORDER#{id}"))
@@ -32,7 +37,7 @@ fn record_key(scope: &IdempotencyScope) -> Item {
 }
 
 fn outbox_key(id: &OrderId) -> Item {
-    key(format!("OUTBOX#{id}"), "RECEIPT")
+    key(format!("{OUTBOX_PREFIX}{id}"), "RECEIPT")
 }
 
 fn to_json(order: &Order) -> Result<String, Error> {
@@ -47,12 +52,16 @@ fn order_from_item(item: &Item) -> Result<Order, Error> {
     Ok(order)
 }
 
-/// An outbox item as the table (and its stream) holds it.
-pub fn outbox_entry_from_item(item: &Item) -> Result<OutboxEntry, Error> {
+/// An outbox item as the table holds it.
+fn outbox_entry_from_item(item: &Item) -> Result<OutboxEntry, Error> {
     let r = Reader(item);
-    let order: Order =
-        serde_json::from_str(r.s("doc")?).map_err(|e| Error::internal(format!("corrupt outbox item: {e}")))?;
-    Ok(OutboxEntry { order, sent: r.n::<u8>("sent")? == 1 })
+    outbox_entry_from_doc(r.s(OUTBOX_DOC)?, r.n::<u8>(OUTBOX_SENT)? == 1)
+}
+
+/// An outbox entry from its order document, as the item and its stream image hold it.
+pub(crate) fn outbox_entry_from_doc(doc: &str, sent: bool) -> Result<OutboxEntry, Error> {
+    let order: Order = serde_json::from_str(doc).map_err(|e| Error::internal(format!("corrupt outbox item: {e}")))?;
+    Ok(OutboxEntry { order, sent })
 }
 
 fn update(key: Item) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
@@ -94,7 +103,7 @@ impl DynamoStore {
                 .expression_attribute_values(":zero", n(0))
                 .expression_attribute_values(":status", n(response.status))
                 .expression_attribute_values(":body", AttributeValue::B(Blob::new(response.body.to_vec())))
-                .expression_attribute_values(":claim", s(&hold.claim.0)),
+                .expression_attribute_values(":claim", s(&hold.lease.0)),
         )
     }
 
@@ -110,7 +119,7 @@ impl DynamoStore {
     }
 
     /// Runs an order transaction whose last `tail` actions are not stock lines:
-    /// a failed stock condition is `OutOfStock`, a lost claim `RequestInProgress`.
+    /// a failed stock condition is `OutOfStock`, a lost lease `RequestInProgress`.
     async fn transact_order(
         &self,
         order: &Order,
@@ -119,14 +128,10 @@ impl DynamoStore {
     ) -> Result<(), Error> {
         let lines = order.stock_lines();
         match self.transact(actions).await? {
-            Ok(()) => Ok(()),
-            Err(failed) => {
-                if failed[..stock_lines].iter().any(Option::is_some) {
-                    return Err(Error::OutOfStock(shortages(&lines, &failed[..stock_lines])?));
-                }
-                // The claim (or the order's state) changed under us: a retry took over.
-                Err(Error::RequestInProgress)
-            }
+            Outcome::Committed => Ok(()),
+            refused if refused.failed_in(0..stock_lines) => Err(Error::OutOfStock(shortages(&lines, &refused)?)),
+            // The lease (or the order's state) changed under us: a retry took over.
+            Outcome::Refused(_) => Err(Error::RequestInProgress),
         }
     }
 }
@@ -136,10 +141,7 @@ impl Orders for DynamoStore {
     async fn place(&self, order: &Order, hold: Hold<'_>) -> Result<(), Error> {
         let lines = order.stock_lines();
         check_distinct(&lines)?;
-        let mut actions = lines
-            .iter()
-            .map(|line| self.stock_update(line, "SET stock = stock - :q", "attribute_exists(pk) AND stock >= :q"))
-            .collect::<Result<Vec<_>, Error>>()?;
+        let mut actions = lines.iter().map(|line| self.take_stock(line)).collect::<Result<Vec<_>, Error>>()?;
         let mut item = order_key(&order.user_id, &order.id);
         item.insert("id".into(), s(order.id.as_str()));
         item.insert("user_id".into(), s(order.user_id.as_str()));
@@ -152,7 +154,7 @@ impl Orders for DynamoStore {
                     .update_expression("SET progress = :order")
                     .condition_expression("claim = :claim AND complete = :zero")
                     .expression_attribute_values(":order", s(order.id.as_str()))
-                    .expression_attribute_values(":claim", s(&hold.claim.0))
+                    .expression_attribute_values(":claim", s(&hold.lease.0))
                     .expression_attribute_values(":zero", n(0)),
             )?,
         );
@@ -162,8 +164,8 @@ impl Orders for DynamoStore {
     async fn confirm(&self, order: &Order, hold: Hold<'_>, response: &StoredResponse) -> Result<(), Error> {
         let confirmed = Order { status: OrderStatus::Confirmed, ..order.clone() };
         let mut receipt = outbox_key(&order.id);
-        receipt.insert("doc".into(), s(to_json(&confirmed)?));
-        receipt.insert("sent".into(), n(0));
+        receipt.insert(OUTBOX_DOC.into(), s(to_json(&confirmed)?));
+        receipt.insert(OUTBOX_SENT.into(), n(0));
         receipt.insert(GSI1_PARTITION_KEY.into(), s(OUTBOX_PENDING));
         receipt.insert(GSI1_SORT_KEY.into(), s(order.id.as_str()));
         let actions = vec![
@@ -176,15 +178,12 @@ impl Orders for DynamoStore {
 
     async fn decline(&self, order: &Order, hold: Hold<'_>, response: &StoredResponse) -> Result<(), Error> {
         let lines = order.stock_lines();
-        let mut actions = lines
-            .iter()
-            .map(|line| self.stock_update(line, "SET stock = stock + :q", "attribute_exists(pk)"))
-            .collect::<Result<Vec<_>, Error>>()?;
+        let mut actions = lines.iter().map(|line| self.give_back_stock(line)).collect::<Result<Vec<_>, Error>>()?;
         actions.push(self.complete_action(&hold, response)?);
         actions.push(self.settle_action(order, OrderStatus::Declined)?);
         match self.transact(actions).await? {
-            Ok(()) => Ok(()),
-            Err(_) => Err(Error::RequestInProgress),
+            Outcome::Committed => Ok(()),
+            Outcome::Refused(_) => Err(Error::RequestInProgress),
         }
     }
 
@@ -229,7 +228,7 @@ impl IdempotencyRecords for DynamoStore {
     /// One conditional write takes the record when it is free, expired, or
     /// released/lapsed with the same fingerprint; on refusal the old item
     /// (`ALL_OLD`) tells which answer to give.
-    async fn claim(&self, r: &ClaimRequest) -> Result<ClaimOutcome, Error> {
+    async fn lease(&self, r: &LeaseRequest) -> Result<LeaseOutcome, Error> {
         let claimed = self
             .client
             .update_item()
@@ -244,7 +243,7 @@ impl IdempotencyRecords for DynamoStore {
             )
             .expression_attribute_values(":fp", s(r.fingerprint.as_str()))
             .expression_attribute_values(":zero", n(0))
-            .expression_attribute_values(":claim", s(&r.claim.0))
+            .expression_attribute_values(":claim", s(&r.lease.0))
             .expression_attribute_values(":lease", n(r.lease_until))
             .expression_attribute_values(":expires", n(r.expires_at))
             .expression_attribute_values(":now", n(r.now))
@@ -260,26 +259,26 @@ impl IdempotencyRecords for DynamoStore {
                     Some(item) => Reader(item).opt_s("progress")?.map(str::to_owned),
                     None => {
                         if old.is_some_and(|item| item.contains_key("progress")) {
-                            self.forget_progress(&r.scope, &r.claim).await?;
+                            self.forget_progress(&r.scope, &r.lease).await?;
                         }
                         None
                     }
                 };
-                Ok(ClaimOutcome::Acquired { progress })
+                Ok(LeaseOutcome::Acquired { progress })
             }
             Err(e) => match condition_failure(&e) {
                 Some(Some(old)) => {
                     let old = Reader(&old);
                     if Fingerprint::from_stored(old.s("fingerprint")?.to_owned()) != r.fingerprint {
-                        Ok(ClaimOutcome::Mismatch)
+                        Ok(LeaseOutcome::Mismatch)
                     } else if old.n::<u8>("complete")? == 1 {
                         let body = match old.0.get("body") {
                             Some(AttributeValue::B(blob)) => blob.clone().into_inner().into(),
                             _ => bytes::Bytes::new(),
                         };
-                        Ok(ClaimOutcome::Completed(StoredResponse { status: old.n("status")?, body }))
+                        Ok(LeaseOutcome::Completed(StoredResponse { status: old.n("status")?, body }))
                     } else {
-                        Ok(ClaimOutcome::InProgress)
+                        Ok(LeaseOutcome::InProgress)
                     }
                 }
                 Some(None) => Err(Error::internal("idempotency claim refused without an item")),
@@ -291,17 +290,17 @@ impl IdempotencyRecords for DynamoStore {
     async fn complete(
         &self,
         scope: &IdempotencyScope,
-        claim: &ClaimId,
+        lease: &LeaseId,
         response: &StoredResponse,
     ) -> Result<(), Error> {
         // The same conditional update the confirming transaction carries, on its own.
-        match self.transact(vec![self.complete_action(&Hold { scope, claim }, response)?]).await? {
-            Ok(()) => Ok(()),
-            Err(_) => Err(Error::RequestInProgress),
+        match self.transact(vec![self.complete_action(&Hold { scope, lease }, response)?]).await? {
+            Outcome::Committed => Ok(()),
+            Outcome::Refused(_) => Err(Error::RequestInProgress),
         }
     }
 
-    async fn release_claim(&self, scope: &IdempotencyScope, claim: &ClaimId) -> Result<(), Error> {
+    async fn release_lease(&self, scope: &IdempotencyScope, lease: &LeaseId) -> Result<(), Error> {
         let released = self
             .client
             .update_item()
@@ -310,7 +309,7 @@ impl IdempotencyRecords for DynamoStore {
             .update_expression("SET lease_until = :zero REMOVE claim")
             .condition_expression("claim = :claim AND complete = :zero")
             .expression_attribute_values(":zero", n(0))
-            .expression_attribute_values(":claim", s(&claim.0))
+            .expression_attribute_values(":claim", s(&lease.0))
             .send()
             .await;
         match released {
@@ -324,14 +323,14 @@ impl IdempotencyRecords for DynamoStore {
 
 impl DynamoStore {
     /// An expired record taken over keeps no progress from its past life.
-    async fn forget_progress(&self, scope: &IdempotencyScope, claim: &ClaimId) -> Result<(), Error> {
+    async fn forget_progress(&self, scope: &IdempotencyScope, lease: &LeaseId) -> Result<(), Error> {
         self.client
             .update_item()
             .table_name(self.table.as_ref())
             .set_key(Some(record_key(scope)))
             .update_expression("REMOVE progress")
             .condition_expression("claim = :claim")
-            .expression_attribute_values(":claim", s(&claim.0))
+            .expression_attribute_values(":claim", s(&lease.0))
             .send()
             .await
             .map_err(|e| sdk_error("UpdateItem", e))?;

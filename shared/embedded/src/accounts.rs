@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use galley_shared::Error;
 use galley_shared::auth::{
-    AttemptClaim, DisplayName, Email, LockoutPolicy, PasswordHashString, RefreshHash, Session, User, UserProfile,
+    AttemptSlot, DisplayName, Email, LockoutPolicy, PasswordHashString, RefreshHash, Session, User, UserProfile,
 };
 use galley_shared::id::{SessionId, UserId};
 use galley_shared::ports::{LoginAttempts, Rotation, Sessions, Users, Written};
@@ -156,7 +156,7 @@ impl Sessions for EmbeddedStore {
 
 #[async_trait]
 impl LoginAttempts for EmbeddedStore {
-    async fn claim_attempt(&self, email: &Email, policy: &LockoutPolicy, now: i64) -> Result<AttemptClaim, Error> {
+    async fn take_attempt(&self, email: &Email, policy: &LockoutPolicy, now: i64) -> Result<AttemptSlot, Error> {
         let (email, policy) = (email.clone(), *policy);
         self.db
             .write(move |tx| {
@@ -170,7 +170,7 @@ impl LoginAttempts for EmbeddedStore {
                     .map_err(store_error)?;
                 match live {
                     Some((attempts, window_start)) if attempts >= i64::from(policy.max_attempts) => {
-                        Ok(AttemptClaim::Locked { until: window_start + policy.window_secs() })
+                        Ok(AttemptSlot::Locked { until: window_start + policy.window_secs() })
                     }
                     Some(_) => {
                         tx.execute(
@@ -178,7 +178,7 @@ impl LoginAttempts for EmbeddedStore {
                             [email.as_str()],
                         )
                         .map_err(store_error)?;
-                        Ok(AttemptClaim::Granted)
+                        Ok(AttemptSlot::Granted)
                     }
                     None => {
                         tx.execute(
@@ -187,7 +187,7 @@ impl LoginAttempts for EmbeddedStore {
                             params![email.as_str(), now],
                         )
                         .map_err(store_error)?;
-                        Ok(AttemptClaim::Granted)
+                        Ok(AttemptSlot::Granted)
                     }
                 }
             })

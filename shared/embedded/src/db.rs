@@ -127,8 +127,8 @@ pub struct Db {
 
 pub(crate) fn store_error(e: rusqlite::Error) -> Error {
     match e.sqlite_error_code() {
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Error::unavailable(format!("sqlite: {e}")),
-        _ => Error::internal(format!("sqlite: {e}")),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Error::unavailable_from("sqlite", e),
+        _ => Error::internal_from("sqlite", e),
     }
 }
 

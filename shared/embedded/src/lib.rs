@@ -1,6 +1,19 @@
 //! The embedded default: every port over local files, so Galley runs offline
 //! with nothing to install. One data dir holds `galley.db` (SQLite, WAL),
 //! and later `outbox/` and `blobs/`; several processes may share it.
+//!
+//! | module              | what it is for                                          |
+//! |---------------------|---------------------------------------------------------|
+//! | `db`                | the SQLite file: connections, schema, transactions      |
+//! | `checkpoint`        | copying the WAL back off the request path               |
+//! | `blocking`          | where SQLite and file work runs on the async runtime    |
+//! | `catalog`           | products, stock and the search index                    |
+//! | `accounts`          | users, sessions and login attempts                      |
+//! | `orders`            | orders, idempotency records and the receipt outbox      |
+//! | `uploads`           | upload records                                          |
+//! | `local_blobs`       | upload bytes in `blobs/`                                |
+//! | `local_upload_urls` | the local server's signed upload URLs                   |
+//! | `file_mailer`       | mail as `.eml` files in `outbox/`                       |
 
 mod accounts;
 mod blocking;

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use galley_shared::Error;
 use galley_shared::id::{OrderId, UserId};
-use galley_shared::idempotency::{ClaimId, ClaimOutcome, ClaimRequest, Fingerprint, IdempotencyScope, StoredResponse};
+use galley_shared::idempotency::{Fingerprint, IdempotencyScope, LeaseId, LeaseOutcome, LeaseRequest, StoredResponse};
 use galley_shared::orders::{Order, OrderStatus};
 use galley_shared::ports::{Hold, IdempotencyRecords, Orders, Outbox, OutboxEntry};
 use galley_shared::stock::check_distinct;
@@ -31,7 +31,7 @@ fn check_hold(tx: &Transaction<'_>, hold: &Hold<'_>) -> Result<(), Error> {
     let held: Option<i64> = tx
         .query_row(
             "SELECT 1 FROM idempotency WHERE user_id = ?1 AND key = ?2 AND claim = ?3 AND complete = 0",
-            params![hold.scope.user.as_str(), hold.scope.key.as_str(), hold.claim.0],
+            params![hold.scope.user.as_str(), hold.scope.key.as_str(), hold.lease.0],
             |row| row.get(0),
         )
         .optional()
@@ -66,10 +66,10 @@ impl Orders for EmbeddedStore {
     async fn place(&self, order: &Order, hold: Hold<'_>) -> Result<(), Error> {
         let lines = order.stock_lines();
         check_distinct(&lines)?;
-        let (order, scope, claim) = (order.clone(), hold.scope.clone(), hold.claim.clone());
+        let (order, scope, lease) = (order.clone(), hold.scope.clone(), hold.lease.clone());
         self.db
             .write(move |tx| {
-                let hold = Hold { scope: &scope, claim: &claim };
+                let hold = Hold { scope: &scope, lease: &lease };
                 check_hold(tx, &hold)?;
                 take_stock(tx, &lines)?;
                 tx.execute(
@@ -88,10 +88,10 @@ impl Orders for EmbeddedStore {
     }
 
     async fn confirm(&self, order: &Order, hold: Hold<'_>, response: &StoredResponse) -> Result<(), Error> {
-        let (order, scope, claim, response) = (order.clone(), hold.scope.clone(), hold.claim.clone(), response.clone());
+        let (order, scope, lease, response) = (order.clone(), hold.scope.clone(), hold.lease.clone(), response.clone());
         self.db
             .write(move |tx| {
-                let hold = Hold { scope: &scope, claim: &claim };
+                let hold = Hold { scope: &scope, lease: &lease };
                 complete_record(tx, &hold, &response)?;
                 settle(tx, &order, OrderStatus::Confirmed)?;
                 let confirmed = Order { status: OrderStatus::Confirmed, ..order.clone() };
@@ -107,10 +107,10 @@ impl Orders for EmbeddedStore {
 
     async fn decline(&self, order: &Order, hold: Hold<'_>, response: &StoredResponse) -> Result<(), Error> {
         let lines = order.stock_lines();
-        let (order, scope, claim, response) = (order.clone(), hold.scope.clone(), hold.claim.clone(), response.clone());
+        let (order, scope, lease, response) = (order.clone(), hold.scope.clone(), hold.lease.clone(), response.clone());
         self.db
             .write(move |tx| {
-                let hold = Hold { scope: &scope, claim: &claim };
+                let hold = Hold { scope: &scope, lease: &lease };
                 complete_record(tx, &hold, &response)?;
                 settle(tx, &order, OrderStatus::Declined)?;
                 give_stock(tx, &lines)
@@ -158,7 +158,7 @@ impl Orders for EmbeddedStore {
 
 #[async_trait]
 impl IdempotencyRecords for EmbeddedStore {
-    async fn claim(&self, request: &ClaimRequest) -> Result<ClaimOutcome, Error> {
+    async fn lease(&self, request: &LeaseRequest) -> Result<LeaseOutcome, Error> {
         let r = request.clone();
         self.db
             .write(move |tx| {
@@ -180,15 +180,15 @@ impl IdempotencyRecords for EmbeddedStore {
                     None => None,
                     Some((fingerprint, complete, lease_until, progress, status, body, _)) => {
                         if Fingerprint::from_stored(fingerprint) != r.fingerprint {
-                            return Ok(ClaimOutcome::Mismatch);
+                            return Ok(LeaseOutcome::Mismatch);
                         }
                         if complete == 1 {
                             let status = status.ok_or_else(|| Error::internal("complete record without status"))?;
                             let body = body.unwrap_or_default().into();
-                            return Ok(ClaimOutcome::Completed(StoredResponse { status, body }));
+                            return Ok(LeaseOutcome::Completed(StoredResponse { status, body }));
                         }
                         if lease_until > r.now {
-                            return Ok(ClaimOutcome::InProgress);
+                            return Ok(LeaseOutcome::InProgress);
                         }
                         progress
                     }
@@ -199,10 +199,10 @@ impl IdempotencyRecords for EmbeddedStore {
                      ON CONFLICT (user_id, key) DO UPDATE SET fingerprint = excluded.fingerprint, complete = 0,
                         claim = excluded.claim, lease_until = excluded.lease_until, progress = excluded.progress,
                         status = NULL, body = NULL, expires_at = excluded.expires_at",
-                    params![user, key, r.fingerprint.as_str(), r.claim.0, r.lease_until, progress, r.expires_at],
+                    params![user, key, r.fingerprint.as_str(), r.lease.0, r.lease_until, progress, r.expires_at],
                 )
                 .map_err(store_error)?;
-                Ok(ClaimOutcome::Acquired { progress })
+                Ok(LeaseOutcome::Acquired { progress })
             })
             .await
     }
@@ -210,21 +210,21 @@ impl IdempotencyRecords for EmbeddedStore {
     async fn complete(
         &self,
         scope: &IdempotencyScope,
-        claim: &ClaimId,
+        lease: &LeaseId,
         response: &StoredResponse,
     ) -> Result<(), Error> {
-        let (scope, claim, response) = (scope.clone(), claim.clone(), response.clone());
-        self.db.write(move |tx| complete_record(tx, &Hold { scope: &scope, claim: &claim }, &response)).await
+        let (scope, lease, response) = (scope.clone(), lease.clone(), response.clone());
+        self.db.write(move |tx| complete_record(tx, &Hold { scope: &scope, lease: &lease }, &response)).await
     }
 
-    async fn release_claim(&self, scope: &IdempotencyScope, claim: &ClaimId) -> Result<(), Error> {
-        let (scope, claim) = (scope.clone(), claim.clone());
+    async fn release_lease(&self, scope: &IdempotencyScope, lease: &LeaseId) -> Result<(), Error> {
+        let (scope, lease) = (scope.clone(), lease.clone());
         self.db
             .write(move |tx| {
                 tx.execute(
                     "UPDATE idempotency SET lease_until = 0, claim = NULL
                      WHERE user_id = ?1 AND key = ?2 AND claim = ?3 AND complete = 0",
-                    params![scope.user.as_str(), scope.key.as_str(), claim.0],
+                    params![scope.user.as_str(), scope.key.as_str(), lease.0],
                 )
                 .map_err(store_error)?;
                 Ok(())

@@ -1,10 +1,10 @@
-//! Lambda events ⇄ `galley_shared::web` requests and responses.
+//! Lambda events ⇄ `galley_http` requests and responses.
 
 use std::convert::Infallible;
 use std::future::Future;
 
 use bytes::Bytes;
-use galley_shared::web::{self, RequestId};
+use galley_http::request::{self as web, RequestId};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt};
 

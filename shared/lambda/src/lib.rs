@@ -1,12 +1,23 @@
-//! What every entry point needs at cold start, outside the domain: choosing
-//! the adapters from configuration (`stores`) and converting Lambda events
-//! to and from the plain `http` types the handlers take (`glue`).
+//! What every entry point needs at cold start, outside the domain: logging,
+//! the adapters the configuration selects, the signing key, and the
+//! conversion of Lambda events to and from the HTTP edge's plain `http`
+//! types.
+//!
+//! | module      | what it is for                                                   |
+//! |-------------|------------------------------------------------------------------|
+//! | `start`     | the cold start of an HTTP function and `serve`, its request loop |
+//! | `stores`    | picks and builds the adapters once per process                   |
+//! | `keys`      | the signing key: environment, Secrets Manager or the data dir    |
+//! | `glue`      | API Gateway events ⇄ `galley_http` requests and responses         |
+//! | `telemetry` | tracing set-up: JSON lines in Lambda, text elsewhere             |
+//! | `runtime`   | the one-thread async runtime a function process runs on          |
 
 pub mod glue;
 pub mod keys;
 mod runtime;
 mod start;
 pub mod stores;
+pub mod telemetry;
 
 pub use glue::{into_lambda_response, into_web_request, run};
 pub use runtime::block_on;

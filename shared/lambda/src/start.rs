@@ -1,13 +1,13 @@
 //! The cold start every HTTP function shares: logging, the adapters the
 //! configuration selects, and the signing key, each set up once.
 
-use std::future::Future;
 use std::sync::{Arc, Mutex};
 
+use galley_http::Handler;
+use galley_http::request::{RequestId, finish};
 use galley_shared::Error;
 use galley_shared::config::Backend;
 use galley_shared::keys::SigningKey;
-use galley_shared::web::{self, RequestId};
 use tokio::sync::OnceCell;
 use tokio::task::JoinHandle;
 
@@ -37,7 +37,7 @@ pub async fn start_without_key() -> Result<Stores, Error> {
 }
 
 async fn open() -> Result<(Backend, Stores), Error> {
-    galley_shared::telemetry::init();
+    crate::telemetry::init();
     let backend = Backend::from_env();
     let stores = Stores::open(&backend).await?;
     Ok((backend, stores))
@@ -79,16 +79,14 @@ impl PendingKey {
 /// Runs an HTTP function as the Lambda handler until the runtime stops.
 /// `build` makes the function from the stores and the signing key, once,
 /// on the first request; until it succeeds every request answers with the
-/// problem its error maps to. `handle` answers one request.
-pub async fn serve<F, B, H, Fut>(deployment: Deployment, build: B, handle: H) -> Result<(), lambda_http::Error>
+/// problem its error maps to.
+pub async fn serve<F, B>(deployment: Deployment, build: B) -> Result<(), lambda_http::Error>
 where
-    F: Send + Sync + 'static,
+    F: Handler + 'static,
     B: Fn(&Stores, &SigningKey) -> Result<F, Error> + Send + Sync,
-    H: Fn(Arc<F>, web::Request) -> Fut + Send + Sync,
-    Fut: Future<Output = web::Response> + Send,
 {
     let function: OnceCell<Arc<F>> = OnceCell::new();
-    let (function, deployment, build, handle) = (&function, &deployment, &build, &handle);
+    let (function, deployment, build) = (&function, &deployment, &build);
     crate::run(move |request| async move {
         let built = function
             .get_or_try_init(|| async {
@@ -97,8 +95,8 @@ where
             })
             .await;
         match built {
-            Ok(function) => handle(function.clone(), request).await,
-            Err(error) => web::finish(&RequestId::of(&request), Err(error)),
+            Ok(function) => function.handle(request).await,
+            Err(error) => finish(&RequestId::of(&request), Err(error)),
         }
     })
     .await

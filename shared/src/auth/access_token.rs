@@ -11,6 +11,7 @@ use std::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use hmac::{Hmac, Mac};
+use secrecy::{ExposeSecret, SecretSlice, SecretString};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
@@ -34,40 +35,35 @@ struct Claims {
 
 /// Who a verified token speaks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TokenClaims {
+pub struct AccessClaims {
     pub user_id: UserId,
     pub session_id: SessionId,
     pub expires_at: i64,
 }
 
 /// An issued access token. Its `Debug` hides it.
-pub struct AccessToken(pub String);
+#[derive(Debug)]
+pub struct AccessToken(SecretString);
 
-impl std::fmt::Debug for AccessToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("AccessToken(..)")
+impl AccessToken {
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
     }
 }
 
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct AccessTokens {
-    key: [u8; 32],
+    key: SecretSlice<u8>,
     header: String,
-}
-
-impl std::fmt::Debug for AccessTokens {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("AccessTokens(..)")
-    }
 }
 
 impl AccessTokens {
     pub fn new(key: &SigningKey) -> Self {
-        Self { key: key.derive("galley/access-token/v1"), header: B64URL.encode(HEADER_JSON) }
+        Self { key: key.derive("galley/access-token/v1").to_vec().into(), header: B64URL.encode(HEADER_JSON) }
     }
 
     fn mac(&self) -> Hmac<Sha256> {
-        <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("HMAC takes any key length")
+        <Hmac<Sha256> as Mac>::new_from_slice(self.key.expose_secret()).expect("HMAC takes any key length")
     }
 
     pub fn issue(&self, user_id: &UserId, session_id: &SessionId, now: i64) -> AccessToken {
@@ -82,12 +78,12 @@ impl AccessTokens {
         let mut mac = self.mac();
         mac.update(signing_input.as_bytes());
         let signature = B64URL.encode(mac.finalize().into_bytes());
-        AccessToken(format!("{signing_input}.{signature}"))
+        AccessToken(format!("{signing_input}.{signature}").into())
     }
 
     /// The claims of a token this deployment signed and that has not expired;
     /// `None` for anything else, without saying why (the caller answers 401).
-    pub fn verify(&self, token: &str, now: i64) -> Option<TokenClaims> {
+    pub fn verify(&self, token: &str, now: i64) -> Option<AccessClaims> {
         let mut parts = token.split('.');
         let (header, payload, signature) = (parts.next()?, parts.next()?, parts.next()?);
         if parts.next().is_some() || header != self.header {
@@ -103,7 +99,7 @@ impl AccessTokens {
         if claims.exp <= now || claims.iat > now + CLOCK_SKEW_SECS {
             return None;
         }
-        Some(TokenClaims {
+        Some(AccessClaims {
             user_id: UserId::parse(&claims.sub).ok()?,
             session_id: SessionId::parse(&claims.sid).ok()?,
             expires_at: claims.exp,
@@ -129,15 +125,15 @@ mod tests {
     fn a_fresh_token_verifies_until_it_expires() {
         let (user, session) = ids();
         let token = tokens(1).issue(&user, &session, NOW);
-        let claims = tokens(1).verify(&token.0, NOW + 899).unwrap();
+        let claims = tokens(1).verify(token.expose(), NOW + 899).unwrap();
         assert_eq!((claims.user_id, claims.session_id), (user, session));
-        assert!(tokens(1).verify(&token.0, NOW + 900).is_none(), "expired at 15 minutes");
+        assert!(tokens(1).verify(token.expose(), NOW + 900).is_none(), "expired at 15 minutes");
     }
 
     #[test]
     fn tokens_from_another_key_or_altered_fail() {
         let (user, session) = ids();
-        let token = tokens(1).issue(&user, &session, NOW).0;
+        let token = tokens(1).issue(&user, &session, NOW).expose().to_owned();
         assert!(tokens(2).verify(&token, NOW).is_none(), "wrong key");
         let (signing_input, _) = token.rsplit_once('.').unwrap();
         let forged_claims = B64URL.encode(format!(r#"{{"sub":"admin","sid":"s","iat":{NOW},"exp":{}}}"#, NOW + 900));
@@ -158,7 +154,7 @@ mod tests {
     #[test]
     fn alg_none_and_other_algorithms_are_refused() {
         let (user, session) = ids();
-        let token = tokens(1).issue(&user, &session, NOW).0;
+        let token = tokens(1).issue(&user, &session, NOW).expose().to_owned();
         let payload = token.split('.').nth(1).unwrap();
         for header in
             [r#"{"alg":"none","typ":"JWT"}"#, r#"{"alg":"HS512","typ":"JWT"}"#, r#"{"typ":"JWT","alg":"HS256"}"#]
@@ -173,7 +169,7 @@ mod tests {
     #[test]
     fn tokens_issued_in_the_future_are_refused() {
         let (user, session) = ids();
-        let token = tokens(1).issue(&user, &session, NOW + 3600).0;
+        let token = tokens(1).issue(&user, &session, NOW + 3600).expose().to_owned();
         assert!(tokens(1).verify(&token, NOW).is_none());
     }
 }

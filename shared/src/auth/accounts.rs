@@ -3,12 +3,13 @@
 
 use std::sync::Arc;
 
+use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
 use super::access_token::{ACCESS_TOKEN_TTL, AccessTokens};
 use super::authenticate::Principal;
 use super::email::Email;
-use super::lockout::{AttemptClaim, LOGIN_LOCKOUT};
+use super::lockout::{AttemptSlot, LOGIN_LOCKOUT};
 use super::password::{Password, PasswordHashString, PasswordHasher};
 use super::session::{RefreshToken, Session};
 use super::user::{DisplayName, User, UserProfile};
@@ -34,19 +35,20 @@ pub struct Credentials {
     pub password: Password,
 }
 
-/// The body of a successful login or refresh.
-#[derive(Serialize)]
+/// The body of a successful login or refresh; its `Debug` hides the tokens.
+#[derive(Debug, Serialize)]
 pub struct TokenGrant {
-    pub access_token: String,
+    #[serde(serialize_with = "exposed")]
+    pub access_token: SecretString,
     pub token_type: &'static str,
     pub expires_in: u64,
-    pub refresh_token: String,
+    #[serde(serialize_with = "exposed")]
+    pub refresh_token: SecretString,
 }
 
-impl std::fmt::Debug for TokenGrant {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("TokenGrant(..)")
-    }
+/// A token leaves the process only in the body it was issued in.
+fn exposed<S: serde::Serializer>(secret: &SecretString, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(secret.expose_secret())
 }
 
 #[derive(Clone)]
@@ -89,8 +91,8 @@ impl Accounts {
         };
         let now = self.clock.unix_now();
         let (claim, user) =
-            tokio::try_join!(self.attempts.claim_attempt(&email, &LOGIN_LOCKOUT, now), self.users.by_email(&email))?;
-        if let AttemptClaim::Locked { until } = claim {
+            tokio::try_join!(self.attempts.take_attempt(&email, &LOGIN_LOCKOUT, now), self.users.by_email(&email))?;
+        if let AttemptSlot::Locked { until } = claim {
             return Err(Error::TooManyAttempts { retry_after_secs: (until - now).max(1) as u64 });
         }
         let stored = user.as_ref().map(|u| u.password_hash.clone());
@@ -127,10 +129,10 @@ impl Accounts {
 
     fn grant(&self, session: &Session, refresh: RefreshToken, now: i64) -> TokenGrant {
         TokenGrant {
-            access_token: self.tokens.issue(&session.user.id, &session.id, now).0,
+            access_token: self.tokens.issue(&session.user.id, &session.id, now).expose().into(),
             token_type: "Bearer",
             expires_in: ACCESS_TOKEN_TTL.as_secs(),
-            refresh_token: refresh.expose().to_owned(),
+            refresh_token: refresh.expose().into(),
         }
     }
 

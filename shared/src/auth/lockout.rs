@@ -25,7 +25,7 @@ impl LockoutPolicy {
 
 /// What the store answered to a claim.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AttemptClaim {
+pub enum AttemptSlot {
     /// The password may be checked.
     Granted,
     /// No more checks until `until` (Unix seconds).

@@ -1,14 +1,14 @@
 //! Passwords: what a valid one is, and how it is stored (Argon2id, PHC string).
 
-use std::fmt;
-
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::Error;
 
 /// A candidate password as the client sent it. Never printed, never logged.
-pub struct Password(String);
+#[derive(Debug)]
+pub struct Password(SecretString);
 
 pub const MIN_PASSWORD_CHARS: usize = 10;
 pub const MAX_PASSWORD_CHARS: usize = 128;
@@ -19,7 +19,7 @@ impl Password {
     pub fn new_for_account(raw: &str) -> Result<Self, String> {
         let chars = raw.chars().count();
         if (MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&chars) {
-            Ok(Self(raw.to_owned()))
+            Ok(Self(raw.into()))
         } else {
             Err(format!("must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters"))
         }
@@ -29,7 +29,7 @@ impl Password {
     /// against the hash, so the answer never says which rule it broke;
     /// the 64 KiB body limit bounds the work.
     pub fn offered(raw: &str) -> Self {
-        Self(raw.to_owned())
+        Self(raw.into())
     }
 
     pub fn from_json_for_account(value: &serde_json::Value) -> Result<Self, String> {
@@ -42,32 +42,29 @@ impl Password {
     }
 }
 
-impl fmt::Debug for Password {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Password(..)")
-    }
-}
-
 /// A stored password hash: an Argon2id PHC string. Kept out of `Debug` output
 /// because even a hash helps an offline attack.
-#[derive(Clone, PartialEq, Eq)]
-pub struct PasswordHashString(String);
+#[derive(Clone, Debug)]
+pub struct PasswordHashString(SecretString);
 
 impl PasswordHashString {
     pub fn from_stored(phc: String) -> Self {
-        Self(phc)
+        Self(phc.into())
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        self.0.expose_secret()
     }
 }
 
-impl fmt::Debug for PasswordHashString {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("PasswordHashString(..)")
+/// Stores are compared in tests: the same PHC string is the same hash.
+impl PartialEq for PasswordHashString {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
     }
 }
+
+impl Eq for PasswordHashString {}
 
 /// OWASP's Password Storage Cheat Sheet, first Argon2id option: 19 MiB, 2 passes, 1 lane.
 pub const MEMORY_KIB: u32 = 19 * 1024;
@@ -101,9 +98,9 @@ impl PasswordHasher {
         let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| Error::internal(format!("salt: {e}")))?;
         let hash = self
             .argon2
-            .hash_password(password.0.as_bytes(), &salt)
+            .hash_password(password.0.expose_secret().as_bytes(), &salt)
             .map_err(|e| Error::internal(format!("argon2 hash: {e}")))?;
-        Ok(PasswordHashString(hash.to_string()))
+        Ok(PasswordHashString(hash.to_string().into()))
     }
 
     /// Whether `password` matches `stored` (compared in constant time by
@@ -112,7 +109,7 @@ impl PasswordHasher {
     pub fn verify(&self, password: &Password, stored: Option<&PasswordHashString>) -> Result<bool, Error> {
         let phc = stored.map_or(DUMMY_HASH, PasswordHashString::as_str);
         let parsed = PasswordHash::new(phc).map_err(|e| Error::internal(format!("stored hash unreadable: {e}")))?;
-        let matches = self.argon2.verify_password(password.0.as_bytes(), &parsed).is_ok();
+        let matches = self.argon2.verify_password(password.0.expose_secret().as_bytes(), &parsed).is_ok();
         Ok(matches && stored.is_some())
     }
 }
@@ -127,7 +124,7 @@ mod tests {
         assert!(Password::new_for_account("1234567890").is_ok());
         assert!(Password::new_for_account(&"é".repeat(128)).is_ok(), "characters, not bytes");
         assert!(Password::new_for_account(&"a".repeat(129)).is_err());
-        assert_eq!(format!("{:?}", Password::offered("hunter2hunter2")), "Password(..)");
+        assert_eq!(format!("{:?}", Password::offered("hunter2hunter2")), "Password(SecretBox<str>([REDACTED]))");
     }
 
     #[test]

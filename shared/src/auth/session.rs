@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
 use super::user::UserProfile;
@@ -60,18 +61,13 @@ impl RefreshHash {
 }
 
 /// A refresh token as handed to the client once. Its `Debug` hides it.
-pub struct RefreshToken(String);
-
-impl std::fmt::Debug for RefreshToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("RefreshToken(..)")
-    }
-}
+#[derive(Debug)]
+pub struct RefreshToken(SecretString);
 
 impl RefreshToken {
     pub fn generate(session: &SessionId) -> Self {
         let secret: [u8; 32] = rand::random();
-        Self(format!("{session}.{}", B64URL.encode(secret)))
+        Self(format!("{session}.{}", B64URL.encode(secret)).into())
     }
 
     /// A token as the client presents it, if it has the shape Galley issues.
@@ -79,20 +75,20 @@ impl RefreshToken {
         let (session, secret) = raw.split_once('.')?;
         SessionId::parse(session).ok()?;
         let decoded = B64URL.decode(secret).ok()?;
-        (decoded.len() == 32).then(|| Self(raw.to_owned()))
+        (decoded.len() == 32).then(|| Self(raw.into()))
     }
 
     pub fn session_id(&self) -> SessionId {
-        let session = self.0.split_once('.').map_or("", |(session, _)| session);
+        let session = self.expose().split_once('.').map_or("", |(session, _)| session);
         SessionId::parse(session).expect("checked when the token was made")
     }
 
     pub fn hash(&self) -> RefreshHash {
-        RefreshHash(B64URL.encode(Sha256::digest(self.0.as_bytes())))
+        RefreshHash(B64URL.encode(Sha256::digest(self.expose().as_bytes())))
     }
 
     pub fn expose(&self) -> &str {
-        &self.0
+        self.0.expose_secret()
     }
 }
 

@@ -1,12 +1,12 @@
 //! Idempotent requests (there is no Powertools for Rust, so Galley brings
-//! its own): any handler can claim a key before doing work, and a retry of
+//! its own): any handler can lease a key before doing work, and a retry of
 //! the same request gets the first answer instead of doing it again.
 //!
-//! A record is claimed with a conditional write. While held it is *in
+//! A record is leased with a conditional write. While held it is *in
 //! progress*; a concurrent duplicate gets 409. It ends *complete* (status and
 //! body stored, replayed to every retry) or *released* (the work failed in a
-//! way a retry may redo). A claim whose holder crashed lapses after a lease a
-//! little longer than the function's timeout, so the retry proceeds. The
+//! way a retry may redo). The lease of a holder that crashed lapses a little
+//! after the function's timeout, so the retry proceeds. The
 //! record remembers the request's fingerprint: the same key with another
 //! body is 422.
 
@@ -57,12 +57,12 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Identifies one holder of a claim, so a holder whose lease lapsed (and was
+/// Identifies one holder of a lease, so a holder whose lease lapsed (and was
 /// taken over by a retry) cannot complete or release the record any more.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ClaimId(pub String);
+pub struct LeaseId(pub String);
 
-impl ClaimId {
+impl LeaseId {
     pub fn generate() -> Self {
         Self(ulid::Ulid::new().to_string())
     }
@@ -75,21 +75,21 @@ pub struct StoredResponse {
     pub body: Bytes,
 }
 
-/// A claim attempt, as the store decides it.
+/// A lease attempt, as the store decides it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ClaimRequest {
+pub struct LeaseRequest {
     pub scope: IdempotencyScope,
     pub fingerprint: Fingerprint,
-    pub claim: ClaimId,
+    pub lease: LeaseId,
     pub now: i64,
-    /// The claim lapses at this time if not completed or released.
+    /// The lease lapses at this time if not completed or released.
     pub lease_until: i64,
     /// The record may be forgotten after this time.
     pub expires_at: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ClaimOutcome {
+pub enum LeaseOutcome {
     /// The caller holds the key. `progress` is what an earlier holder
     /// recorded of its work (e.g. the order it created), to resume, not redo.
     Acquired { progress: Option<String> },

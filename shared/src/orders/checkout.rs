@@ -1,6 +1,6 @@
 //! `POST /checkout`, as a sequence of store transactions around one payment:
 //!
-//! 1. claim the idempotency key, read the catalog prices and check the
+//! 1. lease the idempotency key, read the catalog prices and check the
 //!    session, all at once;
 //! 2. one transaction: take the stock, write the order as pending, note the
 //!    order on the idempotency record;
@@ -29,14 +29,13 @@ use crate::clock::Clock;
 use crate::error::Error;
 use crate::id::{OrderId, ProductId};
 use crate::idempotency::{
-    ClaimId, ClaimOutcome, ClaimRequest, Fingerprint, IdempotencyKey, IdempotencyScope, RECORD_TTL, StoredResponse,
+    Fingerprint, IdempotencyKey, IdempotencyScope, LeaseId, LeaseOutcome, LeaseRequest, RECORD_TTL, StoredResponse,
 };
 use crate::ports::{Catalog, Charge, Hold, IdempotencyRecords, Orders, PaymentGateway};
-use crate::problem::Problem;
 
-/// How long a claim holds before a retry may take it over: longer than the
+/// How long a lease holds before a retry may take it over: longer than the
 /// checkout function's timeout (25 s in the template), so only a crashed or
-/// timed-out invocation's claim lapses.
+/// timed-out invocation's lease lapses.
 pub const CHECKOUT_LEASE: Duration = Duration::from_secs(30);
 
 /// The answer to give, and whether it is a replay of an earlier one.
@@ -54,7 +53,12 @@ pub struct Checkout {
     records: Arc<dyn IdempotencyRecords>,
     payments: Arc<dyn PaymentGateway>,
     clock: Arc<dyn Clock>,
+    answer_error: AnswerError,
 }
+
+/// How the edge answers an error, so that the answer a decline stores for
+/// replay is the one the edge gives (over HTTP: `galley_http::problem`).
+pub type AnswerError = fn(&Error) -> StoredResponse;
 
 /// One checkout request, parsed at the edge.
 pub struct CheckoutRequest {
@@ -70,12 +74,13 @@ impl Checkout {
         records: Arc<dyn IdempotencyRecords>,
         payments: Arc<dyn PaymentGateway>,
         clock: Arc<dyn Clock>,
+        answer_error: AnswerError,
     ) -> Self {
-        Self { catalog, orders, records, payments, clock }
+        Self { catalog, orders, records, payments, clock, answer_error }
     }
 
     /// `buyer` resolves the signed-in user (a session read); it runs
-    /// alongside the claim and the price read. `user` is the token's user id,
+    /// alongside the lease and the price read. `user` is the token's user id,
     /// which scopes the key.
     pub async fn checkout(
         &self,
@@ -86,34 +91,34 @@ impl Checkout {
         let CheckoutRequest { key, fingerprint, cart } = request;
         let now = self.clock.unix_now();
         let scope = IdempotencyScope { user: user.clone(), key };
-        let claim = ClaimId::generate();
-        let claim_request = ClaimRequest {
+        let lease = LeaseId::generate();
+        let lease_request = LeaseRequest {
             scope: scope.clone(),
             fingerprint,
-            claim: claim.clone(),
+            lease: lease.clone(),
             now,
             lease_until: now + CHECKOUT_LEASE.as_secs() as i64,
             expires_at: now + RECORD_TTL.as_secs() as i64,
         };
         let ids: Vec<ProductId> = cart.lines.iter().map(|l| l.product_id.clone()).collect();
         let (principal, outcome, products) =
-            tokio::join!(buyer, self.records.claim(&claim_request), self.catalog.products(&ids));
+            tokio::join!(buyer, self.records.lease(&lease_request), self.catalog.products(&ids));
         let progress = match outcome? {
-            ClaimOutcome::Completed(stored) => {
+            LeaseOutcome::Completed(stored) => {
                 return Ok(CheckoutAnswer { status: stored.status, body: stored.body, replayed: true });
             }
-            ClaimOutcome::InProgress => return Err(Error::RequestInProgress),
-            ClaimOutcome::Mismatch => return Err(Error::IdempotencyKeyReused),
-            ClaimOutcome::Acquired { progress } => progress,
+            LeaseOutcome::InProgress => return Err(Error::RequestInProgress),
+            LeaseOutcome::Mismatch => return Err(Error::IdempotencyKeyReused),
+            LeaseOutcome::Acquired { progress } => progress,
         };
-        let hold = Hold { scope: &scope, claim: &claim };
+        let hold = Hold { scope: &scope, lease: &lease };
         let result = match principal {
             Ok(buyer) => self.run(&buyer, &cart, products, progress, hold).await,
             Err(e) => Err(e),
         };
         if result.is_err() {
             // Let the retry in at once; what was done (the pending order) stays recorded.
-            if let Err(e) = self.records.release_claim(&scope, &claim).await {
+            if let Err(e) = self.records.release_lease(&scope, &lease).await {
                 tracing::warn!(error = %e, "could not release an idempotency claim; it lapses with its lease");
             }
         }
@@ -155,9 +160,7 @@ impl Checkout {
                 Ok(CheckoutAnswer { status: answer.status, body: answer.body, replayed: false })
             }
             Charge::Declined => {
-                let problem = Problem::from(&Error::PaymentDeclined);
-                let body = serde_json::to_vec(&problem.body()).map_err(Error::internal)?;
-                let answer = StoredResponse { status: problem.status.as_u16(), body: body.into() };
+                let answer = (self.answer_error)(&Error::PaymentDeclined);
                 self.orders.decline(&order, hold, &answer).await?;
                 Ok(CheckoutAnswer { status: answer.status, body: answer.body, replayed: false })
             }

@@ -8,7 +8,7 @@ mod receipt;
 mod receipts;
 
 pub use cart::{Cart, CartLine, MAX_LINES, PaymentToken};
-pub use checkout::{CHECKOUT_LEASE, Checkout, CheckoutAnswer, CheckoutRequest};
+pub use checkout::{AnswerError, CHECKOUT_LEASE, Checkout, CheckoutAnswer, CheckoutRequest};
 pub use order::{Order, OrderLine, OrderStatus, OrderView};
 pub use pricing::price;
 pub use receipt::receipt;

@@ -2,16 +2,16 @@ use async_trait::async_trait;
 
 use crate::error::Error;
 use crate::id::{OrderId, UserId};
-use crate::idempotency::{ClaimId, IdempotencyScope, StoredResponse};
+use crate::idempotency::{IdempotencyScope, LeaseId, StoredResponse};
 use crate::orders::Order;
 
-/// The idempotency claim an order transaction runs under: each transaction
-/// checks the claim is still this holder's, so a holder whose lease lapsed
+/// The idempotency lease an order transaction runs under: each transaction
+/// checks the lease is still this holder's, so a holder whose lease lapsed
 /// (a retry took over) can change nothing.
 #[derive(Clone, Copy, Debug)]
 pub struct Hold<'a> {
     pub scope: &'a IdempotencyScope,
-    pub claim: &'a ClaimId,
+    pub lease: &'a LeaseId,
 }
 
 /// Orders, and the transactions that move them along. Each method is one

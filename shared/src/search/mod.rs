@@ -3,15 +3,15 @@
 //! happens here, so every store answers identically.
 
 mod analyze;
-mod cursor;
+mod position;
 mod query;
 mod rank;
 mod service;
 mod term;
 
 pub use analyze::{MAX_WORD_CHARS, fold, index_entries, prefix_entries, title_key, words};
-pub use cursor::{CursorKey, Position};
-pub use query::{CatalogFilter, ProductQuery};
+pub use position::Position;
+pub use query::{CatalogFilter, MAX_QUERY_CHARS, ProductQuery};
 pub use rank::{Hit, Posting, intersect, page_after};
-pub use service::{PROBE_ABOVE, ProductPage, ProductSearch};
+pub use service::{PROBE_ABOVE, ProductSearch, SearchPage};
 pub use term::Term;

@@ -3,29 +3,28 @@
 use std::sync::Arc;
 
 use futures_util::future::try_join_all;
-use serde::Serialize;
 
 use crate::catalog::{Product, ProductView};
 use crate::error::Error;
 use crate::id::ProductId;
 use crate::ports::{Catalog, SearchIndex};
 
-use super::cursor::{CursorKey, Position};
+use super::position::Position;
 use super::query::{CatalogFilter, ProductQuery};
 use super::rank::{Hit, intersect, page_after};
 use super::term::Term;
 
-#[derive(Debug, Serialize)]
-pub struct ProductPage {
+/// One page of results, and where the next one starts (`None` at the end).
+#[derive(Debug)]
+pub struct SearchPage {
     pub items: Vec<ProductView>,
-    pub next_cursor: Option<String>,
+    pub next: Option<Position>,
 }
 
 #[derive(Clone)]
 pub struct ProductSearch {
     catalog: Arc<dyn Catalog>,
     index: Arc<dyn SearchIndex>,
-    cursor_key: CursorKey,
     probe_above: usize,
 }
 
@@ -35,8 +34,8 @@ pub struct ProductSearch {
 pub const PROBE_ABOVE: usize = 1_000;
 
 impl ProductSearch {
-    pub fn new(catalog: Arc<dyn Catalog>, index: Arc<dyn SearchIndex>, cursor_key: CursorKey) -> Self {
-        Self { catalog, index, cursor_key, probe_above: PROBE_ABOVE }
+    pub fn new(catalog: Arc<dyn Catalog>, index: Arc<dyn SearchIndex>) -> Self {
+        Self { catalog, index, probe_above: PROBE_ABOVE }
     }
 
     /// With another threshold for common words; tests use tiny ones so
@@ -45,15 +44,12 @@ impl ProductSearch {
         Self { probe_above, ..self }
     }
 
-    pub async fn search(&self, query: &ProductQuery) -> Result<ProductPage, Error> {
-        let fingerprint = query.fingerprint();
-        let after = query.cursor.as_deref().map(|c| self.cursor_key.decode(&fingerprint, c)).transpose()?;
-        let (products, last) =
+    /// The page of `query`'s results after `after` (a position this query's
+    /// previous page handed out; one of another kind is `InvalidCursor`).
+    pub async fn search(&self, query: &ProductQuery, after: Option<Position>) -> Result<SearchPage, Error> {
+        let (products, next) =
             if query.words.is_empty() { self.list(query, after).await? } else { self.matches(query, after).await? };
-        Ok(ProductPage {
-            items: products.iter().map(ProductView::from).collect(),
-            next_cursor: last.map(|position| self.cursor_key.encode(&fingerprint, &position)),
-        })
+        Ok(SearchPage { items: products.iter().map(ProductView::from).collect(), next })
     }
 
     /// No words: the catalog in title order, filtered by the store.

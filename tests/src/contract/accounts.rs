@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use galley_shared::auth::{
-    AttemptClaim, DisplayName, Email, LOGIN_LOCKOUT, PasswordHashString, RefreshToken, Session, User, UserProfile,
+    AttemptSlot, DisplayName, Email, LOGIN_LOCKOUT, PasswordHashString, RefreshToken, Session, User, UserProfile,
 };
 use galley_shared::id::{SessionId, UserId};
 use galley_shared::ports::{Rotation, Sessions, Users, Written};
@@ -112,52 +112,52 @@ pub async fn login_attempts_lock_after_the_limit_and_lift_after_the_window(store
     let window = LOGIN_LOCKOUT.window_secs();
     for i in 0..5 {
         assert_eq!(
-            store.claim_attempt(&ann, &LOGIN_LOCKOUT, NOW + i).await.unwrap(),
-            AttemptClaim::Granted,
+            store.take_attempt(&ann, &LOGIN_LOCKOUT, NOW + i).await.unwrap(),
+            AttemptSlot::Granted,
             "attempt {i}"
         );
     }
     assert_eq!(
-        store.claim_attempt(&ann, &LOGIN_LOCKOUT, NOW + 10).await.unwrap(),
-        AttemptClaim::Locked { until: NOW + window }
+        store.take_attempt(&ann, &LOGIN_LOCKOUT, NOW + 10).await.unwrap(),
+        AttemptSlot::Locked { until: NOW + window }
     );
     assert_eq!(
-        store.claim_attempt(&email("bob@example.com"), &LOGIN_LOCKOUT, NOW + 10).await.unwrap(),
-        AttemptClaim::Granted,
+        store.take_attempt(&email("bob@example.com"), &LOGIN_LOCKOUT, NOW + 10).await.unwrap(),
+        AttemptSlot::Granted,
         "other emails are not affected"
     );
     assert_eq!(
-        store.claim_attempt(&ann, &LOGIN_LOCKOUT, NOW + window).await.unwrap(),
-        AttemptClaim::Granted,
+        store.take_attempt(&ann, &LOGIN_LOCKOUT, NOW + window).await.unwrap(),
+        AttemptSlot::Granted,
         "window over"
     );
     for i in 1..5 {
-        assert_eq!(store.claim_attempt(&ann, &LOGIN_LOCKOUT, NOW + window + i).await.unwrap(), AttemptClaim::Granted);
+        assert_eq!(store.take_attempt(&ann, &LOGIN_LOCKOUT, NOW + window + i).await.unwrap(), AttemptSlot::Granted);
     }
     assert!(matches!(
-        store.claim_attempt(&ann, &LOGIN_LOCKOUT, NOW + window + 5).await.unwrap(),
-        AttemptClaim::Locked { .. }
+        store.take_attempt(&ann, &LOGIN_LOCKOUT, NOW + window + 5).await.unwrap(),
+        AttemptSlot::Locked { .. }
     ));
     store.clear(&ann).await.unwrap();
     assert_eq!(
-        store.claim_attempt(&ann, &LOGIN_LOCKOUT, NOW + window + 6).await.unwrap(),
-        AttemptClaim::Granted,
+        store.take_attempt(&ann, &LOGIN_LOCKOUT, NOW + window + 6).await.unwrap(),
+        AttemptSlot::Granted,
         "cleared"
     );
 }
 
 pub async fn parallel_login_attempts_never_exceed_the_limit(store: Arc<impl Store>) {
-    let claims: Vec<_> = (0..20)
+    let slots: Vec<_> = (0..20)
         .map(|_| {
             let store = store.clone();
             tokio::spawn(
-                async move { store.claim_attempt(&email("ann@example.com"), &LOGIN_LOCKOUT, NOW).await.unwrap() },
+                async move { store.take_attempt(&email("ann@example.com"), &LOGIN_LOCKOUT, NOW).await.unwrap() },
             )
         })
         .collect();
     let mut granted = 0;
-    for claim in claims {
-        if claim.await.unwrap() == AttemptClaim::Granted {
+    for slot in slots {
+        if slot.await.unwrap() == AttemptSlot::Granted {
             granted += 1;
         }
     }

@@ -46,7 +46,8 @@ impl<T> Store for T where
 }
 
 /// Generates one `#[tokio::test]` per contract case for an adapter;
-/// `$make` gives `(Arc<store>, guard)`.
+/// `$make` gives `(Arc<store>, guard)`. Every `pub async fn` of this
+/// module is a case, and a test holds this list equal to them.
 #[macro_export]
 macro_rules! contract_suite {
     ($adapter:ident, $make:expr) => {
@@ -72,19 +73,22 @@ macro_rules! contract_suite {
                 racing_refreshes_with_one_token_rotate_once,
                 login_attempts_lock_after_the_limit_and_lift_after_the_window,
                 parallel_login_attempts_never_exceed_the_limit,
-                placing_takes_stock_and_records_the_order_on_the_claim,
+                placing_takes_stock_and_records_the_order_on_the_lease,
                 placing_without_enough_stock_changes_nothing,
                 confirming_completes_the_record_and_fills_the_outbox,
                 declining_gives_the_stock_back,
-                claims_follow_fingerprint_lease_and_scope,
+                leases_follow_fingerprint_expiry_and_scope,
                 a_lapsed_holder_cannot_place_or_confirm,
-                concurrent_claims_of_one_key_admit_one,
+                concurrent_leases_of_one_key_admit_one,
                 orders_list_newest_first_own_only,
                 upload_records_are_owned_and_change_state_only_as_allowed
             );
         }
     };
     (@cases $make:expr; $($case:ident),*) => {
+        /// Every case this adapter runs, for the check that none was
+        /// written and left out.
+        pub const CASES: &[&str] = &[$(stringify!($case)),*];
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn $case() {

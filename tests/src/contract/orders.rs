@@ -6,7 +6,7 @@ use galley_shared::Error;
 use galley_shared::auth::Email;
 use galley_shared::id::{OrderId, ProductId, UserId};
 use galley_shared::idempotency::{
-    ClaimId, ClaimOutcome, ClaimRequest, Fingerprint, IdempotencyKey, IdempotencyScope, StoredResponse,
+    Fingerprint, IdempotencyKey, IdempotencyScope, LeaseId, LeaseOutcome, LeaseRequest, StoredResponse,
 };
 use galley_shared::money::{Currency, Money};
 use galley_shared::orders::{Order, OrderLine, OrderStatus};
@@ -23,11 +23,11 @@ fn scope(user: &UserId, key: &str) -> IdempotencyScope {
     IdempotencyScope { user: user.clone(), key: IdempotencyKey::parse(key).unwrap() }
 }
 
-fn claim_request(scope: &IdempotencyScope, body: &str, now: i64) -> ClaimRequest {
-    ClaimRequest {
+fn lease_request(scope: &IdempotencyScope, body: &str, now: i64) -> LeaseRequest {
+    LeaseRequest {
         scope: scope.clone(),
         fingerprint: Fingerprint::of("POST", "/checkout", body.as_bytes()),
-        claim: ClaimId::generate(),
+        lease: LeaseId::generate(),
         now,
         lease_until: now + 30,
         expires_at: now + 86_400,
@@ -66,27 +66,27 @@ fn answer(status: u16) -> StoredResponse {
     StoredResponse { status, body: format!("{{\"answer\":{status}}}").into() }
 }
 
-async fn acquire(store: &impl Store, request: &ClaimRequest) {
-    assert_eq!(store.claim(request).await.unwrap(), ClaimOutcome::Acquired { progress: None });
+async fn acquire(store: &impl Store, request: &LeaseRequest) {
+    assert_eq!(store.lease(request).await.unwrap(), LeaseOutcome::Acquired { progress: None });
 }
 
-pub async fn placing_takes_stock_and_records_the_order_on_the_claim(store: Arc<impl Store>) {
+pub async fn placing_takes_stock_and_records_the_order_on_the_lease(store: Arc<impl Store>) {
     store.upsert(&[product("a", 5), product("b", 1)]).await.unwrap();
     let user = UserId::generate();
     let scope = scope(&user, "key-place-1");
-    let request = claim_request(&scope, "{}", NOW);
+    let request = lease_request(&scope, "{}", NOW);
     acquire(&*store, &request).await;
     let pending = order(&user, &[("a", 2), ("b", 1)]);
-    store.place(&pending, Hold { scope: &scope, claim: &request.claim }).await.unwrap();
+    store.place(&pending, Hold { scope: &scope, lease: &request.lease }).await.unwrap();
     assert_eq!(store.level(&id("a")).await.unwrap(), Some(3));
     assert_eq!(store.level(&id("b")).await.unwrap(), Some(0));
     assert_eq!(store.order(&user, &pending.id).await.unwrap(), Some(pending.clone()));
     assert_eq!(store.order(&UserId::generate(), &pending.id).await.unwrap(), None, "another user's order is not found");
-    store.release_claim(&scope, &request.claim).await.unwrap();
-    let retry = claim_request(&scope, "{}", NOW + 1);
+    store.release_lease(&scope, &request.lease).await.unwrap();
+    let retry = lease_request(&scope, "{}", NOW + 1);
     assert_eq!(
-        store.claim(&retry).await.unwrap(),
-        ClaimOutcome::Acquired { progress: Some(pending.id.to_string()) },
+        store.lease(&retry).await.unwrap(),
+        LeaseOutcome::Acquired { progress: Some(pending.id.to_string()) },
         "a retry learns which order to resume"
     );
 }
@@ -95,33 +95,33 @@ pub async fn placing_without_enough_stock_changes_nothing(store: Arc<impl Store>
     store.upsert(&[product("a", 5), product("b", 1)]).await.unwrap();
     let user = UserId::generate();
     let scope = scope(&user, "key-short-1");
-    let request = claim_request(&scope, "{}", NOW);
+    let request = lease_request(&scope, "{}", NOW);
     acquire(&*store, &request).await;
     let greedy = order(&user, &[("a", 2), ("b", 2)]);
-    let outcome = store.place(&greedy, Hold { scope: &scope, claim: &request.claim }).await;
+    let outcome = store.place(&greedy, Hold { scope: &scope, lease: &request.lease }).await;
     let Err(Error::OutOfStock(short)) = outcome else { panic!("expected out_of_stock, got {outcome:?}") };
     assert_eq!((short.len(), short[0].product_id.as_str(), short[0].available), (1, "b", 1));
     assert_eq!(store.level(&id("a")).await.unwrap(), Some(5));
     assert_eq!(store.order(&user, &greedy.id).await.unwrap(), None);
-    store.release_claim(&scope, &request.claim).await.unwrap();
-    acquire(&*store, &claim_request(&scope, "{}", NOW + 1)).await;
+    store.release_lease(&scope, &request.lease).await.unwrap();
+    acquire(&*store, &lease_request(&scope, "{}", NOW + 1)).await;
 }
 
 pub async fn confirming_completes_the_record_and_fills_the_outbox(store: Arc<impl Store>) {
     store.upsert(&[product("a", 5)]).await.unwrap();
     let user = UserId::generate();
     let scope = scope(&user, "key-confirm");
-    let request = claim_request(&scope, "{}", NOW);
+    let request = lease_request(&scope, "{}", NOW);
     acquire(&*store, &request).await;
     let pending = order(&user, &[("a", 1)]);
-    let hold = Hold { scope: &scope, claim: &request.claim };
+    let hold = Hold { scope: &scope, lease: &request.lease };
     store.place(&pending, hold).await.unwrap();
     store.confirm(&pending, hold, &answer(201)).await.unwrap();
     assert_eq!(store.order(&user, &pending.id).await.unwrap().unwrap().status, OrderStatus::Confirmed);
-    assert_eq!(store.claim(&claim_request(&scope, "{}", NOW + 1)).await.unwrap(), ClaimOutcome::Completed(answer(201)));
+    assert_eq!(store.lease(&lease_request(&scope, "{}", NOW + 1)).await.unwrap(), LeaseOutcome::Completed(answer(201)));
     assert_eq!(
-        store.claim(&claim_request(&scope, "{}", NOW + 3600)).await.unwrap(),
-        ClaimOutcome::Completed(answer(201)),
+        store.lease(&lease_request(&scope, "{}", NOW + 3600)).await.unwrap(),
+        LeaseOutcome::Completed(answer(201)),
         "after any lease"
     );
 
@@ -140,80 +140,80 @@ pub async fn declining_gives_the_stock_back(store: Arc<impl Store>) {
     store.upsert(&[product("a", 5), product("b", 3)]).await.unwrap();
     let user = UserId::generate();
     let scope = scope(&user, "key-decline");
-    let request = claim_request(&scope, "{}", NOW);
+    let request = lease_request(&scope, "{}", NOW);
     acquire(&*store, &request).await;
     let pending = order(&user, &[("a", 5), ("b", 2)]);
-    let hold = Hold { scope: &scope, claim: &request.claim };
+    let hold = Hold { scope: &scope, lease: &request.lease };
     store.place(&pending, hold).await.unwrap();
     store.decline(&pending, hold, &answer(402)).await.unwrap();
     assert_eq!(store.level(&id("a")).await.unwrap(), Some(5));
     assert_eq!(store.level(&id("b")).await.unwrap(), Some(3));
     assert_eq!(store.order(&user, &pending.id).await.unwrap().unwrap().status, OrderStatus::Declined);
-    assert_eq!(store.claim(&claim_request(&scope, "{}", NOW + 1)).await.unwrap(), ClaimOutcome::Completed(answer(402)));
+    assert_eq!(store.lease(&lease_request(&scope, "{}", NOW + 1)).await.unwrap(), LeaseOutcome::Completed(answer(402)));
     assert!(store.pending(10).await.unwrap().is_empty(), "no receipt for a declined order");
 }
 
-pub async fn claims_follow_fingerprint_lease_and_scope(store: Arc<impl Store>) {
+pub async fn leases_follow_fingerprint_expiry_and_scope(store: Arc<impl Store>) {
     let (ann, bob) = (UserId::generate(), UserId::generate());
-    let first = claim_request(&scope(&ann, "shared-key"), "body-1", NOW);
+    let first = lease_request(&scope(&ann, "shared-key"), "body-1", NOW);
     acquire(&*store, &first).await;
     assert_eq!(
-        store.claim(&claim_request(&scope(&ann, "shared-key"), "body-1", NOW + 5)).await.unwrap(),
-        ClaimOutcome::InProgress
+        store.lease(&lease_request(&scope(&ann, "shared-key"), "body-1", NOW + 5)).await.unwrap(),
+        LeaseOutcome::InProgress
     );
     assert_eq!(
-        store.claim(&claim_request(&scope(&ann, "shared-key"), "body-2", NOW + 5)).await.unwrap(),
-        ClaimOutcome::Mismatch
+        store.lease(&lease_request(&scope(&ann, "shared-key"), "body-2", NOW + 5)).await.unwrap(),
+        LeaseOutcome::Mismatch
     );
-    acquire(&*store, &claim_request(&scope(&bob, "shared-key"), "body-2", NOW + 5)).await;
+    acquire(&*store, &lease_request(&scope(&bob, "shared-key"), "body-2", NOW + 5)).await;
     // The holder crashed: its lease lapses and the retry proceeds.
-    let retry = claim_request(&scope(&ann, "shared-key"), "body-1", NOW + 30);
-    assert_eq!(store.claim(&retry).await.unwrap(), ClaimOutcome::Acquired { progress: None });
+    let retry = lease_request(&scope(&ann, "shared-key"), "body-1", NOW + 30);
+    assert_eq!(store.lease(&retry).await.unwrap(), LeaseOutcome::Acquired { progress: None });
     // The lapsed holder can no longer complete; the new one can.
-    let lapsed = store.complete(&first.scope, &first.claim, &answer(201)).await;
+    let lapsed = store.complete(&first.scope, &first.lease, &answer(201)).await;
     assert!(matches!(lapsed, Err(Error::RequestInProgress)), "{lapsed:?}");
-    store.complete(&retry.scope, &retry.claim, &answer(201)).await.unwrap();
+    store.complete(&retry.scope, &retry.lease, &answer(201)).await.unwrap();
     assert_eq!(
-        store.claim(&claim_request(&scope(&ann, "shared-key"), "body-1", NOW + 31)).await.unwrap(),
-        ClaimOutcome::Completed(answer(201))
+        store.lease(&lease_request(&scope(&ann, "shared-key"), "body-1", NOW + 31)).await.unwrap(),
+        LeaseOutcome::Completed(answer(201))
     );
     // Records are remembered until they expire, then the key is free again.
-    acquire(&*store, &claim_request(&scope(&ann, "shared-key"), "body-3", NOW + 86_400 + 31)).await;
+    acquire(&*store, &lease_request(&scope(&ann, "shared-key"), "body-3", NOW + 86_400 + 31)).await;
 }
 
 pub async fn a_lapsed_holder_cannot_place_or_confirm(store: Arc<impl Store>) {
     store.upsert(&[product("a", 5)]).await.unwrap();
     let user = UserId::generate();
     let scope = scope(&user, "key-lapsed");
-    let first = claim_request(&scope, "{}", NOW);
+    let first = lease_request(&scope, "{}", NOW);
     acquire(&*store, &first).await;
     let pending = order(&user, &[("a", 1)]);
-    store.place(&pending, Hold { scope: &scope, claim: &first.claim }).await.unwrap();
-    let retry = claim_request(&scope, "{}", NOW + 31);
-    assert_eq!(store.claim(&retry).await.unwrap(), ClaimOutcome::Acquired { progress: Some(pending.id.to_string()) });
-    let stale = store.confirm(&pending, Hold { scope: &scope, claim: &first.claim }, &answer(201)).await;
+    store.place(&pending, Hold { scope: &scope, lease: &first.lease }).await.unwrap();
+    let retry = lease_request(&scope, "{}", NOW + 31);
+    assert_eq!(store.lease(&retry).await.unwrap(), LeaseOutcome::Acquired { progress: Some(pending.id.to_string()) });
+    let stale = store.confirm(&pending, Hold { scope: &scope, lease: &first.lease }, &answer(201)).await;
     assert!(matches!(stale, Err(Error::RequestInProgress)), "{stale:?}");
     assert_eq!(store.order(&user, &pending.id).await.unwrap().unwrap().status, OrderStatus::Pending);
-    let again = store.place(&order(&user, &[("a", 1)]), Hold { scope: &scope, claim: &first.claim }).await;
+    let again = store.place(&order(&user, &[("a", 1)]), Hold { scope: &scope, lease: &first.lease }).await;
     assert!(again.is_err());
     assert_eq!(store.level(&id("a")).await.unwrap(), Some(4), "the stale holder took nothing more");
-    store.confirm(&pending, Hold { scope: &scope, claim: &retry.claim }, &answer(201)).await.unwrap();
+    store.confirm(&pending, Hold { scope: &scope, lease: &retry.lease }, &answer(201)).await.unwrap();
 }
 
-pub async fn concurrent_claims_of_one_key_admit_one(store: Arc<impl Store>) {
+pub async fn concurrent_leases_of_one_key_admit_one(store: Arc<impl Store>) {
     let user = UserId::generate();
     let claims: Vec<_> = (0..10)
         .map(|_| {
             let store = store.clone();
-            let request = claim_request(&scope(&user, "key-race"), "{}", NOW);
-            tokio::spawn(async move { store.claim(&request).await.unwrap() })
+            let request = lease_request(&scope(&user, "key-race"), "{}", NOW);
+            tokio::spawn(async move { store.lease(&request).await.unwrap() })
         })
         .collect();
     let mut acquired = 0;
-    for claim in claims {
-        match claim.await.unwrap() {
-            ClaimOutcome::Acquired { .. } => acquired += 1,
-            ClaimOutcome::InProgress => {}
+    for lease in claims {
+        match lease.await.unwrap() {
+            LeaseOutcome::Acquired { .. } => acquired += 1,
+            LeaseOutcome::InProgress => {}
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -226,10 +226,10 @@ pub async fn orders_list_newest_first_own_only(store: Arc<impl Store>) {
     let mut placed = Vec::new();
     for (i, user) in [&ann, &bob, &ann, &ann].into_iter().enumerate() {
         let scope = scope(user, &format!("key-list-{i}"));
-        let request = claim_request(&scope, "{}", NOW);
+        let request = lease_request(&scope, "{}", NOW);
         acquire(&*store, &request).await;
         let o = order(user, &[("a", 1)]);
-        store.place(&o, Hold { scope: &scope, claim: &request.claim }).await.unwrap();
+        store.place(&o, Hold { scope: &scope, lease: &request.lease }).await.unwrap();
         placed.push(o);
         tokio::time::sleep(std::time::Duration::from_millis(2)).await;
     }

@@ -1,0 +1,10 @@
+//! The `galley` binary driven over HTTP and its other commands, one binary
+//! for every suite (`common` starts and stops `galley serve`).
+
+mod auth_http;
+mod auth_logs;
+mod catalog_http;
+mod common;
+mod import;
+mod orders_http;
+mod uploads_http;

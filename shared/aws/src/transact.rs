@@ -1,0 +1,174 @@
+//! DynamoDB transactions, in one place: the runner, the reading of a
+//! cancelled transaction's reasons, the stock updates every transaction
+//! that moves stock carries, and the one backoff policy every retry loop of
+//! this crate waits by.
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
+use galley_shared::Error;
+use galley_shared::stock::{Shortage, StockLine};
+
+use crate::DynamoStore;
+use crate::catalog::product_key;
+use crate::errors::sdk_error;
+use crate::item::{Item, Reader, n};
+
+/// Exponential backoff with full jitter (AWS Architecture Blog, "Exponential
+/// Backoff and Jitter"): before retry `k` (from 1) wait a uniformly random
+/// time in `[0, min(cap, first × 2^(k-1))]`, at most `attempts` tries in all.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Backoff {
+    pub first: Duration,
+    pub cap: Duration,
+    pub attempts: u32,
+}
+
+/// The policy of every retry in this crate: unprocessed batch items,
+/// conflicting transactions, contended conditional updates.
+pub(crate) const RETRY: Backoff =
+    Backoff { first: Duration::from_millis(10), cap: Duration::from_secs(1), attempts: 8 };
+
+impl Backoff {
+    /// The longest wait before retry `retry` (from 1).
+    pub fn ceiling(&self, retry: u32) -> Duration {
+        let doubled = self.first.saturating_mul(1u32 << retry.saturating_sub(1).min(20));
+        doubled.min(self.cap)
+    }
+
+    /// Waits before retry `retry` (from 1).
+    pub async fn wait(&self, retry: u32) {
+        let ceiling = u64::try_from(self.ceiling(retry).as_micros()).unwrap_or(u64::MAX);
+        tokio::time::sleep(Duration::from_micros(rand::random_range(0..=ceiling))).await;
+    }
+}
+
+/// How one action of a refused transaction fared.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum ActionReason {
+    /// Its condition held (another action's did not).
+    Held,
+    /// Its condition failed; the item as it was, if there was one.
+    ConditionFailed(Option<Item>),
+}
+
+/// What a transaction came to.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Outcome {
+    Committed,
+    /// A condition failed, so nothing was written: one reason per action, in order.
+    Refused(Vec<ActionReason>),
+}
+
+impl Outcome {
+    /// The reasons of the actions in `range` (fewer if DynamoDB sent fewer).
+    pub fn reasons(&self, range: std::ops::Range<usize>) -> &[ActionReason] {
+        match self {
+            Outcome::Committed => &[],
+            Outcome::Refused(reasons) => reasons.get(range.start..range.end.min(reasons.len())).unwrap_or(&[]),
+        }
+    }
+
+    /// Whether any action in `range` failed its condition.
+    pub fn failed_in(&self, range: std::ops::Range<usize>) -> bool {
+        self.reasons(range).iter().any(|r| matches!(r, ActionReason::ConditionFailed(_)))
+    }
+}
+
+impl DynamoStore {
+    /// Runs a transaction, retrying (by `RETRY`) while DynamoDB reports only
+    /// conflicts with other transactions. A failed condition is `Refused`,
+    /// with each action's reason.
+    pub(crate) async fn transact(&self, actions: Vec<TransactWriteItem>) -> Result<Outcome, Error> {
+        for attempt in 1..=RETRY.attempts {
+            let outcome = self.client.transact_write_items().set_transact_items(Some(actions.clone())).send().await;
+            let error = match outcome {
+                Ok(_) => return Ok(Outcome::Committed),
+                Err(error) => error,
+            };
+            if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = error.as_service_error() {
+                let reasons = cancelled.cancellation_reasons();
+                let code = |r: &aws_sdk_dynamodb::types::CancellationReason, c: &str| r.code() == Some(c);
+                if reasons.iter().any(|r| code(r, "ConditionalCheckFailed")) {
+                    let reasons = reasons
+                        .iter()
+                        .map(|r| match code(r, "ConditionalCheckFailed") {
+                            true => ActionReason::ConditionFailed(r.item().cloned()),
+                            false => ActionReason::Held,
+                        })
+                        .collect();
+                    return Ok(Outcome::Refused(reasons));
+                }
+                if reasons.iter().any(|r| code(r, "TransactionConflict")) {
+                    if attempt < RETRY.attempts {
+                        RETRY.wait(attempt).await;
+                    }
+                    continue;
+                }
+            }
+            return Err(sdk_error("TransactWriteItems", error));
+        }
+        Err(Error::unavailable("transaction kept conflicting"))
+    }
+
+    fn stock_update(&self, line: &StockLine, expression: &str, condition: &str) -> Result<TransactWriteItem, Error> {
+        let update = Update::builder()
+            .table_name(self.table.as_ref())
+            .set_key(Some(product_key(&line.product_id)))
+            .update_expression(expression)
+            .condition_expression(condition)
+            .expression_attribute_values(":q", n(line.quantity.get()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(Error::internal)?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// Takes a line's quantity from its product's stock, only if that much is there.
+    pub(crate) fn take_stock(&self, line: &StockLine) -> Result<TransactWriteItem, Error> {
+        self.stock_update(line, "SET stock = stock - :q", "attribute_exists(pk) AND stock >= :q")
+    }
+
+    /// Gives a line's quantity back to its product's stock.
+    pub(crate) fn give_back_stock(&self, line: &StockLine) -> Result<TransactWriteItem, Error> {
+        self.stock_update(line, "SET stock = stock + :q", "attribute_exists(pk)")
+    }
+}
+
+/// The short lines of a refused transaction whose first actions are
+/// `take_stock` for `lines`, in order, with what each product had left.
+pub(crate) fn shortages(lines: &[StockLine], outcome: &Outcome) -> Result<Vec<Shortage>, Error> {
+    let mut shortages = Vec::new();
+    for (line, reason) in lines.iter().zip(outcome.reasons(0..lines.len())) {
+        let ActionReason::ConditionFailed(old_item) = reason else { continue };
+        let available = match old_item {
+            Some(item) => Reader(item).n("stock")?,
+            None => 0,
+        };
+        shortages.push(Shortage { product_id: line.product_id.clone(), requested: line.quantity.get(), available });
+    }
+    Ok(shortages)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ceiling_doubles_from_the_first_wait_up_to_the_cap() {
+        let waits: Vec<u128> = (1..=9).map(|k| RETRY.ceiling(k).as_millis()).collect();
+        assert_eq!(waits, [10, 20, 40, 80, 160, 320, 640, 1000, 1000]);
+        assert_eq!(RETRY.ceiling(u32::MAX), RETRY.cap);
+    }
+
+    #[test]
+    fn reasons_past_what_dynamodb_sent_are_none_not_a_panic() {
+        let outcome = Outcome::Refused(vec![ActionReason::Held, ActionReason::ConditionFailed(None)]);
+        assert!(outcome.failed_in(0..2));
+        assert!(!outcome.failed_in(0..1));
+        assert_eq!(outcome.reasons(1..5).len(), 1);
+        assert!(outcome.reasons(3..5).is_empty());
+        assert!(!Outcome::Committed.failed_in(0..3));
+    }
+}

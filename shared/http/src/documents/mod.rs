@@ -1,0 +1,12 @@
+//! The JSON documents Galley reads, each parsed into its domain value with
+//! every bad field named (`crate::json`).
+
+mod cart;
+pub mod catalog_lines;
+mod product;
+mod upload;
+
+pub use cart::cart;
+pub use catalog_lines::{BadLine, ParsedCatalog, parse_catalog};
+pub use product::product;
+pub use upload::upload_request;

@@ -1,0 +1,213 @@
+//! Checkout under injected faults, on both stores, through the handler:
+//! a declined card, a payment timeout retried, a mail outage, and a crash
+//! between taking the stock and confirming the order.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use galley_checkout::{CheckoutFunction, CheckoutStores};
+use galley_http::Handler;
+use galley_shared::Error;
+use galley_shared::auth::{AccessTokens, DisplayName, Email, Session, UserProfile};
+use galley_shared::clock::{Clock, ManualClock};
+use galley_shared::id::{OrderId, ProductId, UserId};
+use galley_shared::keys::SigningKey;
+use galley_shared::mail::EmailMessage;
+use galley_shared::money::Money;
+use galley_shared::orders::{PaymentToken, ReceiptSender};
+use galley_shared::ports::{Charge, Mailer, PaymentGateway, Sessions};
+use galley_tests::contract::Store;
+use galley_tests::fixtures::product;
+use serde_json::{Value, json};
+use tokio::sync::Notify;
+
+/// A gateway that is idempotent per order like a real one, records every
+/// call, and can be told to fail.
+#[derive(Default)]
+struct ScriptedGateway {
+    /// Order ids it was asked to charge, in order (retries included).
+    calls: Mutex<Vec<OrderId>>,
+    /// Orders actually charged: at most one charge each.
+    charged: Mutex<HashMap<OrderId, usize>>,
+    /// The first `time_out_first` calls charge but lose the answer.
+    time_out_first: AtomicUsize,
+    /// The first `hang_first` calls never answer (the process "dies" meanwhile).
+    hang_first: AtomicUsize,
+    entered: Notify,
+}
+
+#[async_trait]
+impl PaymentGateway for ScriptedGateway {
+    async fn charge(&self, order: &OrderId, _amount: Money, _token: &PaymentToken) -> Result<Charge, Error> {
+        self.calls.lock().unwrap().push(order.clone());
+        if self.hang_first.load(Ordering::SeqCst) > 0 {
+            self.hang_first.fetch_sub(1, Ordering::SeqCst);
+            self.entered.notify_one();
+            std::future::pending::<()>().await;
+        }
+        *self.charged.lock().unwrap().entry(order.clone()).or_default() = 1;
+        if self.time_out_first.load(Ordering::SeqCst) > 0 {
+            self.time_out_first.fetch_sub(1, Ordering::SeqCst);
+            return Err(Error::unavailable("payment provider timed out"));
+        }
+        Ok(Charge::Approved { reference: format!("ch_{order}") })
+    }
+}
+
+/// A mailer that fails its first `failures` sends and records the rest.
+struct FlakyMailer {
+    failures: AtomicUsize,
+    sent: Mutex<Vec<EmailMessage>>,
+}
+
+#[async_trait]
+impl Mailer for FlakyMailer {
+    async fn send(&self, message: &EmailMessage) -> Result<(), Error> {
+        if self.failures.load(Ordering::SeqCst) > 0 {
+            self.failures.fetch_sub(1, Ordering::SeqCst);
+            return Err(Error::unavailable("mail service down"));
+        }
+        self.sent.lock().unwrap().push(message.clone());
+        Ok(())
+    }
+}
+
+struct Shop<S> {
+    store: Arc<S>,
+    checkout: CheckoutFunction,
+    gateway: Arc<ScriptedGateway>,
+    clock: Arc<ManualClock>,
+    token: String,
+    user: UserId,
+}
+
+const KEY: &[u8] = b"checkout-fault-tests-signing-key-0123456789";
+
+impl<S: Store> Shop<S> {
+    async fn open(store: Arc<S>) -> Shop<S> {
+        store.upsert(&[product("hot", 3)]).await.unwrap();
+        let clock = Arc::new(ManualClock::starting_now());
+        let gateway = Arc::new(ScriptedGateway::default());
+        let key = SigningKey::new(KEY.to_vec()).unwrap();
+        let stores = CheckoutStores {
+            catalog: store.clone(),
+            orders: store.clone(),
+            records: store.clone(),
+            sessions: store.clone(),
+        };
+        let checkout = CheckoutFunction::new(stores, gateway.clone(), &key, clock.clone());
+        let user = UserId::generate();
+        let profile = UserProfile {
+            id: user.clone(),
+            email: Email::parse("buyer@example.com").unwrap(),
+            name: DisplayName::parse("Buyer").unwrap(),
+        };
+        let (session, _) = Session::start(profile, clock.unix_now());
+        Sessions::create(&*store, &session).await.unwrap();
+        let token = AccessTokens::new(&key).issue(&user, &session.id, clock.unix_now()).expose().to_owned();
+        Shop { store, checkout, gateway, clock, token, user }
+    }
+
+    async fn buy(&self, key: &str, units: u32) -> (u16, Value, bool) {
+        let body = json!({"items": [{"product_id": "hot", "quantity": units}], "payment": {"token": "pm_card_visa"}});
+        let request = http::Request::builder()
+            .method("POST")
+            .uri("/checkout")
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {}", self.token))
+            .header("idempotency-key", key)
+            .body(Bytes::from(body.to_string()))
+            .unwrap();
+        let response = self.checkout.handle(request).await;
+        let replayed = response.headers().contains_key("idempotent-replayed");
+        (response.status().as_u16(), serde_json::from_slice(response.body()).unwrap(), replayed)
+    }
+
+    async fn stock(&self) -> u32 {
+        self.store.level(&ProductId::parse("hot").unwrap()).await.unwrap().unwrap()
+    }
+
+    async fn orders(&self) -> Vec<galley_shared::orders::Order> {
+        galley_shared::ports::Orders::orders(&*self.store, &self.user, None, 100).await.unwrap()
+    }
+}
+
+async fn a_payment_timeout_retried_charges_once_and_orders_once<S: Store>(store: Arc<S>) {
+    let shop = Shop::open(store).await;
+    shop.gateway.time_out_first.store(1, Ordering::SeqCst);
+    let (status, body, _) = shop.buy("retry-after-timeout", 2).await;
+    assert_eq!((status, body["code"].as_str()), (503, Some("unavailable")));
+    assert_eq!(shop.stock().await, 1, "the order holds its stock while the payment is unknown");
+    let (status, body, replayed) = shop.buy("retry-after-timeout", 2).await;
+    assert_eq!((status, replayed), (201, false), "{body}");
+    let orders = shop.orders().await;
+    assert_eq!(orders.len(), 1, "one order");
+    assert_eq!(body["id"], orders[0].id.as_str());
+    let calls = shop.gateway.calls.lock().unwrap().clone();
+    assert_eq!(calls, [orders[0].id.clone(), orders[0].id.clone()], "the retry asked about the same order");
+    assert_eq!(shop.gateway.charged.lock().unwrap().len(), 1, "one charge");
+    assert_eq!(shop.stock().await, 1, "stock taken once");
+    let (status, again, replayed) = shop.buy("retry-after-timeout", 2).await;
+    assert_eq!((status, replayed, &again), (201, true, &body));
+}
+
+async fn a_crash_before_confirmation_is_completed_by_the_retry<S: Store>(store: Arc<S>) {
+    let shop = Arc::new(Shop::open(store).await);
+    shop.gateway.hang_first.store(1, Ordering::SeqCst);
+    let crashed = {
+        let shop = shop.clone();
+        tokio::spawn(async move { shop.buy("survives-a-crash", 1).await })
+    };
+    shop.gateway.entered.notified().await;
+    // The invocation dies mid-payment: nothing after this point of it runs.
+    crashed.abort();
+    assert!(crashed.await.unwrap_err().is_cancelled());
+    assert_eq!(shop.stock().await, 2, "stock was taken before the crash");
+    let (status, body, _) = shop.buy("survives-a-crash", 1).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("request_in_progress")),
+        "the crashed holder's lease is live"
+    );
+    shop.clock.advance(galley_shared::orders::CHECKOUT_LEASE + Duration::from_secs(1));
+    let (status, body, _) = shop.buy("survives-a-crash", 1).await;
+    assert_eq!(status, 201, "{body}");
+    let orders = shop.orders().await;
+    assert_eq!(orders.len(), 1, "the retry completed the crashed order instead of placing another");
+    assert_eq!(body["id"], orders[0].id.as_str());
+    assert_eq!(shop.stock().await, 2, "stock taken once");
+}
+
+async fn a_mail_outage_delays_the_receipt_but_never_the_order<S: Store>(store: Arc<S>) {
+    let shop = Shop::open(store.clone()).await;
+    let (status, body, _) = shop.buy("mail-outage", 1).await;
+    assert_eq!((status, body["status"].as_str()), (201, Some("confirmed")), "confirmed at once");
+    let mailer = Arc::new(FlakyMailer { failures: AtomicUsize::new(3), sent: Mutex::new(Vec::new()) });
+    let sender = ReceiptSender::new(store.clone(), mailer.clone(), shop.clock.clone());
+    for attempt in 0..3 {
+        assert!(sender.drain(10).await.is_err(), "attempt {attempt} fails while mail is down");
+    }
+    assert_eq!(sender.drain(10).await.unwrap(), 1);
+    for _ in 0..3 {
+        assert_eq!(sender.drain(10).await.unwrap(), 0, "sent once");
+    }
+    // A redelivered entry (a stream may deliver twice) sends nothing either.
+    let entry = galley_shared::ports::Outbox::entry(&*store, &OrderId::parse(body["id"].as_str().unwrap()).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(sender.deliver(&entry).await.unwrap(), galley_shared::orders::Delivery::AlreadySent);
+    let sent = mailer.sent.lock().unwrap();
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].text.contains(body["id"].as_str().unwrap()));
+}
+
+galley_tests::on_both_stores!(
+    a_payment_timeout_retried_charges_once_and_orders_once,
+    a_crash_before_confirmation_is_completed_by_the_retry,
+    a_mail_outage_delays_the_receipt_but_never_the_order
+);

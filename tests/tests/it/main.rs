@@ -1,0 +1,16 @@
+//! Galley's integration tests, one binary (each rule its own `#[test]`):
+//! the port contract over both stores, event replay, template and OpenAPI
+//! checks, fault and race tests. Linked once instead of once per file.
+
+mod auth_clock;
+mod checkout_faults;
+mod contract;
+mod mail_contract;
+mod multi_process;
+mod openapi;
+mod receipts_stream;
+mod replay;
+mod search_property;
+mod signing_secret;
+mod template;
+mod uploads;

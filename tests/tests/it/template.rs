@@ -1,0 +1,199 @@
+//! template.yaml against the code: the HTTP API's routes are the routes the
+//! functions serve (and `cargo lambda watch` routes), each function's IAM
+//! actions and environment are exactly the lists kept next to its code
+//! (`functions/*/deploy.json`), and the table is the one `create_table` makes.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use galley_http::route::Route;
+use serde_json::Value as Json;
+use serde_yaml::Value as Yaml;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn template() -> Yaml {
+    serde_yaml::from_str(&std::fs::read_to_string(root().join("template.yaml")).unwrap()).unwrap()
+}
+
+fn resources() -> serde_yaml::Mapping {
+    template()["Resources"].as_mapping().unwrap().clone()
+}
+
+/// A template value as text: `!GetAtt Table.Arn`, `!Sub ...`, or the scalar.
+fn expression(value: &Yaml) -> String {
+    match value {
+        Yaml::Tagged(tagged) => format!("{} {}", tagged.tag, expression(&tagged.value)),
+        Yaml::String(s) => s.clone(),
+        other => serde_yaml::to_string(other).unwrap().trim().to_owned(),
+    }
+}
+
+struct Deployed {
+    crate_dir: String,
+    resource: String,
+    binary: String,
+    environment: BTreeSet<String>,
+    permissions: BTreeMap<String, BTreeSet<String>>,
+}
+
+fn deploy_lists() -> Vec<Deployed> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir(root().join("functions")).unwrap() {
+        let dir = entry.unwrap().path();
+        if !dir.is_dir() {
+            continue; // link.rs, the functions' shared build script
+        }
+        let list: Json = serde_json::from_str(&std::fs::read_to_string(dir.join("deploy.json")).unwrap()).unwrap();
+        for function in list["functions"].as_array().unwrap() {
+            let strings = |v: &Json| -> BTreeSet<String> {
+                v.as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect()
+            };
+            all.push(Deployed {
+                crate_dir: format!("functions/{}", dir.file_name().unwrap().to_str().unwrap()),
+                resource: function["resource"].as_str().unwrap().to_owned(),
+                binary: function["binary"].as_str().unwrap().to_owned(),
+                environment: strings(&function["environment"]),
+                permissions: function["permissions"]
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .map(|(resource, actions)| (resource.clone(), strings(actions)))
+                    .collect(),
+            });
+        }
+    }
+    all
+}
+
+/// How template.yaml and scripts/bench build a function for Lambda.
+const LAMBDA_BUILD: [&str; 3] = ["--no-default-features", "--features", "aws"];
+
+/// The crate's `aws` feature, which the Lambda build uses alone, must not
+/// pull in the embedded store (SQLite) that only local runs need.
+fn assert_lambda_feature_leaves_out_the_embedded_store(crate_dir: &str) {
+    let manifest: toml::Table =
+        std::fs::read_to_string(root().join(crate_dir).join("Cargo.toml")).unwrap().parse().unwrap();
+    let aws: Vec<&str> = manifest["features"]["aws"].as_array().unwrap().iter().filter_map(|f| f.as_str()).collect();
+    assert!(aws.contains(&"galley-lambda/aws"), "{crate_dir}: the aws feature selects the AWS adapters");
+    assert!(aws.iter().all(|f| !f.contains("embedded") && !f.contains("full")), "{crate_dir}: {aws:?}");
+}
+
+#[test]
+fn every_function_is_built_configured_and_allowed_as_its_list_says() {
+    let resources = resources();
+    let lists = deploy_lists();
+    let functions: BTreeSet<String> = resources
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Serverless::Function")
+        .map(|(name, _)| name.as_str().unwrap().to_owned())
+        .collect();
+    let listed: BTreeSet<String> = lists.iter().map(|d| d.resource.clone()).collect();
+    assert_eq!(functions, listed, "every function in the template has a deploy.json entry and no other");
+
+    for deployed in &lists {
+        let function = &resources[deployed.resource.as_str()];
+        let name = &deployed.resource;
+        assert_eq!(function["Metadata"]["BuildMethod"], "rust-cargolambda", "{name}");
+        assert_eq!(
+            function["Metadata"]["BuildProperties"]["Binary"].as_str(),
+            Some(deployed.binary.as_str()),
+            "{name}"
+        );
+        assert_eq!(function["Properties"]["CodeUri"].as_str(), Some(deployed.crate_dir.as_str()), "{name}");
+        let flags: Vec<&str> = function["Metadata"]["BuildProperties"]["CargoLambdaFlags"]
+            .as_sequence()
+            .map(|flags| flags.iter().filter_map(|f| f.as_str()).collect())
+            .unwrap_or_default();
+        assert_eq!(flags, LAMBDA_BUILD, "{name}: built as the Lambda build");
+        assert_lambda_feature_leaves_out_the_embedded_store(&deployed.crate_dir);
+
+        let environment: BTreeSet<String> = function["Properties"]["Environment"]["Variables"]
+            .as_mapping()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(environment, deployed.environment, "{name}: environment");
+
+        let mut granted: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for policy in function["Properties"]["Policies"].as_sequence().unwrap() {
+            for statement in policy["Statement"].as_sequence().unwrap() {
+                assert_eq!(statement["Effect"], "Allow", "{name}: only Allow statements");
+                let actions = statement["Action"].as_sequence().unwrap().iter().map(|a| a.as_str().unwrap().to_owned());
+                granted.entry(expression(&statement["Resource"])).or_default().extend(actions);
+            }
+        }
+        assert_eq!(granted, deployed.permissions, "{name}: IAM actions per resource");
+        for actions in granted.values() {
+            assert!(actions.iter().all(|a| !a.contains('*')), "{name}: no wildcard actions");
+        }
+    }
+}
+
+/// The (method, path, binary) triples of the HTTP functions' routers.
+fn served() -> BTreeSet<(String, String, String)> {
+    fn of<R>(binary: &str, routes: &[Route<R>]) -> Vec<(String, String, String)> {
+        routes.iter().map(|r| (r.method.as_str().to_owned(), r.pattern.to_owned(), binary.to_owned())).collect()
+    }
+    [
+        of("search", galley_search::ROUTES),
+        of("login", galley_login::ROUTES),
+        of("checkout", galley_checkout::ROUTES),
+        of("upload", galley_upload::ROUTES),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+#[test]
+fn the_http_api_and_cargo_lambda_watch_route_exactly_what_the_functions_serve() {
+    let resources = resources();
+    let binaries: BTreeMap<String, String> =
+        deploy_lists().into_iter().map(|d| (d.resource.clone(), d.binary.clone())).collect();
+    let mut in_template = BTreeSet::new();
+    for (name, resource) in &resources {
+        let Some(events) = resource["Properties"]["Events"].as_mapping() else { continue };
+        for event in events.values().filter(|e| e["Type"] == "HttpApi") {
+            let properties = &event["Properties"];
+            assert_eq!(expression(&properties["ApiId"]), "!Ref HttpApi");
+            in_template.insert((
+                properties["Method"].as_str().unwrap().to_owned(),
+                properties["Path"].as_str().unwrap().to_owned(),
+                binaries[name.as_str().unwrap()].clone(),
+            ));
+        }
+    }
+    assert_eq!(in_template, served(), "template.yaml HttpApi routes");
+
+    let manifest: toml::Table = std::fs::read_to_string(root().join("Cargo.toml")).unwrap().parse().unwrap();
+    let router = manifest["workspace"]["metadata"]["lambda"]["watch"]["router"].as_table().unwrap();
+    let mut in_watch = BTreeSet::new();
+    for (path, routes) in router {
+        for route in routes.as_array().unwrap() {
+            let (method, function) = (route["method"].as_str().unwrap(), route["function"].as_str().unwrap());
+            in_watch.insert((method.to_owned(), path.clone(), function.to_owned()));
+        }
+    }
+    assert_eq!(in_watch, served(), "Cargo.toml [workspace.metadata.lambda.watch.router]");
+}
+
+#[test]
+fn the_table_is_the_one_create_table_makes() {
+    use galley_aws::table::{GSI1, GSI1_PARTITION_KEY, GSI1_SORT_KEY, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE};
+    let table = &resources()["Table"]["Properties"];
+    let keys = |schema: &Yaml| -> Vec<String> {
+        schema.as_sequence().unwrap().iter().map(|k| k["AttributeName"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(keys(&table["KeySchema"]), [PARTITION_KEY, SORT_KEY]);
+    let index = &table["GlobalSecondaryIndexes"][0];
+    assert_eq!(index["IndexName"].as_str(), Some(GSI1));
+    assert_eq!(keys(&index["KeySchema"]), [GSI1_PARTITION_KEY, GSI1_SORT_KEY]);
+    assert_eq!(index["Projection"]["ProjectionType"], "ALL");
+    assert_eq!(table["TimeToLiveSpecification"]["AttributeName"].as_str(), Some(TTL_ATTRIBUTE));
+    assert_eq!(table["StreamSpecification"]["StreamViewType"], "NEW_IMAGE");
+    assert_eq!(table["BillingMode"], "PAY_PER_REQUEST");
+}
