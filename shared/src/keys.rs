@@ -37,7 +37,6 @@ mod tests {
         let key = SigningKey::new(vec![1; 32]).unwrap();
         assert_ne!(key.derive("a"), key.derive("b"));
         assert_eq!(key.derive("a"), key.derive("a"));
-        let shown = format!("{key:?}");
-        assert!(shown.starts_with("SigningKey(") && shown.contains("REDACTED") && !shown.contains("1, 1"), "{shown}");
+        assert_eq!(format!("{key:?}"), "SigningKey(SecretBox<[u8]>([REDACTED]))");
     }
 }

@@ -1,7 +1,7 @@
 //! The Auth section of API.md, row by row, over HTTP through `galley serve`,
 //! on the embedded store and on DynamoDB (moto).
 
-use crate::common::{Server, backends};
+use crate::common::Server;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use galley_shared::auth::AccessTokens;
@@ -226,19 +226,23 @@ fn logout_rules(server: &Server) {
     assert_eq!(server.get_as("/auth/me", kept["access_token"].as_str().unwrap()).status, 200, "other sessions live on");
 }
 
-#[test]
-fn auth_contract_holds_on_every_backend() {
-    for backend in backends() {
-        let server = Server::start(backend);
-        registration_rules(&server);
-        login_rules(&server);
-        lockout_rules(&server);
-        token_rules(&server);
-        refresh_rules(&server);
-        logout_rules(&server);
-        assert!(server.stop().success());
-    }
+crate::rules_on_shared_servers!(
+    registration_rules,
+    login_rules,
+    lockout_rules,
+    token_rules,
+    refresh_rules,
+    logout_rules
+);
+
+/// SIGTERM ends `galley serve` cleanly, once it has served.
+fn a_server_stops_cleanly_on_sigterm(backend: crate::common::Backend) {
+    let server = Server::start(backend);
+    register(&server, "stopping@example.com", "Stop");
+    assert!(server.stop().success());
 }
+
+crate::on_both_backends!(a_server_stops_cleanly_on_sigterm);
 
 #[test]
 fn racing_registrations_create_one_account() {

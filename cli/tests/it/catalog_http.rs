@@ -1,7 +1,7 @@
 //! The Catalog section of API.md, over HTTP through `galley serve`, on the
 //! embedded store and on DynamoDB (moto).
 
-use crate::common::{Server, backends};
+use crate::common::{Backend, Server};
 
 fn encode(s: &str) -> String {
     s.bytes()
@@ -99,18 +99,10 @@ fn check_catalog(server: &Server) {
     server.get(&format!("/products?q=mug&limit=1&cursor={}", encode(&altered))).assert_problem(400, "invalid_cursor");
 }
 
-#[test]
-fn catalog_contract_holds_on_every_backend() {
-    for backend in backends() {
-        let server = Server::start(backend.clone());
-        check_catalog(&server);
-        assert!(server.stop().success(), "{backend:?}: SIGTERM stops the server cleanly");
-    }
-}
+crate::rules_on_shared_servers!(check_catalog);
 
-#[test]
-fn added_and_restocked_products_are_visible_at_once() {
-    for backend in backends() {
+fn added_and_restocked_products_are_visible_at_once(backend: Backend) {
+    {
         let server = Server::start(backend.clone());
         let file = server.data_dir.path().join("more.jsonl");
         std::fs::write(
@@ -129,3 +121,5 @@ fn added_and_restocked_products_are_visible_at_once() {
         assert_eq!(server.get("/products/earbuds-sport").body["in_stock"], true, "{backend:?}: restocked");
     }
 }
+
+crate::on_both_backends!(added_and_restocked_products_are_visible_at_once);

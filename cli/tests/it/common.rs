@@ -226,7 +226,97 @@ impl Reply {
     }
 }
 
-/// Both backends, for tests that must hold on each.
-pub fn backends() -> Vec<Backend> {
-    vec![Backend::Embedded, Backend::aws()]
+/// Which store a shared server runs over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Embedded,
+    Aws,
+}
+
+impl Kind {
+    pub fn backend(self) -> Backend {
+        match self {
+            Kind::Embedded => Backend::Embedded,
+            Kind::Aws => Backend::aws(),
+        }
+    }
+}
+
+static SHARED: std::sync::Mutex<Vec<(Kind, &'static Server)>> = std::sync::Mutex::new(Vec::new());
+
+/// The binary's one server over `kind` with the demo catalog, shared by
+/// every rule that needs nothing else (each works with its own accounts):
+/// started on first use, stopped when the test binary exits.
+pub fn shared(kind: Kind) -> &'static Server {
+    let mut servers = SHARED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, server)) = servers.iter().find(|(k, _)| *k == kind) {
+        return server;
+    }
+    if servers.is_empty() {
+        // SAFETY: registers a plain `extern "C" fn` with no arguments.
+        unsafe { libc::atexit(stop_shared) };
+    }
+    let server: &'static Server = Box::leak(Box::new(Server::start(kind.backend())));
+    servers.push((kind, server));
+    server
+}
+
+/// Stops the shared servers and removes their data dirs as the binary exits
+/// (leaked statics are never dropped).
+extern "C" fn stop_shared() {
+    let Ok(servers) = SHARED.try_lock() else { return };
+    for (_, server) in servers.iter() {
+        // SAFETY: signals a child process this binary started.
+        unsafe { libc::kill(server.child.id() as libc::pid_t, libc::SIGTERM) };
+        let _ = std::fs::remove_dir_all(server.data_dir.path());
+    }
+}
+
+/// One `#[test]` per rule and backend, each rule (`fn(&Server)`) run on the
+/// binary's shared server over that backend: a rule that fails hides none
+/// of the others.
+#[macro_export]
+macro_rules! rules_on_shared_servers {
+    ($($rule:ident),* $(,)?) => {
+        mod embedded {
+            $(
+                #[test]
+                fn $rule() {
+                    super::$rule($crate::common::shared($crate::common::Kind::Embedded));
+                }
+            )*
+        }
+        mod dynamodb {
+            $(
+                #[test]
+                fn $rule() {
+                    super::$rule($crate::common::shared($crate::common::Kind::Aws));
+                }
+            )*
+        }
+    };
+}
+
+/// One `#[test]` per check and backend, each check (`fn(Backend)`) given
+/// its own server or store over that backend.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($check:ident),* $(,)?) => {
+        mod embedded_own {
+            $(
+                #[test]
+                fn $check() {
+                    super::$check($crate::common::Backend::Embedded);
+                }
+            )*
+        }
+        mod dynamodb_own {
+            $(
+                #[test]
+                fn $check() {
+                    super::$check($crate::common::Backend::aws());
+                }
+            )*
+        }
+    };
 }

@@ -10,7 +10,6 @@ use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::presigning::PresigningConfig;
 use galley_shared::Error;
 use galley_shared::ports::{BlobHead, Blobs, PresignedUpload, UploadUrls};
-use time::OffsetDateTime;
 
 use crate::errors::service_error;
 
@@ -64,11 +63,13 @@ impl UploadUrls for S3Blobs {
         key: &str,
         content_type: &str,
         size: u64,
-        signed_at: OffsetDateTime,
+        signed_at: i64,
         expires_in: Duration,
     ) -> Result<PresignedUpload, Error> {
         let presigning = PresigningConfig::builder()
-            .start_time(SystemTime::from(signed_at))
+            .start_time(
+                SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(signed_at).map_err(Error::internal)?),
+            )
             .expires_in(expires_in)
             .build()
             .map_err(Error::internal)?;

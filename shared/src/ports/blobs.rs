@@ -1,7 +1,6 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use time::OffsetDateTime;
 
 use crate::error::Error;
 
@@ -21,13 +20,14 @@ pub struct PresignedUpload {
 #[async_trait]
 pub trait UploadUrls: Send + Sync {
     /// A PUT of exactly `size` bytes of `content_type` to `key`, valid from
-    /// `signed_at` for `expires_in`; storage refuses any other type or length.
+    /// `signed_at` (Unix seconds) for `expires_in`; storage refuses any other
+    /// type or length.
     async fn presign_put(
         &self,
         key: &str,
         content_type: &str,
         size: u64,
-        signed_at: OffsetDateTime,
+        signed_at: i64,
         expires_in: Duration,
     ) -> Result<PresignedUpload, Error>;
 }

@@ -1,7 +1,9 @@
 //! The ports: one trait per concern, shaped after DynamoDB's semantics
 //! (conditional put, all-or-nothing transaction, TTL) so every adapter maps
 //! to them one to one. Adapters return domain errors: a dependency outage is
-//! `Error::Unavailable`, anything unexpected `Error::Internal`.
+//! `Error::Unavailable`, anything unexpected `Error::Internal`. A time a
+//! port takes is Unix seconds (`i64`, `Clock::unix_now`): the unit every
+//! store keeps and DynamoDB's TTL reads.
 
 mod blobs;
 mod catalog;

@@ -55,8 +55,10 @@ impl UploadService {
         };
         let size = upload.size.bytes();
         // Presigning is local computation; only the record is a round trip.
-        let presigned =
-            self.urls.presign_put(&upload.object_key(), upload.content_type.mime(), size, now, TICKET_TTL).await?;
+        let presigned = self
+            .urls
+            .presign_put(&upload.object_key(), upload.content_type.mime(), size, now.unix_timestamp(), TICKET_TTL)
+            .await?;
         self.records.create_upload(&upload).await?;
         Ok(Ticket {
             id: upload.id.to_string(),
