@@ -108,14 +108,13 @@ impl Handler for CheckoutFunction {
         match endpoint {
             Endpoint::Checkout => {
                 // Signature and expiry first (no I/O); the session is read
-                // alongside the rest of the work.
+                // alongside the prices, before the key is leased.
                 let claims = self.authenticator.claims(bearer_token(request)?)?;
                 let key = idempotency_key(request)?;
                 let cart = json_body(request, cart)?;
                 let fingerprint = Fingerprint::of("POST", "/checkout", request.body());
                 let checkout = CheckoutRequest { key, fingerprint, cart };
-                let answer =
-                    self.checkout.checkout(&claims.user_id, self.authenticator.principal(&claims), checkout).await?;
+                let answer = self.checkout.checkout(self.authenticator.principal(&claims), checkout).await?;
                 Ok(answer_response(answer))
             }
             Endpoint::GetOrder => {

@@ -77,12 +77,14 @@ impl Users for DynamoStore {
         }
     }
 
+    /// Read consistently: a login right after registering must find the account.
     async fn by_email(&self, email: &Email) -> Result<Option<User>, Error> {
         let output = self
             .client
             .get_item()
             .table_name(self.table.as_ref())
             .set_key(Some(user_key(email)))
+            .consistent_read(true)
             .send()
             .await
             .map_err(|e| sdk_error("GetItem", e))?;

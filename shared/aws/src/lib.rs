@@ -58,6 +58,11 @@ impl DynamoStore {
         Self { client: aws_sdk_dynamodb::Client::new(config), table: table.into(), config: config.clone() }
     }
 
+    /// Over a client built elsewhere (tests add interceptors to see requests).
+    pub fn with_client(client: aws_sdk_dynamodb::Client, table: impl Into<Arc<str>>, config: &SdkConfig) -> Self {
+        Self { client, table: table.into(), config: config.clone() }
+    }
+
     pub fn client(&self) -> &aws_sdk_dynamodb::Client {
         &self.client
     }

@@ -80,17 +80,19 @@ impl Checkout {
     }
 
     /// `buyer` resolves the signed-in user (a session read); it runs
-    /// alongside the lease and the price read. `user` is the token's user id,
-    /// which scopes the key.
+    /// alongside the price read, and the key is leased only once it has
+    /// answered: an unauthenticated caller never writes a record.
     pub async fn checkout(
         &self,
-        user: &crate::id::UserId,
         buyer: impl Future<Output = Result<Principal, Error>> + Send,
         request: CheckoutRequest,
     ) -> Result<CheckoutAnswer, Error> {
         let CheckoutRequest { key, fingerprint, cart } = request;
+        let ids: Vec<ProductId> = cart.lines.iter().map(|l| l.product_id.clone()).collect();
+        let (buyer, products) = tokio::join!(buyer, self.catalog.products(&ids));
+        let buyer = buyer?;
         let now = self.clock.unix_now();
-        let scope = IdempotencyScope { user: user.clone(), key };
+        let scope = IdempotencyScope { user: buyer.user.id.clone(), key };
         let lease = LeaseId::generate();
         let lease_request = LeaseRequest {
             scope: scope.clone(),
@@ -100,10 +102,7 @@ impl Checkout {
             lease_until: now + CHECKOUT_LEASE.as_secs() as i64,
             expires_at: now + RECORD_TTL.as_secs() as i64,
         };
-        let ids: Vec<ProductId> = cart.lines.iter().map(|l| l.product_id.clone()).collect();
-        let (principal, outcome, products) =
-            tokio::join!(buyer, self.records.lease(&lease_request), self.catalog.products(&ids));
-        let progress = match outcome? {
+        let progress = match self.records.lease(&lease_request).await? {
             LeaseOutcome::Completed(stored) => {
                 return Ok(CheckoutAnswer { status: stored.status, body: stored.body, replayed: true });
             }
@@ -112,10 +111,7 @@ impl Checkout {
             LeaseOutcome::Acquired { progress } => progress,
         };
         let hold = Hold { scope: &scope, lease: &lease };
-        let result = match principal {
-            Ok(buyer) => self.run(&buyer, &cart, products, progress, hold).await,
-            Err(e) => Err(e),
-        };
+        let result = self.run(&buyer, &cart, products, progress, hold).await;
         if result.is_err() {
             // Let the retry in at once; what was done (the pending order) stays recorded.
             if let Err(e) = self.records.release_lease(&scope, &lease).await {

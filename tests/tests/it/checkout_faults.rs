@@ -14,7 +14,8 @@ use galley_http::Handler;
 use galley_shared::Error;
 use galley_shared::auth::{AccessTokens, DisplayName, Email, Session, UserProfile};
 use galley_shared::clock::{Clock, ManualClock};
-use galley_shared::id::{OrderId, ProductId, UserId};
+use galley_shared::id::{OrderId, ProductId, SessionId, UserId};
+use galley_shared::idempotency::{Fingerprint, IdempotencyKey, IdempotencyScope, LeaseId, LeaseOutcome, LeaseRequest};
 use galley_shared::keys::SigningKey;
 use galley_shared::mail::EmailMessage;
 use galley_shared::money::Money;
@@ -83,6 +84,7 @@ struct Shop<S> {
     clock: Arc<ManualClock>,
     token: String,
     user: UserId,
+    session: SessionId,
 }
 
 const KEY: &[u8] = b"checkout-fault-tests-signing-key-0123456789";
@@ -109,7 +111,7 @@ impl<S: Store> Shop<S> {
         let (session, _) = Session::start(profile, clock.unix_now());
         Sessions::create(&*store, &session).await.unwrap();
         let token = AccessTokens::new(&key).issue(&user, &session.id, clock.unix_now()).expose().to_owned();
-        Shop { store, checkout, gateway, clock, token, user }
+        Shop { store, checkout, gateway, clock, token, user, session: session.id }
     }
 
     async fn buy(&self, key: &str, units: u32) -> (u16, Value, bool) {
@@ -206,7 +208,33 @@ async fn a_mail_outage_delays_the_receipt_but_never_the_order<S: Store>(store: A
     assert!(sent[0].text.contains(body["id"].as_str().unwrap()));
 }
 
+/// #20 item 4: a token whose session has ended is refused before its key
+/// is looked at: no replay of the answer stored under the key, and no
+/// record written for a new key.
+async fn a_logged_out_token_gets_401_and_never_a_replay_or_a_record<S: Store>(store: Arc<S>) {
+    let shop = Shop::open(store).await;
+    assert_eq!(shop.buy("bought-before-logout", 1).await.0, 201);
+    Sessions::revoke(&*shop.store, &shop.session).await.unwrap();
+    let (status, body, replayed) = shop.buy("bought-before-logout", 1).await;
+    assert_eq!((status, body["code"].as_str(), replayed), (401, Some("unauthorized"), false), "{body}");
+    assert_eq!(shop.buy("tried-after-logout", 1).await.0, 401);
+    // A record under the new key, whatever its state, would refuse another body.
+    let now = shop.clock.unix_now();
+    let scope = IdempotencyScope { user: shop.user.clone(), key: IdempotencyKey::parse("tried-after-logout").unwrap() };
+    let probe = LeaseRequest {
+        scope,
+        fingerprint: Fingerprint::of("POST", "/checkout", b"another body"),
+        lease: LeaseId::generate(),
+        now,
+        lease_until: now + 30,
+        expires_at: now + 86_400,
+    };
+    assert_eq!(shop.store.lease(&probe).await.unwrap(), LeaseOutcome::Acquired { progress: None });
+    assert_eq!(shop.stock().await, 2, "only the first checkout took stock");
+}
+
 galley_tests::on_both_stores!(
+    a_logged_out_token_gets_401_and_never_a_replay_or_a_record,
     a_payment_timeout_retried_charges_once_and_orders_once,
     a_crash_before_confirmation_is_completed_by_the_retry,
     a_mail_outage_delays_the_receipt_but_never_the_order

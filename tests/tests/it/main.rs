@@ -4,6 +4,7 @@
 
 mod auth_clock;
 mod checkout_faults;
+mod consistent_reads;
 mod contract;
 mod mail_contract;
 mod multi_process;
