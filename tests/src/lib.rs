@@ -6,9 +6,11 @@
 //! |------------|-------------------------------------------------------------|
 //! | `contract` | the port contract, one case per rule, run over every adapter |
 //! | `fixtures` | stores (embedded, moto), products, a confirmed order, a PNG  |
+//! | `faults`   | canned AWS errors injected into a real SDK client            |
 //! | `http`     | requests for calling handlers directly                      |
 
 pub mod contract;
+pub mod faults;
 pub mod fixtures;
 pub mod http;
 

@@ -44,6 +44,11 @@ impl Backoff {
     }
 }
 
+/// The one cancellation reason that is a condition failure.
+const CONDITION_FAILED: &str = "ConditionalCheckFailed";
+/// Cancellation reasons that pass: another transaction, or throttling.
+const RETRIED: &[&str] = &["TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"];
+
 /// How one action of a refused transaction fared.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum ActionReason {
@@ -51,6 +56,15 @@ pub(crate) enum ActionReason {
     Held,
     /// Its condition failed; the item as it was, if there was one.
     ConditionFailed(Option<Item>),
+}
+
+impl ActionReason {
+    fn of(reason: &aws_sdk_dynamodb::types::CancellationReason) -> Self {
+        match reason.code() {
+            Some(CONDITION_FAILED) => ActionReason::ConditionFailed(reason.item().cloned()),
+            _ => ActionReason::Held,
+        }
+    }
 }
 
 /// What a transaction came to.
@@ -77,9 +91,10 @@ impl Outcome {
 }
 
 impl DynamoStore {
-    /// Runs a transaction, retrying (by `RETRY`) while DynamoDB reports only
-    /// conflicts with other transactions. A failed condition is `Refused`,
-    /// with each action's reason.
+    /// Runs a transaction. A failed condition is `Refused`, with each
+    /// action's reason. Conflicts with other transactions and throttling
+    /// are retried by `RETRY`; throttling that outlasts it is
+    /// `Unavailable` (503 with `Retry-After`), never a bug.
     pub(crate) async fn transact(&self, actions: Vec<TransactWriteItem>) -> Result<Outcome, Error> {
         for attempt in 1..=RETRY.attempts {
             let outcome = self.client.transact_write_items().set_transact_items(Some(actions.clone())).send().await;
@@ -89,18 +104,10 @@ impl DynamoStore {
             };
             if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = error.as_service_error() {
                 let reasons = cancelled.cancellation_reasons();
-                let code = |r: &aws_sdk_dynamodb::types::CancellationReason, c: &str| r.code() == Some(c);
-                if reasons.iter().any(|r| code(r, "ConditionalCheckFailed")) {
-                    let reasons = reasons
-                        .iter()
-                        .map(|r| match code(r, "ConditionalCheckFailed") {
-                            true => ActionReason::ConditionFailed(r.item().cloned()),
-                            false => ActionReason::Held,
-                        })
-                        .collect();
-                    return Ok(Outcome::Refused(reasons));
+                if reasons.iter().any(|r| r.code() == Some(CONDITION_FAILED)) {
+                    return Ok(Outcome::Refused(reasons.iter().map(ActionReason::of).collect()));
                 }
-                if reasons.iter().any(|r| code(r, "TransactionConflict")) {
+                if reasons.iter().any(|r| r.code().is_some_and(|code| RETRIED.contains(&code))) {
                     if attempt < RETRY.attempts {
                         RETRY.wait(attempt).await;
                     }
@@ -109,7 +116,7 @@ impl DynamoStore {
             }
             return Err(sdk_error("TransactWriteItems", error));
         }
-        Err(Error::unavailable("transaction kept conflicting"))
+        Err(Error::unavailable("transaction kept conflicting or being throttled"))
     }
 
     fn stock_update(&self, line: &StockLine, expression: &str, condition: &str) -> Result<TransactWriteItem, Error> {

@@ -14,4 +14,5 @@ mod replay;
 mod search_property;
 mod signing_secret;
 mod template;
+mod throttling;
 mod uploads;
