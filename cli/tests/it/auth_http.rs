@@ -207,6 +207,26 @@ fn refresh_rules(server: &Server) {
     assert_eq!(server.get_as("/auth/me", other["access_token"].as_str().unwrap()).status, 200);
 }
 
+/// #20 item 3: a session id is in every access token and in logs, so
+/// anyone may know one. A refresh token made up for it is a plain 401 that
+/// changes nothing; only a token the session really issued and rotated
+/// ends it.
+fn made_up_refresh_tokens_change_nothing(server: &Server) {
+    register(server, "hal@example.com", "Hal");
+    let first = login(server, "hal@example.com", PASSWORD).body;
+    let second = refresh(server, &first["refresh_token"]).body;
+    let session = first["refresh_token"].as_str().unwrap().split_once('.').unwrap().0.to_owned();
+    for fill in [0u8, 7, 255] {
+        let made_up = format!("{session}.{}", B64URL.encode([fill; 32]));
+        assert_unauthorized(&refresh(server, &json!(made_up)));
+    }
+    let third = refresh(server, &second["refresh_token"]);
+    assert_token_grant(&third);
+    assert_eq!(server.get_as("/auth/me", third.body["access_token"].as_str().unwrap()).status, 200);
+    assert_unauthorized(&refresh(server, &second["refresh_token"]));
+    assert_unauthorized(&refresh(server, &third.body["refresh_token"]));
+}
+
 fn logout_rules(server: &Server) {
     register(server, "gus@example.com", "Gus");
     let kept = login(server, "gus@example.com", PASSWORD).body;
@@ -232,6 +252,7 @@ crate::rules_on_shared_servers!(
     lockout_rules,
     token_rules,
     refresh_rules,
+    made_up_refresh_tokens_change_nothing,
     logout_rules
 );
 

@@ -46,6 +46,8 @@ fn session_from_item(item: &Item) -> Result<Session, Error> {
             name: DisplayName::parse(r.s("name")?).map_err(corrupt)?,
         },
         refresh_hash: RefreshHash::from_stored(r.s("refresh_hash")?.to_owned()),
+        // Sessions written before rotations were counted have none.
+        rotations: if item.contains_key("rotations") { r.n("rotations")? } else { 0 },
         created_at: r.n("created_at")?,
         expires_at: r.n("expires_at")?,
     })
@@ -108,6 +110,7 @@ impl Sessions for DynamoStore {
         item.insert("email".into(), s(session.user.email.as_str()));
         item.insert("name".into(), s(session.user.name.as_str()));
         item.insert("refresh_hash".into(), s(session.refresh_hash.as_str()));
+        item.insert("rotations".into(), n(session.rotations));
         item.insert("created_at".into(), n(session.created_at));
         item.insert("expires_at".into(), n(session.expires_at));
         self.client
@@ -150,11 +153,12 @@ impl Sessions for DynamoStore {
             .update_item()
             .table_name(self.table.as_ref())
             .set_key(Some(session_key(id)))
-            .update_expression("SET refresh_hash = :next")
+            .update_expression("SET refresh_hash = :next ADD rotations :one")
             .condition_expression("refresh_hash = :presented AND expires_at > :now")
             .expression_attribute_values(":next", s(next.as_str()))
             .expression_attribute_values(":presented", s(presented.as_str()))
             .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":one", n(1))
             .return_values(ReturnValue::AllNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
@@ -165,8 +169,11 @@ impl Sessions for DynamoStore {
                 Ok(Rotation::Rotated(session_from_item(item)?))
             }
             Err(e) => match condition_failure(&e) {
-                Some(Some(old)) if session_from_item(&old)?.expires_at > now => Ok(Rotation::Mismatch),
-                Some(_) => Ok(Rotation::Gone),
+                Some(Some(old)) => match session_from_item(&old)? {
+                    live if live.expires_at > now => Ok(Rotation::Mismatch(live)),
+                    _ => Ok(Rotation::Gone),
+                },
+                Some(None) => Ok(Rotation::Gone),
                 None => Err(sdk_error("UpdateItem", e)),
             },
         }

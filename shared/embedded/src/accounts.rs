@@ -22,8 +22,8 @@ fn text(row: &Row<'_>, i: usize) -> Result<String, Error> {
     row.get(i).map_err(store_error)
 }
 
-/// Columns: id, user_id, email, name, refresh_hash, created_at, expires_at.
-const SESSION_COLUMNS: &str = "id, user_id, email, name, refresh_hash, created_at, expires_at";
+/// Columns: id, user_id, email, name, refresh_hash, created_at, expires_at, rotations.
+const SESSION_COLUMNS: &str = "id, user_id, email, name, refresh_hash, created_at, expires_at, rotations";
 
 fn session_from_row(row: &Row<'_>) -> Result<Session, Error> {
     Ok(Session {
@@ -36,6 +36,7 @@ fn session_from_row(row: &Row<'_>) -> Result<Session, Error> {
         refresh_hash: RefreshHash::from_stored(text(row, 4)?),
         created_at: row.get(5).map_err(store_error)?,
         expires_at: row.get(6).map_err(store_error)?,
+        rotations: row.get(7).map_err(store_error)?,
     })
 }
 
@@ -99,7 +100,7 @@ impl Sessions for EmbeddedStore {
                 // Expired sessions go when new ones come, as DynamoDB's TTL removes them there.
                 tx.execute("DELETE FROM sessions WHERE expires_at <= ?1", [s.created_at]).map_err(store_error)?;
                 tx.execute(
-                    &format!("INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+                    &format!("INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
                     params![
                         s.id.as_str(),
                         s.user.id.as_str(),
@@ -107,7 +108,8 @@ impl Sessions for EmbeddedStore {
                         s.user.name.as_str(),
                         s.refresh_hash.as_str(),
                         s.created_at,
-                        s.expires_at
+                        s.expires_at,
+                        s.rotations
                     ],
                 )
                 .map_err(store_error)?;
@@ -133,11 +135,15 @@ impl Sessions for EmbeddedStore {
             .write(move |tx| {
                 let Some(mut session) = live_session(tx, id.as_str(), now)? else { return Ok(Rotation::Gone) };
                 if session.refresh_hash != presented {
-                    return Ok(Rotation::Mismatch);
+                    return Ok(Rotation::Mismatch(session));
                 }
-                tx.execute("UPDATE sessions SET refresh_hash = ?1 WHERE id = ?2", params![next.as_str(), id.as_str()])
-                    .map_err(store_error)?;
+                tx.execute(
+                    "UPDATE sessions SET refresh_hash = ?1, rotations = rotations + 1 WHERE id = ?2",
+                    params![next.as_str(), id.as_str()],
+                )
+                .map_err(store_error)?;
                 session.refresh_hash = next;
+                session.rotations += 1;
                 Ok(Rotation::Rotated(session))
             })
             .await

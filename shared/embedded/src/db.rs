@@ -105,6 +105,9 @@ const MIGRATIONS: &[&str] = &[
         created_at INTEGER NOT NULL,
         PRIMARY KEY (owner, id)
     ) STRICT;",
+    // 5: how many times a session's refresh token was rotated, so a reused
+    // token can be told from a made-up one (`auth::session`).
+    "ALTER TABLE sessions ADD COLUMN rotations INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// One writer connection per process, serialised by a mutex, and a pool of

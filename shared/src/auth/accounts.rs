@@ -11,7 +11,7 @@ use super::authenticate::Principal;
 use super::email::Email;
 use super::lockout::{AttemptSlot, LOGIN_LOCKOUT};
 use super::password::{Password, PasswordHashString, PasswordHasher};
-use super::session::{RefreshToken, Session};
+use super::session::{RefreshKey, RefreshToken, Session};
 use super::user::{DisplayName, User, UserProfile};
 use crate::clock::Clock;
 use crate::error::Error;
@@ -57,6 +57,7 @@ pub struct Accounts {
     sessions: Arc<dyn Sessions>,
     attempts: Arc<dyn LoginAttempts>,
     tokens: AccessTokens,
+    refresh_key: RefreshKey,
     hasher: PasswordHasher,
     clock: Arc<dyn Clock>,
 }
@@ -69,7 +70,9 @@ impl Accounts {
         key: &SigningKey,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Self { users, sessions, attempts, tokens: AccessTokens::new(key), hasher: PasswordHasher::default(), clock }
+        let tokens = AccessTokens::new(key);
+        let refresh_key = RefreshKey::derive(key);
+        Self { users, sessions, attempts, tokens, refresh_key, hasher: PasswordHasher::default(), clock }
     }
 
     pub async fn register(&self, registration: Registration) -> Result<UserProfile, Error> {
@@ -110,16 +113,18 @@ impl Accounts {
     pub async fn refresh(&self, presented: &str) -> Result<TokenGrant, Error> {
         let presented = RefreshToken::parse(presented).ok_or(Error::Unauthorized)?;
         let id = presented.session_id();
-        let next = RefreshToken::generate(&id);
+        let next = presented.successor(&self.refresh_key);
         let now = self.clock.unix_now();
         match self.sessions.rotate(&id, &presented.hash(), &next.hash(), now).await? {
             Rotation::Rotated(session) => Ok(self.grant(&session, next, now)),
-            Rotation::Mismatch => {
+            // Only a token this session issued and rotated means it leaked;
+            // a made-up one for a known session id changes nothing.
+            Rotation::Mismatch(session) if presented.was_rotated_in(&session, &self.refresh_key) => {
                 self.sessions.revoke(&id).await?;
                 tracing::warn!(session_id = %id, "refresh token reused; session revoked");
                 Err(Error::Unauthorized)
             }
-            Rotation::Gone => Err(Error::Unauthorized),
+            Rotation::Mismatch(_) | Rotation::Gone => Err(Error::Unauthorized),
         }
     }
 

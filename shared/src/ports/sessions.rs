@@ -10,8 +10,8 @@ pub enum Rotation {
     /// The presented hash was current; the session now holds the new one.
     Rotated(Session),
     /// The session is live but holds another hash: the presented token was
-    /// already used (or guessed). Nothing was changed.
-    Mismatch,
+    /// already used (or made up). Nothing was changed; the session as it is.
+    Mismatch(Session),
     /// No live session with this id.
     Gone,
 }
@@ -25,7 +25,8 @@ pub trait Sessions: Send + Sync {
     async fn session(&self, id: &SessionId, now: i64) -> Result<Option<Session>, Error>;
 
     /// Replaces the refresh hash only if it still equals `presented` (a
-    /// conditional write: of two refreshes racing with one token, one wins).
+    /// conditional write: of two refreshes racing with one token, one wins),
+    /// counting the rotation.
     async fn rotate(
         &self,
         id: &SessionId,

@@ -30,8 +30,14 @@ fn user(raw_email: &str, name: &str) -> User {
 fn session(owner: &User, expires_at: i64) -> (Session, RefreshToken) {
     let id = SessionId::generate();
     let refresh = RefreshToken::generate(&id);
-    let session =
-        Session { id, user: owner.profile.clone(), refresh_hash: refresh.hash(), created_at: NOW, expires_at };
+    let session = Session {
+        id,
+        user: owner.profile.clone(),
+        refresh_hash: refresh.hash(),
+        rotations: 0,
+        created_at: NOW,
+        expires_at,
+    };
     (session, refresh)
 }
 
@@ -71,9 +77,14 @@ pub async fn sessions_expire_rotate_and_revoke(store: Arc<impl Store>) {
     };
     assert_eq!(rotated.refresh_hash, second.hash());
     assert_eq!(rotated.user, ann.profile);
+    assert_eq!(rotated.rotations, 1, "each rotation is counted");
     let third = RefreshToken::generate(&live.id);
-    assert_eq!(store.rotate(&live.id, &first.hash(), &third.hash(), NOW).await.unwrap(), Rotation::Mismatch);
-    assert_eq!(store.session(&live.id, NOW).await.unwrap().unwrap().refresh_hash, second.hash(), "unchanged");
+    assert_eq!(
+        store.rotate(&live.id, &first.hash(), &third.hash(), NOW).await.unwrap(),
+        Rotation::Mismatch(rotated.clone()),
+        "a stale hash changes nothing, and the session is shown as it is"
+    );
+    assert_eq!(store.session(&live.id, NOW).await.unwrap(), Some(rotated), "unchanged");
     assert_eq!(store.rotate(&live.id, &second.hash(), &third.hash(), NOW + 600).await.unwrap(), Rotation::Gone);
 
     store.revoke(&live.id).await.unwrap();
@@ -100,7 +111,7 @@ pub async fn racing_refreshes_with_one_token_rotate_once(store: Arc<impl Store>)
     for racer in racers {
         match racer.await.unwrap() {
             Rotation::Rotated(_) => rotated += 1,
-            Rotation::Mismatch => {}
+            Rotation::Mismatch(_) => {}
             Rotation::Gone => panic!("the session is live"),
         }
     }

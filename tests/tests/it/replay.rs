@@ -102,6 +102,7 @@ async fn seed_accounts(store: &EmbeddedStore, clock: &ManualClock) {
             id: SessionId::parse(id).unwrap(),
             user: profile.clone(),
             refresh_hash: refresh_token(id, refresh_fill).hash(),
+            rotations: 0,
             created_at: now,
             expires_at: now + SESSION_TTL.as_secs() as i64,
         };
