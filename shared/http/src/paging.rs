@@ -2,14 +2,20 @@
 //! 100 (default 20), an opaque `cursor`, and the page body
 //! `{items, next_cursor}`.
 //!
-//! A cursor is a listing's own position (serde), authenticated with
-//! HMAC-SHA256 under a key derived for cursors only and bound to its
-//! *cursor scope* (the query or the owner it was made for), so an altered
-//! cursor, or one from another query or user, is refused as
-//! `invalid_cursor` rather than trusted.
+//! A cursor is a listing's own position (serde), sealed with an AEAD
+//! (XChaCha20-Poly1305) under a key derived for cursors only, with its
+//! *cursor scope* (the query or the owner it was made for) as associated
+//! data: it shows nothing of the position (no table key, no title), and an
+//! altered cursor, or one from another query or user, is refused as
+//! `invalid_cursor` rather than trusted. The nonce is synthetic, a MAC of
+//! scope and position under a second key (as in SIV): the same position
+//! always seals to the same cursor, which shows only that two cursors are
+//! equal.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use galley_shared::keys::SigningKey;
 use galley_shared::{Error, FieldError};
 use hmac::{Hmac, Mac};
@@ -58,42 +64,63 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
-/// The key cursors are sealed with.
+/// The keys cursors are sealed with: one encrypts, one makes the nonce.
 #[derive(Clone, Debug)]
-pub struct CursorKey(SecretSlice<u8>);
+pub struct CursorKey {
+    seal: SecretSlice<u8>,
+    nonce: SecretSlice<u8>,
+}
+
+const NONCE_BYTES: usize = 24;
+
+fn hmac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    // Any key length is a valid HMAC key.
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+    for part in parts {
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().into()
+}
 
 impl CursorKey {
     pub fn new(bytes: [u8; 32]) -> Self {
-        Self(bytes.to_vec().into())
+        let seal = hmac(&bytes, &[b"seal"]).to_vec().into();
+        let nonce = hmac(&bytes, &[b"nonce"]).to_vec().into();
+        Self { seal, nonce }
     }
 
     /// The deployment's cursor key, derived from its signing key.
     pub fn derive(key: &SigningKey) -> Self {
-        Self::new(key.derive("galley/cursor/v1"))
+        Self::new(key.derive("galley/cursor/v2"))
     }
 
-    fn mac(&self, scope: &str, payload: &[u8]) -> Hmac<Sha256> {
-        // A 32-byte key is always a valid HMAC key.
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.0.expose_secret()).expect("HMAC takes any key length");
-        mac.update(scope.as_bytes());
-        mac.update(&[0]);
-        mac.update(payload);
-        mac
+    fn cipher(&self) -> XChaCha20Poly1305 {
+        XChaCha20Poly1305::new_from_slice(self.seal.expose_secret()).expect("a 32-byte key")
     }
 
     /// A cursor for `position`, valid only within `scope`.
     pub fn seal<T: Serialize>(&self, scope: &str, position: &T) -> String {
         let payload = serde_json::to_vec(position).unwrap_or_default();
-        let tag = self.mac(scope, &payload).finalize().into_bytes();
-        format!("{}.{}", B64.encode(&payload), B64.encode(tag))
+        let nonce = hmac(self.nonce.expose_secret(), &[scope.as_bytes(), &[0], &payload]);
+        let nonce = XNonce::from_slice(&nonce[..NONCE_BYTES]);
+        // Encryption into a Vec cannot fail for a payload this size.
+        let sealed = self.cipher().encrypt(nonce, Payload { msg: &payload, aad: scope.as_bytes() }).unwrap_or_default();
+        let mut cursor = nonce.to_vec();
+        cursor.extend(sealed);
+        B64.encode(cursor)
     }
 
     /// The position in a cursor `seal` made for the same scope.
     pub fn open<T: DeserializeOwned>(&self, scope: &str, cursor: &str) -> Result<T, Error> {
-        let (payload, tag) = cursor.split_once('.').ok_or(Error::InvalidCursor)?;
-        let payload = B64.decode(payload).map_err(|_| Error::InvalidCursor)?;
-        let tag = B64.decode(tag).map_err(|_| Error::InvalidCursor)?;
-        self.mac(scope, &payload).verify_slice(&tag).map_err(|_| Error::InvalidCursor)?;
+        let bytes = B64.decode(cursor).map_err(|_| Error::InvalidCursor)?;
+        if bytes.len() <= NONCE_BYTES {
+            return Err(Error::InvalidCursor);
+        }
+        let (nonce, sealed) = bytes.split_at(NONCE_BYTES);
+        let payload = self
+            .cipher()
+            .decrypt(XNonce::from_slice(nonce), Payload { msg: sealed, aad: scope.as_bytes() })
+            .map_err(|_| Error::InvalidCursor)?;
         serde_json::from_slice(&payload).map_err(|_| Error::InvalidCursor)
     }
 }
@@ -121,6 +148,7 @@ mod tests {
         let key = CursorKey::new([7; 32]);
         let cursor = key.seal("q=blue", &position());
         assert_eq!(key.open::<Position>("q=blue", &cursor).unwrap(), position());
+        assert_eq!(key.seal("q=blue", &position()), cursor, "the same position seals the same way");
         assert!(!cursor.contains("PRODUCT#") && !cursor.contains("mug-1"), "opaque: {cursor}");
     }
 
@@ -131,13 +159,26 @@ mod tests {
         let invalid = |c: &str, scope: &str| matches!(key.open::<Position>(scope, c), Err(Error::InvalidCursor));
         assert!(invalid(&cursor, "q=red"), "another query's cursor");
         assert!(invalid(&CursorKey::new([8; 32]).seal("q=blue", &position()), "q=blue"), "another key");
-        let forged = Position { title_words: Some(0), title_key: "a".into() };
-        let forged_payload = B64.encode(serde_json::to_vec(&forged).unwrap());
-        let tag = cursor.split_once('.').unwrap().1;
-        assert!(invalid(&format!("{forged_payload}.{tag}"), "q=blue"), "payload swapped");
+        let mut flipped = B64.decode(&cursor).unwrap();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 1;
+        assert!(invalid(&B64.encode(&flipped), "q=blue"), "one bit altered");
+        let mut truncated = B64.decode(&cursor).unwrap();
+        truncated.truncate(NONCE_BYTES + 3);
+        assert!(invalid(&B64.encode(&truncated), "q=blue"), "cut short");
         for garbage in ["", ".", "abc", "a.b", "!!!.???"] {
             assert!(invalid(garbage, "q=blue"), "{garbage:?}");
         }
+    }
+
+    #[test]
+    fn a_cursor_shows_nothing_of_its_position() {
+        let key = CursorKey::new([7; 32]);
+        let cursor = key.seal("q=blue", &position());
+        let decoded = B64.decode(&cursor).unwrap();
+        let plain = serde_json::to_vec(&position()).unwrap();
+        assert!(!decoded.windows(4).any(|w| plain.windows(4).any(|p| p == w)), "no run of the position in clear");
+        assert!(!String::from_utf8_lossy(&decoded).contains("mug"));
     }
 
     #[test]
