@@ -41,9 +41,9 @@ impl Mailer for FileMailer {
         let (dir, name) = (self.dir.clone(), file_name(message));
         run_blocking(move || {
             let write = || {
-                std::fs::create_dir_all(&dir)?;
-                let temp = dir.join(format!(".{name}.{}", std::process::id()));
-                std::fs::write(&temp, mime)?;
+                crate::private_files::create_dir(&dir)?;
+                let temp = dir.join(format!(".{name}.{}", ulid::Ulid::new()));
+                crate::private_files::write_new(&temp, &mime)?;
                 std::fs::rename(&temp, dir.join(name))
             };
             write().map_err(|e: std::io::Error| Error::unavailable(format!("write to the outbox folder: {e}")))

@@ -14,6 +14,8 @@
 //! | `local_blobs`       | upload bytes in `blobs/`                                |
 //! | `local_upload_urls` | the local server's signed upload URLs                   |
 //! | `file_mailer`       | mail as `.eml` files in `outbox/`                       |
+//! | `private_files`     | the data dir is its owner's alone: 0700 dirs, 0600 files |
+//! | `signing_key_file`  | the data dir's `signing.key`, made on first start       |
 
 mod accounts;
 mod blocking;
@@ -24,6 +26,8 @@ mod file_mailer;
 mod local_blobs;
 mod local_upload_urls;
 mod orders;
+pub mod private_files;
+pub mod signing_key_file;
 mod uploads;
 
 use std::path::{Path, PathBuf};
@@ -34,6 +38,7 @@ pub use db::Db;
 pub use file_mailer::FileMailer;
 pub use local_blobs::LocalBlobs;
 pub use local_upload_urls::{LocalPut, LocalUploadUrls, PutRefused, URL_PATH_PREFIX};
+pub use signing_key_file::load_or_create;
 
 /// All embedded adapters over one data dir.
 #[derive(Clone)]
@@ -47,9 +52,12 @@ impl EmbeddedStore {
     /// any pending schema migrations.
     pub fn open(data_dir: impl AsRef<Path>) -> Result<Self, Error> {
         let data_dir = data_dir.as_ref().to_path_buf();
-        std::fs::create_dir_all(&data_dir)
+        private_files::create_dir(&data_dir)
             .map_err(|e| Error::internal(format!("create data dir {}: {e}", data_dir.display())))?;
-        let db = Db::open(&data_dir.join("galley.db"))?;
+        let db_path = data_dir.join("galley.db");
+        private_files::prepare_file(&db_path)
+            .map_err(|e| Error::internal(format!("prepare {}: {e}", db_path.display())))?;
+        let db = Db::open(&db_path)?;
         Ok(Self { db, data_dir })
     }
 

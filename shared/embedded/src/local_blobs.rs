@@ -49,9 +49,9 @@ impl LocalBlobs {
         let dir = path.parent().ok_or_else(|| Error::internal("blob path without a parent"))?.to_path_buf();
         let bytes = bytes.into();
         run_blocking(move || {
-            std::fs::create_dir_all(&dir).map_err(io)?;
+            crate::private_files::create_dir(&dir).map_err(io)?;
             let partial = dir.join(format!(".{}.partial", ulid::Ulid::new()));
-            std::fs::write(&partial, &bytes).map_err(io)?;
+            crate::private_files::write_new(&partial, &bytes).map_err(io)?;
             std::fs::rename(&partial, &path).map_err(io)
         })
         .await

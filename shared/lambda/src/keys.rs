@@ -1,8 +1,5 @@
 //! Loading the signing key once at start-up.
 
-use std::io::Write;
-use std::path::Path;
-
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use galley_shared::Error;
@@ -11,7 +8,6 @@ use galley_shared::keys::SigningKey;
 
 use crate::Stores;
 
-const KEY_FILE: &str = "signing.key";
 /// Base64 of the key, for deployments that inject it (never committed).
 pub const KEY_ENV: &str = "GALLEY_SIGNING_KEY";
 /// The Secrets Manager secret holding the key, as the stack creates it.
@@ -27,6 +23,7 @@ pub async fn signing_key(backend: &Backend, stores: &Stores) -> Result<SigningKe
         return SigningKey::new(bytes).map_err(|e| Error::internal(format!("{KEY_ENV}: {e}")));
     }
     match (backend, stores) {
+        #[cfg(feature = "embedded")]
         (Backend::Embedded { data_dir }, _) => load_or_create(data_dir),
         #[cfg(feature = "aws")]
         (Backend::Aws { .. }, Stores::Aws(store)) => {
@@ -66,50 +63,5 @@ pub async fn key_from_secret(config: &aws_config::SdkConfig, secret_id: &str) ->
     }
 }
 
-/// Reads `signing.key` in `dir`, or creates it with 32 random bytes, readable
-/// by the owner only. Processes starting together agree on one key: the file
-/// is written aside and linked into place, which fails if another got there first.
-pub fn load_or_create(dir: &Path) -> Result<SigningKey, Error> {
-    let path = dir.join(KEY_FILE);
-    if !path.exists() {
-        std::fs::create_dir_all(dir).map_err(|e| Error::internal(format!("create {}: {e}", dir.display())))?;
-        let temp = dir.join(format!(".{KEY_FILE}.{}", std::process::id()));
-        let bytes: [u8; 32] = rand::random();
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let written = options.open(&temp).and_then(|mut f| f.write_all(B64.encode(bytes).as_bytes()).and(f.sync_all()));
-        written.map_err(|e| Error::internal(format!("write {}: {e}", temp.display())))?;
-        let linked = std::fs::hard_link(&temp, &path);
-        let _ = std::fs::remove_file(&temp);
-        match linked {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(Error::internal(format!("link {}: {e}", path.display()))),
-        }
-    }
-    let encoded =
-        std::fs::read_to_string(&path).map_err(|e| Error::internal(format!("read {}: {e}", path.display())))?;
-    let bytes = B64.decode(encoded.trim()).map_err(|_| Error::internal(format!("{} is not base64", path.display())))?;
-    SigningKey::new(bytes).map_err(|e| Error::internal(format!("{}: {e}", path.display())))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn created_once_then_reused_and_private() {
-        let dir = tempfile::tempdir().unwrap();
-        let first = load_or_create(dir.path()).unwrap();
-        let second = load_or_create(dir.path()).unwrap();
-        assert_eq!(first.derive("x"), second.derive("x"));
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join(KEY_FILE)).unwrap().permissions().mode();
-            assert_eq!(mode & 0o077, 0, "key file readable by others");
-        }
-    }
-}
+#[cfg(feature = "embedded")]
+pub use galley_embedded::load_or_create;

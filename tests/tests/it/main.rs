@@ -6,6 +6,7 @@ mod auth_clock;
 mod checkout_faults;
 mod consistent_reads;
 mod contract;
+mod data_dir;
 mod mail_contract;
 mod multi_process;
 mod openapi;
