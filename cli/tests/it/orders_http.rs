@@ -61,7 +61,7 @@ fn check_rules(server: &Server) {
     );
     no_key.assert_problem(400, "idempotency_key_required");
     checkout(server, &ann, "short", &visa).assert_problem(400, "idempotency_key_required");
-    checkout(server, &ann, &"k".repeat(129), &visa).assert_problem(400, "idempotency_key_required");
+    checkout(server, &ann, &"k".repeat(256), &visa).assert_problem(400, "idempotency_key_required");
     let bad = checkout(
         server,
         &ann,

@@ -8,19 +8,18 @@ use async_trait::async_trait;
 use galley_http::Handler;
 use galley_http::documents::cart;
 use galley_http::paging::{CursorKey, Page};
-use galley_http::problem;
 use galley_http::query::QueryParams;
-use galley_http::request::{self, Request, Response, bearer_token, json_body, json_response};
+use galley_http::request::{Request, Response, bearer_token, json_body, json_response};
 use galley_http::route::{Route, resolve};
+use galley_http::{idempotency, problem};
 use galley_shared::Error;
 use galley_shared::auth::Authenticator;
 use galley_shared::clock::Clock;
 use galley_shared::id::OrderId;
-use galley_shared::idempotency::{self, Fingerprint, IdempotencyKey};
+use galley_shared::idempotency::Fingerprint;
 use galley_shared::keys::SigningKey;
-use galley_shared::orders::{Checkout, CheckoutAnswer, CheckoutRequest, OrderView};
+use galley_shared::orders::{Checkout, CheckoutRequest, OrderView};
 use galley_shared::ports::{Catalog, IdempotencyRecords, Orders, PaymentGateway, Sessions};
-use http::header::{CONTENT_TYPE, HeaderValue};
 use http::{Method, StatusCode};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,8 +34,6 @@ pub const ROUTES: &[Route<Endpoint>] = &[
     Route::new(Method::GET, "/orders", Endpoint::ListOrders),
     Route::new(Method::GET, "/orders/{id}", Endpoint::GetOrder),
 ];
-
-pub const REPLAYED_HEADER: &str = "idempotent-replayed";
 
 /// The ports the function uses, built once at cold start.
 pub struct CheckoutStores {
@@ -63,22 +60,6 @@ pub struct CheckoutFunction {
     orders: Arc<dyn Orders>,
     authenticator: Authenticator,
     cursors: CursorKey,
-}
-
-fn idempotency_key(request: &Request) -> Result<IdempotencyKey, Error> {
-    let raw = request.headers().get(idempotency::HEADER).and_then(|v| v.to_str().ok());
-    raw.and_then(|raw| IdempotencyKey::parse(raw).ok()).ok_or(Error::IdempotencyKeyRequired)
-}
-
-fn answer_response(answer: CheckoutAnswer) -> Response {
-    let mut response = Response::new(answer.body);
-    *response.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let content_type = if answer.status >= 400 { problem::CONTENT_TYPE } else { request::JSON };
-    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if answer.replayed {
-        response.headers_mut().insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
-    }
-    response
 }
 
 impl CheckoutFunction {
@@ -110,12 +91,12 @@ impl Handler for CheckoutFunction {
                 // Signature and expiry first (no I/O); the session is read
                 // alongside the prices, before the key is leased.
                 let claims = self.authenticator.claims(bearer_token(request)?)?;
-                let key = idempotency_key(request)?;
+                let key = idempotency::key(request)?;
                 let cart = json_body(request, cart)?;
-                let fingerprint = Fingerprint::of("POST", "/checkout", request.body());
+                let fingerprint = Fingerprint::of_json("POST", "/checkout", request.body());
                 let checkout = CheckoutRequest { key, fingerprint, cart };
                 let answer = self.checkout.checkout(self.authenticator.principal(&claims), checkout).await?;
-                Ok(answer_response(answer))
+                Ok(idempotency::stored_answer(answer.status, answer.body, answer.replayed))
             }
             Endpoint::GetOrder => {
                 let buyer = self.authenticator.authenticate(bearer_token(request)?).await?;

@@ -13,9 +13,11 @@
 //! | `documents` | the JSON documents Galley reads (cart, upload, product, catalog)    |
 //! | `query`     | query strings: decoded, each parameter once, unknown ones named     |
 //! | `paging`    | `limit` and `cursor` for every listing, cursor sealing, page bodies |
+//! | `idempotency` | the `Idempotency-Key` header and stored answers sent back       |
 
 pub mod documents;
 pub mod handler;
+pub mod idempotency;
 pub mod json;
 pub mod paging;
 pub mod problem;

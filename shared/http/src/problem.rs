@@ -114,7 +114,7 @@ impl From<&Error> for Problem {
                 StatusCode::BAD_REQUEST,
                 "idempotency_key_required",
                 "Idempotency key required",
-                "Send an Idempotency-Key header of 8 to 128 characters of [A-Za-z0-9_-].".into(),
+                "Send an Idempotency-Key header of 8 to 255 characters of [A-Za-z0-9_-].".into(),
             ),
             Error::IdempotencyKeyReused => (
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -122,12 +122,15 @@ impl From<&Error> for Problem {
                 "Idempotency key reused",
                 "This key was used with a different request body.".into(),
             ),
-            Error::RequestInProgress => (
-                StatusCode::CONFLICT,
-                "request_in_progress",
-                "Request in progress",
-                "A request with this key is still running; retry shortly.".into(),
-            ),
+            Error::RequestInProgress => {
+                headers.push((RETRY_AFTER, "1".into()));
+                (
+                    StatusCode::CONFLICT,
+                    "request_in_progress",
+                    "Request in progress",
+                    "A request with this key is still running; retry shortly.".into(),
+                )
+            }
             Error::OutOfStock(shortages) => {
                 extensions.insert("items".into(), json!(shortages));
                 (StatusCode::CONFLICT, "out_of_stock", "Out of stock", "Some items do not have enough stock.".into())
@@ -257,6 +260,9 @@ mod tests {
         assert!(headers.contains(&("www-authenticate".into(), "Bearer".into())));
         let (_, _, headers) = problem(Error::TooManyAttempts { retry_after_secs: 600 });
         assert!(headers.contains(&("retry-after".into(), "600".into())));
+        let (status, _, headers) = problem(Error::RequestInProgress);
+        assert_eq!(status, 409);
+        assert!(headers.contains(&("retry-after".into(), "1".into())), "a duplicate is told when to retry");
         let (status, _, headers) = problem(Error::MethodNotAllowed { allow: vec!["GET", "POST"] });
         assert_eq!(status, 405);
         assert!(headers.contains(&("allow".into(), "GET, POST".into())));

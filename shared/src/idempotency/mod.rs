@@ -35,6 +35,17 @@ pub struct IdempotencyScope {
 pub struct Fingerprint(String);
 
 impl Fingerprint {
+    /// A JSON request's fingerprint: the body as parsed JSON (API.md: bodies
+    /// are compared as parsed JSON), so whitespace and member order do not
+    /// make two requests different. A body that is not JSON is taken as bytes.
+    pub fn of_json(method: &str, path: &str, body: &[u8]) -> Self {
+        match serde_json::from_slice::<serde_json::Value>(body) {
+            // Members come out sorted (serde_json's map is ordered), numbers and strings as written.
+            Ok(value) => Self::of(method, path, &serde_json::to_vec(&value).unwrap_or_default()),
+            Err(_) => Self::of(method, path, body),
+        }
+    }
+
     pub fn of(method: &str, path: &str, body: &[u8]) -> Self {
         let mut hash = Sha256::new();
         for part in [method.as_bytes(), path.as_bytes(), body] {
@@ -112,5 +123,14 @@ mod tests {
         assert_ne!(a, Fingerprint::of("POST", "/checkout", br#"{"a":2}"#));
         assert_ne!(Fingerprint::of("POST", "/ab", b"c"), Fingerprint::of("POST", "/a", b"bc"));
         assert_eq!(a.as_str().len(), 64);
+    }
+
+    #[test]
+    fn json_bodies_are_compared_parsed() {
+        let a = Fingerprint::of_json("POST", "/checkout", br#"{"a":1,"b":[1,2]}"#);
+        assert_eq!(a, Fingerprint::of_json("POST", "/checkout", b"{ \"b\" : [1, 2],\n \"a\": 1 }"));
+        assert_ne!(a, Fingerprint::of_json("POST", "/checkout", br#"{"a":1,"b":[2,1]}"#));
+        assert_ne!(a, Fingerprint::of_json("POST", "/checkout", br#"{"a":"1","b":[1,2]}"#));
+        assert_ne!(a, Fingerprint::of_json("POST", "/orders/x/cancel", br#"{"a":1,"b":[1,2]}"#));
     }
 }

@@ -111,14 +111,23 @@ impl Checkout {
             LeaseOutcome::Acquired { progress } => progress,
         };
         let hold = Hold { scope: &scope, lease: &lease };
-        let result = self.run(&buyer, &cart, products, progress, hold).await;
-        if result.is_err() {
-            // Let the retry in at once; what was done (the pending order) stays recorded.
-            if let Err(e) = self.records.release_lease(&scope, &lease).await {
-                tracing::warn!(error = %e, "could not release an idempotency claim; it lapses with its lease");
+        match self.run(&buyer, &cart, products, progress, hold).await {
+            // A final answer is stored like a success (API.md): a retry with
+            // the key gets the same 409 or 400, even once stock is back.
+            Err(error @ (Error::OutOfStock(_) | Error::UnknownProduct(_))) => {
+                let answer = (self.answer_error)(&error);
+                self.records.complete(&scope, &lease, &answer).await?;
+                Ok(CheckoutAnswer { status: answer.status, body: answer.body, replayed: false })
             }
+            Err(error) => {
+                // Let the retry in at once; what was done (the pending order) stays recorded.
+                if let Err(e) = self.records.release_lease(&scope, &lease).await {
+                    tracing::warn!(error = %e, "could not release an idempotency lease; it lapses with its time");
+                }
+                Err(error)
+            }
+            answered => answered,
         }
-        result
     }
 
     async fn run(

@@ -21,6 +21,7 @@ use galley_shared::mail::EmailMessage;
 use galley_shared::money::Money;
 use galley_shared::orders::{PaymentToken, ReceiptSender};
 use galley_shared::ports::{Charge, Mailer, PaymentGateway, Sessions};
+use galley_shared::stock::{Quantity, StockLine};
 use galley_tests::contract::Store;
 use galley_tests::fixtures::product;
 use serde_json::{Value, json};
@@ -116,13 +117,18 @@ impl<S: Store> Shop<S> {
 
     async fn buy(&self, key: &str, units: u32) -> (u16, Value, bool) {
         let body = json!({"items": [{"product_id": "hot", "quantity": units}], "payment": {"token": "pm_card_visa"}});
+        self.send(key, &body.to_string()).await
+    }
+
+    /// A checkout with this exact body text.
+    async fn send(&self, key: &str, body: &str) -> (u16, Value, bool) {
         let request = http::Request::builder()
             .method("POST")
             .uri("/checkout")
             .header("content-type", "application/json")
             .header("authorization", format!("Bearer {}", self.token))
             .header("idempotency-key", key)
-            .body(Bytes::from(body.to_string()))
+            .body(Bytes::from(body.to_owned()))
             .unwrap();
         let response = self.checkout.handle(request).await;
         let replayed = response.headers().contains_key("idempotent-replayed");
@@ -233,7 +239,56 @@ async fn a_logged_out_token_gets_401_and_never_a_replay_or_a_record<S: Store>(st
     assert_eq!(shop.stock().await, 2, "only the first checkout took stock");
 }
 
+/// #20 item 18: once past authentication and shape validation, a final
+/// answer is stored whatever it is: an out-of-stock 409 is replayed to the
+/// same key even after a restock, instead of the key being let go.
+async fn an_out_of_stock_answer_is_stored_and_replayed_even_after_a_restock<S: Store>(store: Arc<S>) {
+    let shop = Shop::open(store).await;
+    let (status, first, replayed) = shop.buy("too-many-at-once", 5).await;
+    assert_eq!((status, first["code"].as_str(), replayed), (409, Some("out_of_stock"), false), "{first}");
+    let restock = StockLine { product_id: ProductId::parse("hot").unwrap(), quantity: Quantity::new(5).unwrap() };
+    shop.store.release(&[restock]).await.unwrap();
+    let (status, again, replayed) = shop.buy("too-many-at-once", 5).await;
+    assert_eq!((status, replayed, &again), (409, true, &first));
+    assert_eq!(shop.stock().await, 8, "the replay took nothing");
+    assert!(shop.orders().await.is_empty());
+}
+
+/// #20 item 18: keys of up to 255 characters, and the quoted form of the
+/// IETF draft is the same key.
+async fn keys_up_to_255_characters_bare_or_quoted_are_one_key<S: Store>(store: Arc<S>) {
+    let shop = Shop::open(store).await;
+    let key = "k".repeat(255);
+    let (status, first, _) = shop.buy(&key, 1).await;
+    assert_eq!(status, 201, "{first}");
+    let (status, again, replayed) = shop.buy(&format!("\"{key}\""), 1).await;
+    assert_eq!((status, replayed, &again), (201, true, &first));
+    let (status, body, _) = shop.buy(&"k".repeat(256), 1).await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("idempotency_key_required")));
+    assert_eq!(shop.stock().await, 2);
+}
+
+/// #20 item 18: bodies are compared as parsed JSON, so a client that
+/// re-encodes its retry (spacing, member order) gets its first answer.
+async fn a_retry_re_encoded_is_the_same_request_and_another_body_is_not<S: Store>(store: Arc<S>) {
+    let shop = Shop::open(store).await;
+    let compact = r#"{"items":[{"product_id":"hot","quantity":1}],"payment":{"token":"pm_card_visa"}}"#;
+    let spaced =
+        "{ \"payment\": {\"token\": \"pm_card_visa\"},\n  \"items\": [ {\"quantity\": 1, \"product_id\": \"hot\"} ] }";
+    let (status, first, _) = shop.send("re-encoded-1", compact).await;
+    assert_eq!(status, 201, "{first}");
+    let (status, again, replayed) = shop.send("re-encoded-1", spaced).await;
+    assert_eq!((status, replayed, &again), (201, true, &first));
+    let other = compact.replace("\"quantity\":1", "\"quantity\":2");
+    let (status, body, _) = shop.send("re-encoded-1", &other).await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("idempotency_key_reused")));
+    assert_eq!(shop.stock().await, 2);
+}
+
 galley_tests::on_both_stores!(
+    an_out_of_stock_answer_is_stored_and_replayed_even_after_a_restock,
+    keys_up_to_255_characters_bare_or_quoted_are_one_key,
+    a_retry_re_encoded_is_the_same_request_and_another_body_is_not,
     a_logged_out_token_gets_401_and_never_a_replay_or_a_record,
     a_payment_timeout_retried_charges_once_and_orders_once,
     a_crash_before_confirmation_is_completed_by_the_retry,
