@@ -3,10 +3,11 @@
 //! conditional write; sessions and attempts carry `expires_at` for TTL.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use galley_shared::Error;
 use galley_shared::auth::{
-    AttemptSlot, DisplayName, Email, LockoutPolicy, PasswordHashString, RefreshHash, Session, User, UserProfile,
+    Admission, AttemptSlot, DisplayName, Email, LockoutPolicy, PasswordHashString, RefreshHash, Session, User,
+    UserProfile,
 };
 use galley_shared::id::{SessionId, UserId};
 use galley_shared::ports::{LoginAttempts, Rotation, Sessions, Users, Written};
@@ -34,6 +35,21 @@ fn attempts_key(email: &Email) -> Item {
 
 fn corrupt(detail: impl std::fmt::Display) -> Error {
     Error::internal(format!("corrupt account item: {detail}"))
+}
+
+/// The latest attempts' times and the item's version.
+fn attempt_times(item: &Item) -> Result<(Vec<i64>, i64), Error> {
+    let r = Reader(item);
+    let times = match item.get("times") {
+        Some(AttributeValue::L(values)) => values
+            .iter()
+            .map(|v| v.as_n().ok().and_then(|n| n.parse().ok()).ok_or_else(|| corrupt("attempt time")))
+            .collect::<Result<Vec<i64>, Error>>()?,
+        // An item of the fixed-window scheme: start afresh.
+        _ => Vec::new(),
+    };
+    let version = if item.contains_key("version") { r.n("version")? } else { 0 };
+    Ok((times, version))
 }
 
 fn session_from_item(item: &Item) -> Result<Session, Error> {
@@ -193,58 +209,49 @@ impl Sessions for DynamoStore {
 
 #[async_trait]
 impl LoginAttempts for DynamoStore {
-    /// Usually one write: open a window if none is live. When one is, count
-    /// into it with a second write conditioned on the window seen, so a
-    /// concurrent change sends the attempt round again (after `RETRY`'s backoff)
-    /// instead of overcounting.
+    /// The item keeps the latest attempts' times and a version; each
+    /// attempt reads it and writes the new times conditioned on the version
+    /// it read, so concurrent attempts (any instance) count each one once:
+    /// a lost race reads again after `RETRY`'s backoff.
     async fn take_attempt(&self, email: &Email, policy: &LockoutPolicy, now: i64) -> Result<AttemptSlot, Error> {
-        let cutoff = now - policy.window_secs();
         for round in 1..=RETRY.attempts {
             if round > 1 {
                 RETRY.wait(round - 1).await;
             }
-            let opened = self
+            let output = self
                 .client
-                .update_item()
+                .get_item()
                 .table_name(self.table.as_ref())
                 .set_key(Some(attempts_key(email)))
-                .update_expression("SET attempts = :one, window_start = :now, expires_at = :expires")
-                .condition_expression("attribute_not_exists(pk) OR window_start <= :cutoff")
-                .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(":now", n(now))
-                .expression_attribute_values(":expires", n(now + policy.window_secs()))
-                .expression_attribute_values(":cutoff", n(cutoff))
-                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+                .consistent_read(true)
                 .send()
-                .await;
-            let live = match opened {
-                Ok(_) => return Ok(AttemptSlot::Granted),
-                Err(e) => match condition_failure(&e) {
-                    Some(Some(live)) => live,
-                    Some(None) => continue,
-                    None => return Err(sdk_error("UpdateItem", e)),
-                },
+                .await
+                .map_err(|e| sdk_error("GetItem", e))?;
+            let (times, version) = match output.item() {
+                Some(item) => attempt_times(item)?,
+                None => (Vec::new(), 0),
             };
-            let (attempts, window_start): (u32, i64) = (Reader(&live).n("attempts")?, Reader(&live).n("window_start")?);
-            if attempts >= policy.max_attempts {
-                return Ok(AttemptSlot::Locked { until: window_start + policy.window_secs() });
-            }
-            let counted = self
+            let times = match policy.admit(&times, now) {
+                Admission::Granted { times } => times,
+                locked => return Ok(AttemptSlot::from(&locked)),
+            };
+            let mut item = attempts_key(email);
+            item.insert("times".into(), AttributeValue::L(times.iter().map(|&at| n(at)).collect()));
+            item.insert("version".into(), n(version + 1));
+            item.insert("expires_at".into(), n(now + policy.window_secs()));
+            let written = self
                 .client
-                .update_item()
+                .put_item()
                 .table_name(self.table.as_ref())
-                .set_key(Some(attempts_key(email)))
-                .update_expression("SET attempts = attempts + :one")
-                .condition_expression("window_start = :window_start AND attempts < :max")
-                .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(":window_start", n(window_start))
-                .expression_attribute_values(":max", n(policy.max_attempts))
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk) OR version = :seen")
+                .expression_attribute_values(":seen", n(version))
                 .send()
                 .await;
-            match counted {
+            match written {
                 Ok(_) => return Ok(AttemptSlot::Granted),
-                Err(e) if condition_failure(&e).is_some() => continue,
-                Err(e) => return Err(sdk_error("UpdateItem", e)),
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => continue,
+                Err(e) => return Err(sdk_error("PutItem", e)),
             }
         }
         Err(Error::unavailable("login attempt record too contended"))

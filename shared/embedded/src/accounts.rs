@@ -5,7 +5,8 @@
 use async_trait::async_trait;
 use galley_shared::Error;
 use galley_shared::auth::{
-    AttemptSlot, DisplayName, Email, LockoutPolicy, PasswordHashString, RefreshHash, Session, User, UserProfile,
+    Admission, AttemptSlot, DisplayName, Email, LockoutPolicy, PasswordHashString, RefreshHash, Session, User,
+    UserProfile,
 };
 use galley_shared::id::{SessionId, UserId};
 use galley_shared::ports::{LoginAttempts, Rotation, Sessions, Users, Written};
@@ -162,40 +163,30 @@ impl Sessions for EmbeddedStore {
 
 #[async_trait]
 impl LoginAttempts for EmbeddedStore {
+    /// The latest attempts' times and the new one, in one write transaction.
     async fn take_attempt(&self, email: &Email, policy: &LockoutPolicy, now: i64) -> Result<AttemptSlot, Error> {
         let (email, policy) = (email.clone(), *policy);
         self.db
             .write(move |tx| {
-                let live = tx
-                    .query_row(
-                        "SELECT attempts, window_start FROM login_attempts WHERE email = ?1 AND window_start > ?2",
-                        params![email.as_str(), now - policy.window_secs()],
-                        |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)),
-                    )
+                let stored: Option<String> = tx
+                    .query_row("SELECT times FROM login_attempts WHERE email = ?1", [email.as_str()], |row| row.get(0))
                     .optional()
                     .map_err(store_error)?;
-                match live {
-                    Some((attempts, window_start)) if attempts >= i64::from(policy.max_attempts) => {
-                        Ok(AttemptSlot::Locked { until: window_start + policy.window_secs() })
-                    }
-                    Some(_) => {
-                        tx.execute(
-                            "UPDATE login_attempts SET attempts = attempts + 1 WHERE email = ?1",
-                            [email.as_str()],
-                        )
-                        .map_err(store_error)?;
-                        Ok(AttemptSlot::Granted)
-                    }
-                    None => {
-                        tx.execute(
-                            "INSERT INTO login_attempts (email, attempts, window_start) VALUES (?1, 1, ?2)
-                             ON CONFLICT (email) DO UPDATE SET attempts = 1, window_start = excluded.window_start",
-                            params![email.as_str(), now],
-                        )
-                        .map_err(store_error)?;
-                        Ok(AttemptSlot::Granted)
-                    }
+                let times: Vec<i64> = match stored {
+                    Some(text) => serde_json::from_str(&text).map_err(|e| corrupt(format!("attempt times: {e}")))?,
+                    None => Vec::new(),
+                };
+                let admission = policy.admit(&times, now);
+                if let Admission::Granted { times } = &admission {
+                    let text = serde_json::to_string(times).map_err(Error::internal)?;
+                    tx.execute(
+                        "INSERT INTO login_attempts (email, times) VALUES (?1, ?2)
+                         ON CONFLICT (email) DO UPDATE SET times = excluded.times",
+                        params![email.as_str(), text],
+                    )
+                    .map_err(store_error)?;
                 }
+                Ok(AttemptSlot::from(&admission))
             })
             .await
     }

@@ -108,6 +108,13 @@ const MIGRATIONS: &[&str] = &[
     // 5: how many times a session's refresh token was rotated, so a reused
     // token can be told from a made-up one (`auth::session`).
     "ALTER TABLE sessions ADD COLUMN rotations INTEGER NOT NULL DEFAULT 0;",
+    // 6: login attempts keep their times (a JSON array), so the limit holds
+    // over any span of the window, not per fixed window.
+    "DROP TABLE login_attempts;
+    CREATE TABLE login_attempts (
+        email TEXT PRIMARY KEY,
+        times TEXT NOT NULL
+    ) STRICT;",
 ];
 
 /// One writer connection per process, serialised by a mutex, and a pool of

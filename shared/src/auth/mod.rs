@@ -13,7 +13,7 @@ pub use access_token::{ACCESS_TOKEN_TTL, AccessClaims, AccessToken, AccessTokens
 pub use accounts::{Accounts, Credentials, Registration, TokenGrant};
 pub use authenticate::{Authenticator, Principal};
 pub use email::Email;
-pub use lockout::{AttemptSlot, LOGIN_LOCKOUT, LockoutPolicy};
+pub use lockout::{Admission, AttemptSlot, LOGIN_LOCKOUT, LockoutPolicy};
 pub use password::{Password, PasswordHashString, PasswordHasher};
 pub use session::{RefreshHash, RefreshToken, SESSION_TTL, Session};
 pub use user::{DisplayName, User, UserProfile};

@@ -118,6 +118,30 @@ pub async fn racing_refreshes_with_one_token_rotate_once(store: Arc<impl Store>)
     assert_eq!(rotated, 1, "one token buys one rotation");
 }
 
+/// #20 item 5: the limit holds over any span of the window. A fixed window
+/// let 4 guesses at its end and 5 more at the next one's start through.
+pub async fn login_attempts_hold_the_limit_over_any_span_of_the_window(store: Arc<impl Store>) {
+    let eve = email("eve@example.com");
+    let window = LOGIN_LOCKOUT.window_secs();
+    let take = |at: i64| {
+        let (store, eve) = (store.clone(), eve.clone());
+        async move { store.take_attempt(&eve, &LOGIN_LOCKOUT, at).await.unwrap() }
+    };
+    assert_eq!(take(NOW).await, AttemptSlot::Granted);
+    for at in NOW + window - 4..NOW + window {
+        assert_eq!(take(at).await, AttemptSlot::Granted, "attempt at +{}", at - NOW);
+    }
+    assert_eq!(take(NOW + window).await, AttemptSlot::Granted, "the first attempt left the window");
+    for at in NOW + window + 1..NOW + window + 5 {
+        assert_eq!(
+            take(at).await,
+            AttemptSlot::Locked { until: NOW + window - 4 + window },
+            "5 attempts already within the window ending at +{}",
+            at - NOW
+        );
+    }
+}
+
 pub async fn login_attempts_lock_after_the_limit_and_lift_after_the_window(store: Arc<impl Store>) {
     let ann = email("ann@example.com");
     let window = LOGIN_LOCKOUT.window_secs();

@@ -72,6 +72,7 @@ macro_rules! contract_suite {
                 sessions_expire_rotate_and_revoke,
                 racing_refreshes_with_one_token_rotate_once,
                 login_attempts_lock_after_the_limit_and_lift_after_the_window,
+                login_attempts_hold_the_limit_over_any_span_of_the_window,
                 parallel_login_attempts_never_exceed_the_limit,
                 placing_takes_stock_and_records_the_order_on_the_lease,
                 placing_without_enough_stock_changes_nothing,
