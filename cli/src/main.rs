@@ -27,6 +27,9 @@ enum Command {
     Serve {
         #[arg(long, default_value_t = 3000)]
         port: u16,
+        /// Connections served at once; more wait until one ends.
+        #[arg(long, default_value_t = 256)]
+        max_connections: usize,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -89,7 +92,9 @@ async fn main() -> ExitCode {
 
 async fn run(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Serve { port, store } => serve::run(port, &store.backend()?, &store.data_dir).await,
+        Command::Serve { port, max_connections, store } => {
+            serve::run(port, &store.backend()?, &store.data_dir, serve::Limits { max_connections }).await
+        }
         Command::Import { file, store } => import::run(&file, &store.backend()?).await,
         Command::CreateTable { table_name } => create_table(&table_name).await,
         Command::CreateBucket { bucket } => create_bucket(&bucket).await,

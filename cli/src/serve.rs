@@ -21,7 +21,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
@@ -29,11 +29,21 @@ use crate::dispatch::Dispatcher;
 use crate::local_s3::LocalS3;
 
 const DEMO_CATALOG: &str = include_str!("../../catalog/demo.jsonl");
-/// The most the local server reads of any body: the JSON routes refuse more
-/// than 64 KiB themselves; this only bounds memory.
-const MAX_READ_BODY: usize = 16 * 1024 * 1024;
+/// How long a client may take to send a request's head before its
+/// connection is closed (a slow-loris holds no connection for good).
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// After a failed accept (out of file descriptors, say), the loop waits
+/// this long instead of spinning on the error.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
-pub async fn run(port: u16, backend: &Backend, data_dir: &std::path::Path) -> anyhow::Result<()> {
+/// What `galley serve` holds to: the connections it serves at once (more
+/// wait in the kernel's listen queue until one ends).
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub max_connections: usize,
+}
+
+pub async fn run(port: u16, backend: &Backend, data_dir: &std::path::Path, limits: Limits) -> anyhow::Result<()> {
     let stores = Stores::open(backend).await.context("open store")?;
     import_demo_catalog_if_empty(&stores).await?;
     let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
@@ -54,10 +64,25 @@ pub async fn run(port: u16, backend: &Backend, data_dir: &std::path::Path) -> an
 
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown_signal());
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
     loop {
+        // A connection is accepted only with a free slot.
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+            () = &mut shutdown => break,
+        };
         tokio::select! {
             accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(error) => {
+                        tracing::warn!(%error, "accept failed; waiting before the next");
+                        tokio::time::sleep(ACCEPT_BACKOFF).await;
+                        continue;
+                    }
+                };
                 let dispatcher = dispatcher.clone();
                 let local_s3 = local_s3.clone();
                 let service = service_fn(move |request| {
@@ -65,12 +90,13 @@ pub async fn run(port: u16, backend: &Backend, data_dir: &std::path::Path) -> an
                     let local_s3 = local_s3.clone();
                     async move { Ok::<_, std::convert::Infallible>(handle(&dispatcher, local_s3.as_deref(), request).await) }
                 });
-                let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+                let connection = http.serve_connection(TokioIo::new(stream), service);
                 let connection = graceful.watch(connection);
                 tokio::spawn(async move {
                     if let Err(e) = connection.await {
                         tracing::debug!(error = %e, "connection ended with an error");
                     }
+                    drop(slot);
                 });
             }
             () = &mut shutdown => break,
@@ -118,7 +144,8 @@ async fn handle(
     let (mut parts, body) = request.into_parts();
     let id = RequestId::generate();
     parts.extensions.insert(id.clone());
-    let response = match Limited::new(body, MAX_READ_BODY).collect().await {
+    // No API route takes more than 64 KiB: reading stops one byte past it.
+    let response = match Limited::new(body, MAX_JSON_BODY).collect().await {
         Ok(collected) => dispatcher.dispatch(http::Request::from_parts(parts, collected.to_bytes())).await,
         Err(_) => finish(&id, Err(Error::PayloadTooLarge { limit: MAX_JSON_BODY })),
     };

@@ -85,13 +85,41 @@ impl Server {
     }
 
     fn start_in(backend: Backend, data_dir: tempfile::TempDir, level: &str, logs: impl Into<Stdio>) -> Server {
-        let mut child = backend
-            .command(data_dir.path(), &["serve", "--port", "0"])
-            .env("RUST_LOG", level)
-            .stdout(Stdio::piped())
-            .stderr(logs)
-            .spawn()
-            .unwrap();
+        let command = backend.command(data_dir.path(), &["serve", "--port", "0"]);
+        Self::spawn(command, backend, data_dir, level, logs)
+    }
+
+    /// Starts with more `serve` flags and, when given, at most `open_files`
+    /// file descriptors (RLIMIT_NOFILE) for the server process.
+    pub fn start_limited(backend: Backend, flags: &[&str], open_files: Option<u64>) -> Server {
+        let data_dir = tempfile::tempdir().unwrap();
+        let mut command = backend.command(data_dir.path(), &["serve", "--port", "0"]);
+        command.args(flags);
+        if let Some(limit) = open_files {
+            use std::os::unix::process::CommandExt;
+            let limit = libc::rlimit { rlim_cur: limit, rlim_max: limit };
+            // SAFETY: setrlimit is async-signal-safe and touches only the child.
+            unsafe {
+                command.pre_exec(move || {
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 {
+                        Ok(())
+                    } else {
+                        Err(std::io::Error::last_os_error())
+                    }
+                });
+            }
+        }
+        Self::spawn(command, backend, data_dir, "info", Stdio::null())
+    }
+
+    fn spawn(
+        mut command: Command,
+        backend: Backend,
+        data_dir: tempfile::TempDir,
+        level: &str,
+        logs: impl Into<Stdio>,
+    ) -> Server {
+        let mut child = command.env("RUST_LOG", level).stdout(Stdio::piped()).stderr(logs).spawn().unwrap();
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
         stdout.read_line(&mut line).unwrap();
@@ -159,6 +187,15 @@ impl Server {
         let login = self.json("POST", "/auth/login", &serde_json::json!({"email": email, "password": password}), None);
         assert_eq!(login.status, 200);
         login.body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// CPU time the server process has used so far, in clock ticks.
+    pub fn cpu_ticks(&self) -> u64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap();
+        // Fields after the command name (which may hold spaces) are space-separated; utime and stime are the 14th and 15th.
+        let after_name = stat.rsplit_once(')').unwrap().1;
+        let fields: Vec<&str> = after_name.split_whitespace().collect();
+        fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
     }
 
     /// SIGTERM, then the exit status.

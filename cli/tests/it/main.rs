@@ -7,4 +7,5 @@ mod catalog_http;
 mod common;
 mod import;
 mod orders_http;
+mod serve_limits;
 mod uploads_http;
