@@ -12,11 +12,19 @@ use crate::Stores;
 pub const KEY_ENV: &str = "GALLEY_SIGNING_KEY";
 /// The Secrets Manager secret holding the key, as the stack creates it.
 pub const KEY_SECRET_ENV: &str = "SIGNING_KEY_SECRET_ARN";
+/// The search function's secret instead: a key of its own from which only
+/// cursor keys are derived, so the public catalog function can mint no token.
+pub const CURSOR_SECRET_ENV: &str = "CURSOR_KEY_SECRET_ARN";
 
-/// The deployment's key, read once at cold start: from `GALLEY_SIGNING_KEY`
+/// The secret a function was given: the signing key's, or search's own.
+fn secret_id() -> Option<String> {
+    [KEY_SECRET_ENV, CURSOR_SECRET_ENV].into_iter().find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+}
+
+/// The function's key, read once at cold start: from `GALLEY_SIGNING_KEY`
 /// if set; in AWS from the Secrets Manager secret `SIGNING_KEY_SECRET_ARN`
-/// names (its string's bytes); on the embedded store from the data dir,
-/// generated there on first start.
+/// (or, for search, `CURSOR_KEY_SECRET_ARN`) names (its string's bytes); on
+/// the embedded store from the data dir, generated there on first start.
 pub async fn signing_key(backend: &Backend, stores: &Stores) -> Result<SigningKey, Error> {
     if let Ok(encoded) = std::env::var(KEY_ENV) {
         let bytes = B64.decode(encoded.trim()).map_err(|_| Error::internal(format!("{KEY_ENV} is not base64")))?;
@@ -27,8 +35,8 @@ pub async fn signing_key(backend: &Backend, stores: &Stores) -> Result<SigningKe
         (Backend::Embedded { data_dir }, _) => load_or_create(data_dir),
         #[cfg(feature = "aws")]
         (Backend::Aws { .. }, Stores::Aws(store)) => {
-            let secret_id = std::env::var(KEY_SECRET_ENV)
-                .map_err(|_| Error::internal(format!("the AWS backend needs {KEY_SECRET_ENV} or {KEY_ENV}")))?;
+            let secret_id = secret_id()
+                .ok_or_else(|| Error::internal(format!("the AWS backend needs {KEY_SECRET_ENV} or {KEY_ENV}")))?;
             key_from_secret(store.sdk_config(), &secret_id).await
         }
         #[allow(unreachable_patterns)] // in a build with one backend
@@ -41,7 +49,7 @@ pub async fn signing_key(backend: &Backend, stores: &Stores) -> Result<SigningKe
 pub fn check_source(backend: &Backend) -> Result<(), Error> {
     let named = |name| std::env::var_os(name).is_some_and(|v| !v.is_empty());
     match backend {
-        Backend::Aws { .. } if !named(KEY_ENV) && !named(KEY_SECRET_ENV) => {
+        Backend::Aws { .. } if !named(KEY_ENV) && secret_id().is_none() => {
             Err(Error::internal(format!("the AWS backend needs {KEY_SECRET_ENV} or {KEY_ENV}")))
         }
         _ => Ok(()),

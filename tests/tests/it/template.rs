@@ -197,3 +197,79 @@ fn the_table_is_the_one_create_table_makes() {
     assert_eq!(table["StreamSpecification"]["StreamViewType"], "NEW_IMAGE");
     assert_eq!(table["BillingMode"], "PAY_PER_REQUEST");
 }
+
+/// The IAM resources a function's policies name for an action.
+fn resources_allowed(function: &str, action: &str) -> Vec<String> {
+    let resources = resources();
+    let policies = resources[function]["Properties"]["Policies"].as_sequence().unwrap().clone();
+    let mut found = Vec::new();
+    for policy in policies {
+        for statement in policy["Statement"].as_sequence().into_iter().flatten() {
+            let actions = statement["Action"].as_sequence().unwrap();
+            if actions.iter().any(|a| a.as_str() == Some(action)) {
+                found.push(expression(&statement["Resource"]));
+            }
+        }
+    }
+    found
+}
+
+/// #20 item 9: the public search function holds only a cursor key: a
+/// compromise of it can mint no token.
+#[test]
+fn the_search_function_cannot_read_the_signing_key() {
+    assert_eq!(resources_allowed("SearchFunction", "secretsmanager:GetSecretValue"), ["!Ref CursorKeySecret"]);
+    for function in ["LoginFunction", "CheckoutFunction", "UploadFunction"] {
+        assert_eq!(
+            resources_allowed(function, "secretsmanager:GetSecretValue"),
+            ["!Ref SigningKeySecret"],
+            "{function}"
+        );
+    }
+}
+
+/// #20 item 9: CORS names the shop's own origin; no wildcard by default.
+#[test]
+fn the_allowed_origin_has_no_default_and_no_wildcard() {
+    let parameter = &template()["Parameters"]["AllowedOrigin"];
+    assert!(parameter.get("Default").is_none(), "a shop must name its origin");
+    let pattern = regex_lite(parameter["AllowedPattern"].as_str().unwrap());
+    assert!(pattern("https://shop.example") && pattern("http://localhost:5173"));
+    assert!(!pattern("*") && !pattern("https://*.shop.example") && !pattern("https://shop.example/path"));
+}
+
+/// `^https?://[^*\s/]+$`, the one pattern the template uses, as a predicate.
+fn regex_lite(pattern: &str) -> impl Fn(&str) -> bool {
+    assert_eq!(pattern, r"^https?://[^*\s/]+$", "the test knows this pattern");
+    |origin: &str| {
+        let rest = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+        rest.is_some_and(|host| !host.is_empty() && !host.contains(['*', '/']) && !host.contains(char::is_whitespace))
+    }
+}
+
+/// #20 item 14: 5xx answers are normal returns to Lambda, so the alarms
+/// that see them watch the HTTP API: its 5xx rate and its p99 latency.
+#[test]
+fn the_api_alarms_on_its_5xx_rate_and_p99_latency() {
+    let resources = resources();
+    let rate = &resources["Api5xxRate"]["Properties"];
+    let metrics = rate["Metrics"].as_sequence().unwrap();
+    let named = |name: &str| {
+        metrics.iter().any(|m| {
+            let metric = &m["MetricStat"]["Metric"];
+            metric["Namespace"] == "AWS/ApiGateway"
+                && metric["MetricName"] == name
+                && expression(&metric["Dimensions"][0]["Value"]) == "!Ref HttpApi"
+        })
+    };
+    assert!(named("5xx") && named("Count"), "{metrics:?}");
+    assert!(metrics.iter().any(|m| m["Expression"].as_str().is_some_and(|e| e.contains("100 * errors / requests"))));
+    assert_eq!(expression(&rate["AlarmActions"][0]), "!Ref AlarmTopic");
+    let latency = &resources["ApiLatencyP99"]["Properties"];
+    assert_eq!(
+        (latency["Namespace"].as_str(), latency["MetricName"].as_str()),
+        (Some("AWS/ApiGateway"), Some("Latency"))
+    );
+    assert_eq!(latency["ExtendedStatistic"], "p99");
+    assert_eq!(expression(&latency["Threshold"]), "!Ref ApiP99LatencyMs");
+}
