@@ -61,6 +61,8 @@ pub enum Error {
     PaymentDeclined,
     #[error("upload too large")]
     UploadTooLarge { max_size: u64 },
+    #[error("too many pending uploads")]
+    TooManyUploads { retry_after_secs: u64 },
     /// A dependency (store, mail, payments) is down or throttling: retry later.
     /// The cause is for logs only, never for a response body.
     #[error("unavailable: {context}")]

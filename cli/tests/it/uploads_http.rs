@@ -115,7 +115,22 @@ fn tickets_and_status_follow_the_contract(server: &Server) {
     }
 }
 
-crate::rules_on_shared_servers!(tickets_and_status_follow_the_contract);
+/// #20 item 9: 20 pending tickets is the most a user holds: the next is
+/// 429 `too_many_uploads` with `Retry-After`, and another user is not held up.
+fn pending_tickets_are_capped_per_user(server: &Server) {
+    let token = server.signed_in("hoarder@example.com");
+    for i in 0..20 {
+        assert_eq!(ticket(server, &token, &format!("{i}.png"), "image/png", 67).status, 201, "ticket {i}");
+    }
+    let refused = ticket(server, &token, "21.png", "image/png", 67);
+    refused.assert_problem(429, "too_many_uploads");
+    let wait: u64 = refused.header("retry-after").unwrap().parse().unwrap();
+    assert!(wait > 0 && wait <= 24 * 3600, "{wait}");
+    let other = server.signed_in("not-a-hoarder@example.com");
+    assert_eq!(ticket(server, &other, "mine.png", "image/png", 67).status, 201);
+}
+
+crate::rules_on_shared_servers!(tickets_and_status_follow_the_contract, pending_tickets_are_capped_per_user);
 
 #[test]
 fn the_local_server_stores_checks_and_refuses_like_s3() {

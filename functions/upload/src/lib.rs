@@ -71,7 +71,7 @@ impl Handler for UploadFunction {
             Endpoint::Show => {
                 let id = params.get("id").and_then(|raw| UploadId::parse(raw).ok()).ok_or(Error::NotFound)?;
                 let upload = self.uploads.upload(&user.id, &id).await?;
-                Ok(json_response(StatusCode::OK, &UploadView::from(&upload)))
+                Ok(json_response(StatusCode::OK, &UploadView::at(&upload, self.uploads.now())))
             }
         }
     }

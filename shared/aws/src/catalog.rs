@@ -204,7 +204,7 @@ impl DynamoStore {
 
     /// The items at `keys`, read consistently: 100 keys per `BatchGetItem`,
     /// the batches concurrently, unprocessed keys retried with backoff.
-    async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, Error> {
+    pub(crate) async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, Error> {
         let batches = keys.chunks(BATCH_GET_MAX).map(|chunk| self.batch_get_one(chunk.to_vec()));
         Ok(try_join_all(batches).await?.into_iter().flatten().collect())
     }

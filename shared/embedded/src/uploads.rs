@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use galley_shared::Error;
 use galley_shared::id::{UploadId, UserId};
 use galley_shared::ports::UploadRecords;
-use galley_shared::uploads::{StoredUpload, Upload, UploadStatus};
+use galley_shared::uploads::{MAX_PENDING_UPLOADS, PENDING_TTL, StoredUpload, Upload, UploadStatus};
 use rusqlite::{OptionalExtension, params};
 
 use crate::EmbeddedStore;
@@ -31,6 +31,20 @@ impl UploadRecords for EmbeddedStore {
         let upload = upload.clone();
         self.db
             .write(move |tx| {
+                let created = upload.created_at.unix_timestamp();
+                let since = created - PENDING_TTL.as_secs() as i64;
+                let (held, oldest): (i64, Option<i64>) = tx
+                    .query_row(
+                        "SELECT COUNT(*), MIN(created_at) FROM uploads
+                         WHERE owner = ?1 AND status = 'pending' AND created_at > ?2",
+                        params![upload.owner.as_str(), since],
+                        |row| Ok((row.get(0)?, row.get(1)?)),
+                    )
+                    .map_err(store_error)?;
+                if held >= MAX_PENDING_UPLOADS as i64 {
+                    let frees_at = oldest.unwrap_or(created) + PENDING_TTL.as_secs() as i64;
+                    return Err(Error::TooManyUploads { retry_after_secs: (frees_at - created).max(1) as u64 });
+                }
                 let inserted = tx
                     .execute(
                         "INSERT INTO uploads (owner, id, filename, content_type, size, status, created_at)

@@ -159,6 +159,15 @@ impl From<&Error> for Problem {
                     format!("Files may be at most {max_size} bytes."),
                 )
             }
+            Error::TooManyUploads { retry_after_secs } => {
+                headers.push((RETRY_AFTER, retry_after_secs.to_string()));
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_uploads",
+                    "Too many uploads",
+                    "You hold as many pending uploads as allowed; finish or wait for one.".into(),
+                )
+            }
             Error::Unavailable { .. } => {
                 headers.push((RETRY_AFTER, "1".into()));
                 (
@@ -237,6 +246,7 @@ mod tests {
         assert_problem(Error::RequestInProgress, 409, "request_in_progress");
         assert_problem(Error::PaymentDeclined, 402, "payment_declined");
         assert_problem(Error::UploadTooLarge { max_size: 10 }, 413, "too_large");
+        assert_problem(Error::TooManyUploads { retry_after_secs: 60 }, 429, "too_many_uploads");
     }
 
     #[test]

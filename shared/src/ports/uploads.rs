@@ -7,7 +7,11 @@ use crate::uploads::{Upload, UploadStatus};
 /// Upload records, keyed by owner and id.
 #[async_trait]
 pub trait UploadRecords: Send + Sync {
-    /// Writes a new record; its id is fresh, so an existing one is a bug.
+    /// Writes a new pending record, only while its owner holds fewer than
+    /// `MAX_PENDING_UPLOADS` pending ones younger than `PENDING_TTL`
+    /// (counted in the same atomic write, so racing tickets never pass the
+    /// cap): else `TooManyUploads`, retry when the oldest expires. Its id
+    /// is fresh, so an existing one is a bug.
     async fn create_upload(&self, upload: &Upload) -> Result<(), Error>;
 
     /// The owner's upload, or `None` (also when it is another user's).

@@ -18,3 +18,9 @@ pub const MAX_UPLOAD_BYTES: u64 = 10 * 1024 * 1024;
 
 /// How long a ticket's URL works: API.md allows at most 15 minutes.
 pub const TICKET_TTL: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// API.md: a user holds at most this many pending uploads at once...
+pub const MAX_PENDING_UPLOADS: usize = 20;
+/// ...and one that no bytes reached within this long is `expired`, and
+/// frees its slot.
+pub const PENDING_TTL: std::time::Duration = std::time::Duration::from_secs(24 * 3600);

@@ -41,7 +41,9 @@ impl UploadService {
         Self { records, urls, clock }
     }
 
-    /// Records a pending upload and presigns the one request that may fill it.
+    /// Records a pending upload and presigns the one request that may fill
+    /// it; a user holding `MAX_PENDING_UPLOADS` live pending ones gets
+    /// `TooManyUploads` (the store counts them in the same write).
     pub async fn open(&self, owner: &UserId, request: UploadRequest) -> Result<Ticket, Error> {
         let now = self.clock.now();
         let upload = Upload {
@@ -69,6 +71,11 @@ impl UploadService {
             expires_at: now + TICKET_TTL,
             max_size: size,
         })
+    }
+
+    /// The time uploads are shown as of.
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now()
     }
 
     pub async fn upload(&self, owner: &UserId, id: &UploadId) -> Result<Upload, Error> {

@@ -16,6 +16,9 @@ pub enum UploadStatus {
     Stored,
     /// The bytes were not what was declared; they were deleted. Final.
     Rejected,
+    /// No bytes arrived within `PENDING_TTL`. Never stored: a pending
+    /// record is shown so once it is that old (`Upload::status_at`).
+    Expired,
 }
 
 impl UploadStatus {
@@ -24,6 +27,7 @@ impl UploadStatus {
             UploadStatus::Pending => "pending",
             UploadStatus::Stored => "stored",
             UploadStatus::Rejected => "rejected",
+            UploadStatus::Expired => "expired",
         }
     }
 
@@ -49,6 +53,14 @@ pub struct Upload {
 }
 
 impl Upload {
+    /// The status as of `now`: a pending upload past `PENDING_TTL` is expired.
+    pub fn status_at(&self, now: OffsetDateTime) -> UploadStatus {
+        match self.status {
+            UploadStatus::Pending if now >= self.created_at + crate::uploads::PENDING_TTL => UploadStatus::Expired,
+            status => status,
+        }
+    }
+
     /// The storage key of the bytes: built from ids only, so no filename can
     /// choose where bytes go.
     pub fn object_key(&self) -> String {
@@ -107,11 +119,12 @@ pub struct UploadView<'a> {
     pub size: u64,
 }
 
-impl<'a> From<&'a Upload> for UploadView<'a> {
-    fn from(upload: &'a Upload) -> Self {
+impl<'a> UploadView<'a> {
+    /// How `upload` is shown at `now`.
+    pub fn at(upload: &'a Upload, now: OffsetDateTime) -> Self {
         Self {
             id: upload.id.as_str(),
-            status: upload.status,
+            status: upload.status_at(now),
             filename: upload.filename.as_str(),
             content_type: upload.content_type.mime(),
             size: upload.size.bytes(),
@@ -122,6 +135,25 @@ impl<'a> From<&'a Upload> for UploadView<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pending_upload_no_bytes_reached_in_24_hours_shows_as_expired() {
+        let created = OffsetDateTime::from_unix_timestamp(1_795_000_000).unwrap();
+        let upload = Upload {
+            id: UploadId::generate(),
+            owner: UserId::generate(),
+            filename: Filename::parse("a.png").unwrap(),
+            content_type: ImageType::Png,
+            size: UploadSize::new(1).unwrap(),
+            status: UploadStatus::Pending,
+            created_at: created,
+        };
+        let ttl = crate::uploads::PENDING_TTL;
+        assert_eq!(upload.status_at(created + ttl - std::time::Duration::from_secs(1)), UploadStatus::Pending);
+        assert_eq!(upload.status_at(created + ttl), UploadStatus::Expired);
+        let stored = Upload { status: UploadStatus::Stored, ..upload };
+        assert_eq!(stored.status_at(created + ttl * 2), UploadStatus::Stored, "only a pending one expires");
+    }
 
     #[test]
     fn keys_round_trip_and_nothing_else_parses() {

@@ -82,7 +82,8 @@ macro_rules! contract_suite {
                 a_lapsed_holder_cannot_place_or_confirm,
                 concurrent_leases_of_one_key_admit_one,
                 orders_list_newest_first_own_only,
-                upload_records_are_owned_and_change_state_only_as_allowed
+                upload_records_are_owned_and_change_state_only_as_allowed,
+                pending_uploads_are_capped_and_freed_by_arrival_or_expiry
             );
         }
     };

@@ -37,3 +37,44 @@ pub async fn upload_records_are_owned_and_change_state_only_as_allowed<S: Store>
     assert_eq!(store.upload(&alice, &upload.id).await.unwrap().unwrap().status, Rejected);
     assert!(!store.set_status(&alice, &UploadId::generate(), &[Pending], Stored).await.unwrap());
 }
+
+/// #20 item 9: a user holds at most 20 pending uploads; racing tickets
+/// never pass the cap; one whose bytes arrived, or that expired, frees its
+/// slot; other users are not affected.
+pub async fn pending_uploads_are_capped_and_freed_by_arrival_or_expiry<S: Store>(store: Arc<S>) {
+    use galley_shared::Error;
+    use galley_shared::uploads::{MAX_PENDING_UPLOADS, PENDING_TTL};
+
+    let carol = UserId::generate();
+    let racers: Vec<_> = (0..MAX_PENDING_UPLOADS + 10)
+        .map(|i| {
+            let (store, upload) = (store.clone(), pending_upload(&carol, &format!("race-{i}.png")));
+            tokio::spawn(async move { store.create_upload(&upload).await.map(|()| upload) })
+        })
+        .collect();
+    let mut held = Vec::new();
+    for racer in racers {
+        match racer.await.unwrap() {
+            Ok(upload) => held.push(upload),
+            Err(Error::TooManyUploads { retry_after_secs }) => {
+                assert!(retry_after_secs > 0 && retry_after_secs <= PENDING_TTL.as_secs(), "{retry_after_secs}");
+            }
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(held.len(), MAX_PENDING_UPLOADS, "exactly the cap, however many race");
+
+    let refused = store.create_upload(&pending_upload(&carol, "one-more.png")).await;
+    assert!(matches!(refused, Err(Error::TooManyUploads { .. })), "{refused:?}");
+    store.create_upload(&pending_upload(&UserId::generate(), "other.png")).await.expect("another user");
+
+    let arrived = &held[0];
+    assert!(store.set_status(&carol, &arrived.id, &[UploadStatus::Pending], UploadStatus::Stored).await.unwrap());
+    store.create_upload(&pending_upload(&carol, "after-arrival.png")).await.expect("an arrival frees a slot");
+    let refused = store.create_upload(&pending_upload(&carol, "full-again.png")).await;
+    assert!(matches!(refused, Err(Error::TooManyUploads { .. })), "{refused:?}");
+
+    let mut later = pending_upload(&carol, "next-day.png");
+    later.created_at += PENDING_TTL;
+    store.create_upload(&later).await.expect("expired tickets free their slots");
+}

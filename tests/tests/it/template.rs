@@ -273,3 +273,16 @@ fn the_api_alarms_on_its_5xx_rate_and_p99_latency() {
     assert_eq!(latency["ExtendedStatistic"], "p99");
     assert_eq!(expression(&latency["Threshold"]), "!Ref ApiP99LatencyMs");
 }
+
+/// #20 item 9: stored uploads do not pile up for ever: S3 expires
+/// `uploads/` after the shop's retention.
+#[test]
+fn uploaded_bytes_expire_after_the_shops_retention() {
+    let resources = resources();
+    let rules =
+        resources["UploadBucket"]["Properties"]["LifecycleConfiguration"]["Rules"].as_sequence().unwrap().clone();
+    let uploads = rules.iter().find(|rule| rule["Prefix"] == "uploads/").expect("a rule for uploads/");
+    assert_eq!(uploads["Status"], "Enabled");
+    assert_eq!(expression(&uploads["ExpirationInDays"]), "!Ref UploadRetentionDays");
+    assert!(template()["Parameters"]["UploadRetentionDays"]["Default"].as_u64().is_some());
+}
