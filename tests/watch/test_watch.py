@@ -45,6 +45,27 @@ def call(port, method, path, body=None, headers=None, timeout=FIRST_CALL_TIMEOUT
         return error.code, json.loads(error.read() or b"null")
 
 
+def call_raw(port, method, path, timeout=FIRST_CALL_TIMEOUT):
+    """Status, headers and JSON body, for checking a problem's headers."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, dict(response.headers), json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), json.loads(error.read() or b"null")
+
+
+def expect_problem(what, got, status, code, allow=None):
+    """The problem+json API.md promises, not cargo-lambda's own 404 text."""
+    got_status, headers, body = got
+    headers = {k.lower(): v for k, v in headers.items()}
+    if got_status != status or body.get("code") != code or headers.get("content-type") != "application/problem+json":
+        raise AssertionError(f"{what}: expected {status} {code} problem+json, got {got_status} {headers} {body}")
+    if allow is not None and headers.get("allow") != allow:
+        raise AssertionError(f"{what}: expected Allow: {allow}, got {headers.get('allow')}")
+    print(f"  ok  {what}: {status} {code}")
+
+
 def expect(what, got, status):
     code, body = got
     if code != status:
@@ -113,6 +134,12 @@ def main() -> int:
                                               bearer), 201)
         assert ticket["method"] == "PUT" and f"/uploads/{me['id']}/{ticket['id']}?" in ticket["url"], ticket
         expect("GET /uploads/{id}", call(port, "GET", f"/uploads/{ticket['id']}", headers=bearer), 200)
+
+        # The same answers as API Gateway for what no route serves.
+        expect_problem("DELETE /products", call_raw(port, "DELETE", "/products"), 405, "method_not_allowed", "GET")
+        expect_problem("POST /orders", call_raw(port, "POST", "/orders"), 405, "method_not_allowed", "GET")
+        expect_problem("GET /auth/login", call_raw(port, "GET", "/auth/login"), 405, "method_not_allowed", "POST")
+        expect_problem("GET /nope/at/all", call_raw(port, "GET", "/nope/at/all"), 404, "not_found")
 
         invoked = subprocess.run(
             ["cargo", "lambda", "invoke", "search", "--invoke-address", "127.0.0.1", "--invoke-port", str(port),

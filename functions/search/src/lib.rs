@@ -1,15 +1,16 @@
-//! The `search` function: `GET /products` and `GET /products/{id}`.
+//! The `search` function: `GET /products` and `GET /products/{id}`, and
+//! the API's fallback: a request no route matched gets its 404 or 405.
 
 mod query;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use galley_http::Handler;
 use galley_http::paging::{CursorKey, Page};
 use galley_http::query::QueryParams;
 use galley_http::request::{Request, Response, json_response};
 use galley_http::route::{Route, resolve};
+use galley_http::{Handler, api};
 use galley_shared::Error;
 use galley_shared::catalog::ProductView;
 use galley_shared::id::ProductId;
@@ -48,7 +49,10 @@ impl SearchFunction {
 #[async_trait]
 impl Handler for SearchFunction {
     async fn respond(&self, request: &Request) -> Result<Response, Error> {
-        let (endpoint, params) = resolve(ROUTES, request.method(), request.uri().path())?;
+        // Search also takes what no route matched (API Gateway's `$default`):
+        // the whole API's table says 404 or 405.
+        let (endpoint, params) = resolve(ROUTES, request.method(), request.uri().path())
+            .map_err(|_| api::unmatched(request.method(), request.uri().path()))?;
         match endpoint {
             Endpoint::ListProducts => {
                 let (query, page) = product_query(QueryParams::of(request))?;

@@ -7,6 +7,7 @@
 //! |-------------|---------------------------------------------------------------------|
 //! | `request`   | request and response types, JSON bodies, the request id, `finish`   |
 //! | `route`     | a function's routes: match by method and path, 404 and 405          |
+//! | `api`       | every route of the API and its function; unmatched requests       |
 //! | `handler`   | the `Handler` trait every HTTP function implements                  |
 //! | `problem`   | the one mapping from the domain's `Error` to problem+json           |
 //! | `json`      | parsing a JSON object field by field, naming every bad field        |
@@ -15,6 +16,7 @@
 //! | `paging`    | `limit` and `cursor` for every listing, cursor sealing, page bodies |
 //! | `idempotency` | the `Idempotency-Key` header and stored answers sent back       |
 
+pub mod api;
 pub mod documents;
 pub mod handler;
 pub mod idempotency;

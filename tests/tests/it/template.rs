@@ -151,6 +151,12 @@ fn served() -> BTreeSet<(String, String, String)> {
 
 #[test]
 fn the_http_api_and_cargo_lambda_watch_route_exactly_what_the_functions_serve() {
+    let api: BTreeSet<(String, String, String)> = galley_http::api::API
+        .iter()
+        .map(|r| (r.method.as_str().to_owned(), r.pattern.to_owned(), r.tag.to_owned()))
+        .collect();
+    assert_eq!(api, served(), "galley_http::api::API is the functions' routes");
+
     let resources = resources();
     let binaries: BTreeMap<String, String> =
         deploy_lists().into_iter().map(|d| (d.resource.clone(), d.binary.clone())).collect();
@@ -167,18 +173,18 @@ fn the_http_api_and_cargo_lambda_watch_route_exactly_what_the_functions_serve() 
             ));
         }
     }
-    assert_eq!(in_template, served(), "template.yaml HttpApi routes");
+    let mut expected = served();
+    expected.insert(("ANY".into(), "$default".into(), "search".into()));
+    assert_eq!(in_template, expected, "template.yaml HttpApi routes, and $default to the fallback");
 
     let manifest: toml::Table = std::fs::read_to_string(root().join("Cargo.toml")).unwrap().parse().unwrap();
     let router = manifest["workspace"]["metadata"]["lambda"]["watch"]["router"].as_table().unwrap();
-    let mut in_watch = BTreeSet::new();
-    for (path, routes) in router {
-        for route in routes.as_array().unwrap() {
-            let (method, function) = (route["method"].as_str().unwrap(), route["function"].as_str().unwrap());
-            in_watch.insert((method.to_owned(), path.clone(), function.to_owned()));
-        }
-    }
-    assert_eq!(in_watch, served(), "Cargo.toml [workspace.metadata.lambda.watch.router]");
+    let in_watch: BTreeSet<(String, String)> =
+        router.iter().map(|(path, function)| (path.clone(), function.as_str().unwrap().to_owned())).collect();
+    let mut expected: BTreeSet<(String, String)> =
+        served().into_iter().map(|(_, path, function)| (path, function)).collect();
+    expected.insert(("/{*unmatched}".into(), "search".into()));
+    assert_eq!(in_watch, expected, "Cargo.toml [workspace.metadata.lambda.watch.router]: every method of a path");
 }
 
 #[test]
