@@ -10,18 +10,24 @@ use aws_sdk_dynamodb::types::{
 };
 use galley_shared::Error;
 use galley_shared::id::{OrderId, UserId};
-use galley_shared::idempotency::{Fingerprint, IdempotencyScope, LeaseId, LeaseOutcome, LeaseRequest, StoredResponse};
+use galley_shared::idempotency::{
+    Fingerprint, IdempotencyKey, IdempotencyScope, LeaseId, LeaseOutcome, LeaseRequest, PINNED_UNTIL, StoredResponse,
+};
 use galley_shared::orders::{Order, OrderStatus};
-use galley_shared::ports::{Hold, IdempotencyRecords, Orders, Outbox, OutboxEntry};
+use galley_shared::ports::{Hold, IdempotencyRecords, Orders, Outbox, OutboxEntry, PendingOrder};
 use galley_shared::stock::check_distinct;
 
 use crate::DynamoStore;
 use crate::errors::{condition_failure, sdk_error};
 use crate::item::{Item, Reader, key, n, s};
 use crate::table::{GSI1, GSI1_PARTITION_KEY, GSI1_SORT_KEY};
-use crate::transact::{Outcome, shortages};
+use crate::transact::{Outcome, RETRY, shortages};
 
 const OUTBOX_PENDING: &str = "OUTBOX";
+/// Pending orders sit in these sparse GSI1 partitions (`PENDING#0` to
+/// `PENDING#7`, by the order id's last character, so checkouts spread over
+/// partitions), sorted by creation time, until they are settled.
+const PENDING_SHARDS: u8 = 8;
 /// The outbox item's partition key prefix and the attributes the stream
 /// reader (`stream`) reads back.
 pub(crate) const OUTBOX_PREFIX: &str = "OUTBOX#";
@@ -38,6 +44,15 @@ fn record_key(scope: &IdempotencyScope) -> Item {
 
 fn outbox_key(id: &OrderId) -> Item {
     key(format!("{OUTBOX_PREFIX}{id}"), "RECEIPT")
+}
+
+fn pending_partition(id: &OrderId) -> String {
+    format!("PENDING#{}", id.as_str().bytes().last().unwrap_or(0) % PENDING_SHARDS)
+}
+
+/// A pending order's place in its partition: creation time, then id.
+fn pending_sort_key(created_at: i64, id: &OrderId) -> String {
+    format!("{created_at:012}#{id}")
 }
 
 fn to_json(order: &Order) -> Result<String, Error> {
@@ -70,6 +85,11 @@ fn update(key: Item) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
         .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
 }
 
+/// Completes a record: its answer stored, its lease and progress gone, and
+/// its own expiry back (it was pinned while its order was pending).
+const COMPLETE: &str = "SET complete = :one, #status = :status, body = :body, lease_until = :zero, \
+     expires_at = if_not_exists(keep_until, expires_at) REMOVE claim, progress";
+
 impl DynamoStore {
     fn table_update(
         &self,
@@ -94,9 +114,7 @@ impl DynamoStore {
     fn complete_action(&self, hold: &Hold<'_>, response: &StoredResponse) -> Result<TransactWriteItem, Error> {
         self.table_update(
             update(record_key(hold.scope))
-                .update_expression(
-                    "SET complete = :one, #status = :status, body = :body, lease_until = :zero REMOVE claim",
-                )
+                .update_expression(COMPLETE)
                 .condition_expression("claim = :claim AND complete = :zero")
                 .expression_attribute_names("#status", "status")
                 .expression_attribute_values(":one", n(1))
@@ -107,10 +125,21 @@ impl DynamoStore {
         )
     }
 
+    /// The confirmed order's receipt put in the outbox (once).
+    fn receipt_action(&self, order: &Order) -> Result<TransactWriteItem, Error> {
+        let confirmed = Order { status: OrderStatus::Confirmed, ..order.clone() };
+        let mut receipt = outbox_key(&order.id);
+        receipt.insert(OUTBOX_DOC.into(), s(to_json(&confirmed)?));
+        receipt.insert(OUTBOX_SENT.into(), n(0));
+        receipt.insert(GSI1_PARTITION_KEY.into(), s(OUTBOX_PENDING));
+        receipt.insert(GSI1_SORT_KEY.into(), s(order.id.as_str()));
+        self.table_put(receipt, "attribute_not_exists(pk)")
+    }
+
     fn settle_action(&self, order: &Order, to: OrderStatus) -> Result<TransactWriteItem, Error> {
         self.table_update(
             update(order_key(&order.user_id, &order.id))
-                .update_expression("SET #status = :to")
+                .update_expression("SET #status = :to REMOVE gsi1pk, gsi1sk")
                 .condition_expression("#status = :pending")
                 .expression_attribute_names("#status", "status")
                 .expression_attribute_values(":to", s(to.as_str()))
@@ -147,13 +176,17 @@ impl Orders for DynamoStore {
         item.insert("user_id".into(), s(order.user_id.as_str()));
         item.insert("status".into(), s(OrderStatus::Pending.as_str()));
         item.insert("doc".into(), s(to_json(order)?));
+        item.insert("idempotency_key".into(), s(hold.scope.key.as_str()));
+        item.insert(GSI1_PARTITION_KEY.into(), s(pending_partition(&order.id)));
+        item.insert(GSI1_SORT_KEY.into(), s(pending_sort_key(order.created_at.unix_timestamp(), &order.id)));
         actions.push(self.table_put(item, "attribute_not_exists(pk)")?);
         actions.push(
             self.table_update(
                 update(record_key(hold.scope))
-                    .update_expression("SET progress = :order")
+                    .update_expression("SET progress = :order, expires_at = :pinned")
                     .condition_expression("claim = :claim AND complete = :zero")
                     .expression_attribute_values(":order", s(order.id.as_str()))
+                    .expression_attribute_values(":pinned", n(PINNED_UNTIL))
                     .expression_attribute_values(":claim", s(&hold.lease.0))
                     .expression_attribute_values(":zero", n(0)),
             )?,
@@ -162,16 +195,10 @@ impl Orders for DynamoStore {
     }
 
     async fn confirm(&self, order: &Order, hold: Hold<'_>, response: &StoredResponse) -> Result<(), Error> {
-        let confirmed = Order { status: OrderStatus::Confirmed, ..order.clone() };
-        let mut receipt = outbox_key(&order.id);
-        receipt.insert(OUTBOX_DOC.into(), s(to_json(&confirmed)?));
-        receipt.insert(OUTBOX_SENT.into(), n(0));
-        receipt.insert(GSI1_PARTITION_KEY.into(), s(OUTBOX_PENDING));
-        receipt.insert(GSI1_SORT_KEY.into(), s(order.id.as_str()));
         let actions = vec![
             self.complete_action(&hold, response)?,
             self.settle_action(order, OrderStatus::Confirmed)?,
-            self.table_put(receipt, "attribute_not_exists(pk)")?,
+            self.receipt_action(order)?,
         ];
         self.transact_order(order, actions, 0).await
     }
@@ -200,6 +227,92 @@ impl Orders for DynamoStore {
         output.item().map(order_from_item).transpose()
     }
 
+    async fn pending_before(&self, cutoff: i64, limit: usize) -> Result<Vec<PendingOrder>, Error> {
+        let mut found = Vec::new();
+        for shard in 0..PENDING_SHARDS {
+            let output = self
+                .client
+                .query()
+                .table_name(self.table.as_ref())
+                .index_name(GSI1)
+                .key_condition_expression("#pk = :pk AND #sk < :cutoff")
+                .expression_attribute_names("#pk", GSI1_PARTITION_KEY)
+                .expression_attribute_names("#sk", GSI1_SORT_KEY)
+                .expression_attribute_values(":pk", s(format!("PENDING#{shard}")))
+                .expression_attribute_values(":cutoff", s(format!("{cutoff:012}")))
+                .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+                .send()
+                .await
+                .map_err(|e| sdk_error("Query", e))?;
+            for item in output.items() {
+                let order = order_from_item(item)?;
+                let key = Reader(item).opt_s("idempotency_key")?.map(IdempotencyKey::parse).transpose();
+                let sort = Reader(item).s(GSI1_SORT_KEY)?.to_owned();
+                found.push((sort, PendingOrder { order, key: key.map_err(Error::internal)? }));
+            }
+        }
+        found.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(found.into_iter().take(limit).map(|(_, pending)| pending).collect())
+    }
+
+    async fn settle(&self, pending: &PendingOrder, to: OrderStatus, response: &StoredResponse) -> Result<bool, Error> {
+        let order = &pending.order;
+        // The record is completed only while it still points at the order
+        // (a retry may have completed it, or it may be gone): read it first,
+        // and a change between the read and the write refuses the whole
+        // transaction, which is read again.
+        for _ in 0..RETRY.attempts {
+            let mut actions = vec![self.settle_action(order, to)?];
+            if let Some(scope) = pending.scope() {
+                let record = self
+                    .client
+                    .get_item()
+                    .table_name(self.table.as_ref())
+                    .set_key(Some(record_key(&scope)))
+                    .consistent_read(true)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("GetItem", e))?;
+                let points_here = record.item().is_some_and(|item| {
+                    Reader(item).n::<u8>("complete").is_ok_and(|c| c == 0)
+                        && Reader(item).opt_s("progress").ok().flatten() == Some(order.id.as_str())
+                });
+                if points_here {
+                    actions.push(
+                        self.table_update(
+                            update(record_key(&scope))
+                                .update_expression(COMPLETE)
+                                .condition_expression("complete = :zero AND progress = :order")
+                                .expression_attribute_names("#status", "status")
+                                .expression_attribute_values(":one", n(1))
+                                .expression_attribute_values(":zero", n(0))
+                                .expression_attribute_values(":status", n(response.status))
+                                .expression_attribute_values(
+                                    ":body",
+                                    AttributeValue::B(Blob::new(response.body.to_vec())),
+                                )
+                                .expression_attribute_values(":order", s(order.id.as_str())),
+                        )?,
+                    );
+                }
+            }
+            match to {
+                OrderStatus::Confirmed => actions.push(self.receipt_action(order)?),
+                _ => {
+                    for line in order.stock_lines() {
+                        actions.push(self.give_back_stock(&line)?);
+                    }
+                }
+            }
+            match self.transact(actions).await? {
+                Outcome::Committed => return Ok(true),
+                refused if refused.failed_in(0..1) => return Ok(false),
+                Outcome::Refused(_) => continue,
+            }
+        }
+        Err(Error::unavailable("settling an order kept racing its key's record"))
+    }
+
     async fn orders(&self, user: &UserId, before: Option<&OrderId>, limit: usize) -> Result<Vec<Order>, Error> {
         let mut query = self
             .client
@@ -225,65 +338,77 @@ impl Orders for DynamoStore {
 
 #[async_trait]
 impl IdempotencyRecords for DynamoStore {
-    /// One conditional write takes the record when it is free, expired, or
-    /// released/lapsed with the same fingerprint; on refusal the old item
-    /// (`ALL_OLD`) tells which answer to give.
+    /// A free or expired key is taken with one conditional write that also
+    /// clears anything of its past life (progress, answer). When the record
+    /// is live, the old item (`ALL_OLD`) tells which answer to give, and a
+    /// released or lapsed one with the same fingerprint is taken again with
+    /// a second write that keeps its progress, to resume, and its pin.
     async fn lease(&self, r: &LeaseRequest) -> Result<LeaseOutcome, Error> {
-        let claimed = self
+        let fresh = self
             .client
             .update_item()
             .table_name(self.table.as_ref())
             .set_key(Some(record_key(&r.scope)))
             .update_expression(
-                "SET fingerprint = :fp, complete = :zero, claim = :claim, lease_until = :lease, expires_at = :expires",
+                "SET fingerprint = :fp, complete = :zero, claim = :claim, lease_until = :lease, \
+                 expires_at = :expires, keep_until = :expires REMOVE progress, body, #status",
             )
-            .condition_expression(
-                "attribute_not_exists(pk) OR expires_at <= :now \
-                 OR (fingerprint = :fp AND complete = :zero AND lease_until <= :now)",
-            )
+            .condition_expression("attribute_not_exists(pk) OR expires_at <= :now")
+            .expression_attribute_names("#status", "status")
             .expression_attribute_values(":fp", s(r.fingerprint.as_str()))
             .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":claim", s(&r.lease.0))
             .expression_attribute_values(":lease", n(r.lease_until))
             .expression_attribute_values(":expires", n(r.expires_at))
             .expression_attribute_values(":now", n(r.now))
-            .return_values(ReturnValue::AllOld)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        match claimed {
-            Ok(output) => {
-                let old = output.attributes();
-                let live_old = old.filter(|item| Reader(item).n::<i64>("expires_at").is_ok_and(|at| at > r.now));
-                let progress = match live_old {
-                    Some(item) => Reader(item).opt_s("progress")?.map(str::to_owned),
-                    None => {
-                        if old.is_some_and(|item| item.contains_key("progress")) {
-                            self.forget_progress(&r.scope, &r.lease).await?;
-                        }
-                        None
-                    }
-                };
-                Ok(LeaseOutcome::Acquired { progress })
-            }
+        let live = match fresh {
+            Ok(_) => return Ok(LeaseOutcome::Acquired { progress: None }),
             Err(e) => match condition_failure(&e) {
-                Some(Some(old)) => {
-                    let old = Reader(&old);
-                    if Fingerprint::from_stored(old.s("fingerprint")?.to_owned()) != r.fingerprint {
-                        Ok(LeaseOutcome::Mismatch)
-                    } else if old.n::<u8>("complete")? == 1 {
-                        let body = match old.0.get("body") {
-                            Some(AttributeValue::B(blob)) => blob.clone().into_inner().into(),
-                            _ => bytes::Bytes::new(),
-                        };
-                        Ok(LeaseOutcome::Completed(StoredResponse { status: old.n("status")?, body }))
-                    } else {
-                        Ok(LeaseOutcome::InProgress)
-                    }
-                }
-                Some(None) => Err(Error::internal("idempotency claim refused without an item")),
-                None => Err(sdk_error("UpdateItem", e)),
+                Some(Some(live)) => live,
+                Some(None) => return Err(Error::internal("idempotency lease refused without an item")),
+                None => return Err(sdk_error("UpdateItem", e)),
             },
+        };
+        let live = Reader(&live);
+        if Fingerprint::from_stored(live.s("fingerprint")?.to_owned()) != r.fingerprint {
+            return Ok(LeaseOutcome::Mismatch);
+        }
+        if live.n::<u8>("complete")? == 1 {
+            let body = match live.0.get("body") {
+                Some(AttributeValue::B(blob)) => blob.clone().into_inner().into(),
+                _ => bytes::Bytes::new(),
+            };
+            return Ok(LeaseOutcome::Completed(StoredResponse { status: live.n("status")?, body }));
+        }
+        if live.n::<i64>("lease_until")? > r.now {
+            return Ok(LeaseOutcome::InProgress);
+        }
+        let resumed = self
+            .client
+            .update_item()
+            .table_name(self.table.as_ref())
+            .set_key(Some(record_key(&r.scope)))
+            .update_expression("SET claim = :claim, lease_until = :lease")
+            .condition_expression("fingerprint = :fp AND complete = :zero AND lease_until <= :now")
+            .expression_attribute_values(":fp", s(r.fingerprint.as_str()))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":claim", s(&r.lease.0))
+            .expression_attribute_values(":lease", n(r.lease_until))
+            .expression_attribute_values(":now", n(r.now))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match resumed {
+            Ok(output) => {
+                let item = output.attributes().ok_or_else(|| Error::internal("UpdateItem returned no item"))?;
+                Ok(LeaseOutcome::Acquired { progress: Reader(item).opt_s("progress")?.map(str::to_owned) })
+            }
+            // Another retry took it between the two writes.
+            Err(e) if condition_failure(&e).is_some() => Ok(LeaseOutcome::InProgress),
+            Err(e) => Err(sdk_error("UpdateItem", e)),
         }
     }
 
@@ -318,23 +443,6 @@ impl IdempotencyRecords for DynamoStore {
             Err(e) if condition_failure(&e).is_some() => Ok(()),
             Err(e) => Err(sdk_error("UpdateItem", e)),
         }
-    }
-}
-
-impl DynamoStore {
-    /// An expired record taken over keeps no progress from its past life.
-    async fn forget_progress(&self, scope: &IdempotencyScope, lease: &LeaseId) -> Result<(), Error> {
-        self.client
-            .update_item()
-            .table_name(self.table.as_ref())
-            .set_key(Some(record_key(scope)))
-            .update_expression("REMOVE progress")
-            .condition_expression("claim = :claim")
-            .expression_attribute_values(":claim", s(&lease.0))
-            .send()
-            .await
-            .map_err(|e| sdk_error("UpdateItem", e))?;
-        Ok(())
     }
 }
 

@@ -115,6 +115,15 @@ const MIGRATIONS: &[&str] = &[
         email TEXT PRIMARY KEY,
         times TEXT NOT NULL
     ) STRICT;",
+    // 7: the settler finds pending orders by age, and settles them with the
+    // key their checkout ran under; a record pointing at a pending order
+    // is pinned (never expires) and keeps its own expiry to return to.
+    "ALTER TABLE orders ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE orders ADD COLUMN idempotency_key TEXT;
+    UPDATE orders SET created_at = COALESCE(CAST(strftime('%s', json_extract(doc, '$.created_at')) AS INTEGER), 0);
+    CREATE INDEX orders_pending ON orders (created_at) WHERE status = 'pending';
+    ALTER TABLE idempotency ADD COLUMN keep_until INTEGER;
+    UPDATE idempotency SET keep_until = expires_at;",
 ];
 
 /// One writer connection per process, serialised by a mutex, and a pool of

@@ -5,9 +5,11 @@
 use async_trait::async_trait;
 use galley_shared::Error;
 use galley_shared::id::{OrderId, UserId};
-use galley_shared::idempotency::{Fingerprint, IdempotencyScope, LeaseId, LeaseOutcome, LeaseRequest, StoredResponse};
+use galley_shared::idempotency::{
+    Fingerprint, IdempotencyKey, IdempotencyScope, LeaseId, LeaseOutcome, LeaseRequest, PINNED_UNTIL, StoredResponse,
+};
 use galley_shared::orders::{Order, OrderStatus};
-use galley_shared::ports::{Hold, IdempotencyRecords, Orders, Outbox, OutboxEntry};
+use galley_shared::ports::{Hold, IdempotencyRecords, Orders, Outbox, OutboxEntry, PendingOrder};
 use galley_shared::stock::check_distinct;
 use rusqlite::{OptionalExtension, Transaction, params};
 
@@ -39,26 +41,51 @@ fn check_hold(tx: &Transaction<'_>, hold: &Hold<'_>) -> Result<(), Error> {
     held.map(|_| ()).ok_or(Error::RequestInProgress)
 }
 
+/// Completes a record: its answer stored, its lease and progress gone, and
+/// its own expiry back (it was pinned while its order was pending).
+const COMPLETE: &str = "UPDATE idempotency SET complete = 1, status = ?3, body = ?4, claim = NULL, lease_until = 0,
+     progress = NULL, expires_at = COALESCE(keep_until, expires_at)
+     WHERE user_id = ?1 AND key = ?2";
+
 fn complete_record(tx: &Transaction<'_>, hold: &Hold<'_>, response: &StoredResponse) -> Result<(), Error> {
     check_hold(tx, hold)?;
     tx.execute(
-        "UPDATE idempotency SET complete = 1, status = ?3, body = ?4, claim = NULL, lease_until = 0
-         WHERE user_id = ?1 AND key = ?2",
+        COMPLETE,
         params![hold.scope.user.as_str(), hold.scope.key.as_str(), response.status, response.body.as_ref()],
     )
     .map_err(store_error)?;
     Ok(())
 }
 
-/// Moves a pending order to `to`; anything else is a broken invariant.
-fn settle(tx: &Transaction<'_>, order: &Order, to: OrderStatus) -> Result<(), Error> {
+/// Moves a pending order to `to`; `false` when it was not pending.
+fn move_pending(tx: &Transaction<'_>, order: &Order, to: OrderStatus) -> Result<bool, Error> {
     let changed = tx
         .execute(
             "UPDATE orders SET status = ?2 WHERE id = ?1 AND status = 'pending'",
             params![order.id.as_str(), to.as_str()],
         )
         .map_err(store_error)?;
-    if changed == 1 { Ok(()) } else { Err(Error::internal(format!("order {} is not pending", order.id))) }
+    Ok(changed == 1)
+}
+
+/// Moves a pending order to `to`; anything else is a broken invariant.
+fn settle(tx: &Transaction<'_>, order: &Order, to: OrderStatus) -> Result<(), Error> {
+    if move_pending(tx, order, to)? {
+        Ok(())
+    } else {
+        Err(Error::internal(format!("order {} is not pending", order.id)))
+    }
+}
+
+/// Puts a confirmed order's receipt in the outbox (once).
+fn put_receipt(tx: &Transaction<'_>, order: &Order) -> Result<(), Error> {
+    let confirmed = Order { status: OrderStatus::Confirmed, ..order.clone() };
+    tx.execute(
+        "INSERT INTO outbox (order_id, doc) VALUES (?1, ?2) ON CONFLICT (order_id) DO NOTHING",
+        params![order.id.as_str(), to_json(&confirmed)?],
+    )
+    .map_err(store_error)?;
+    Ok(())
 }
 
 #[async_trait]
@@ -73,13 +100,20 @@ impl Orders for EmbeddedStore {
                 check_hold(tx, &hold)?;
                 take_stock(tx, &lines)?;
                 tx.execute(
-                    "INSERT INTO orders (id, user_id, status, doc) VALUES (?1, ?2, 'pending', ?3)",
-                    params![order.id.as_str(), order.user_id.as_str(), to_json(&order)?],
+                    "INSERT INTO orders (id, user_id, status, doc, created_at, idempotency_key)
+                     VALUES (?1, ?2, 'pending', ?3, ?4, ?5)",
+                    params![
+                        order.id.as_str(),
+                        order.user_id.as_str(),
+                        to_json(&order)?,
+                        order.created_at.unix_timestamp(),
+                        scope.key.as_str()
+                    ],
                 )
                 .map_err(store_error)?;
                 tx.execute(
-                    "UPDATE idempotency SET progress = ?3 WHERE user_id = ?1 AND key = ?2",
-                    params![scope.user.as_str(), scope.key.as_str(), order.id.as_str()],
+                    "UPDATE idempotency SET progress = ?3, expires_at = ?4 WHERE user_id = ?1 AND key = ?2",
+                    params![scope.user.as_str(), scope.key.as_str(), order.id.as_str(), PINNED_UNTIL],
                 )
                 .map_err(store_error)?;
                 Ok(())
@@ -94,13 +128,7 @@ impl Orders for EmbeddedStore {
                 let hold = Hold { scope: &scope, lease: &lease };
                 complete_record(tx, &hold, &response)?;
                 settle(tx, &order, OrderStatus::Confirmed)?;
-                let confirmed = Order { status: OrderStatus::Confirmed, ..order.clone() };
-                tx.execute(
-                    "INSERT INTO outbox (order_id, doc) VALUES (?1, ?2) ON CONFLICT (order_id) DO NOTHING",
-                    params![order.id.as_str(), to_json(&confirmed)?],
-                )
-                .map_err(store_error)?;
-                Ok(())
+                put_receipt(tx, &order)
             })
             .await
     }
@@ -131,6 +159,60 @@ impl Orders for EmbeddedStore {
                     .optional()
                     .map_err(store_error)?;
                 row.map(|(doc, status)| from_json(&doc, &status)).transpose()
+            })
+            .await
+    }
+
+    async fn pending_before(&self, cutoff: i64, limit: usize) -> Result<Vec<PendingOrder>, Error> {
+        self.db
+            .read(move |conn| {
+                let mut statement = conn
+                    .prepare_cached(
+                        "SELECT doc, status, idempotency_key FROM orders
+                         WHERE status = 'pending' AND created_at < ?1 ORDER BY created_at LIMIT ?2",
+                    )
+                    .map_err(store_error)?;
+                let rows = statement
+                    .query_map(params![cutoff, limit as i64], |row| {
+                        Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, Option<String>>(2)?))
+                    })
+                    .map_err(store_error)?;
+                rows.map(|row| {
+                    let (doc, status, key) = row.map_err(store_error)?;
+                    let key = key.map(|k| IdempotencyKey::parse(&k).map_err(Error::internal)).transpose()?;
+                    Ok(PendingOrder { order: from_json(&doc, &status)?, key })
+                })
+                .collect()
+            })
+            .await
+    }
+
+    async fn settle(&self, pending: &PendingOrder, to: OrderStatus, response: &StoredResponse) -> Result<bool, Error> {
+        let (pending, response) = (pending.clone(), response.clone());
+        self.db
+            .write(move |tx| {
+                let order = &pending.order;
+                if !move_pending(tx, order, to)? {
+                    return Ok(false);
+                }
+                if let Some(scope) = pending.scope() {
+                    tx.execute(
+                        &format!("{COMPLETE} AND complete = 0 AND progress = ?5"),
+                        params![
+                            scope.user.as_str(),
+                            scope.key.as_str(),
+                            response.status,
+                            response.body.as_ref(),
+                            order.id.as_str()
+                        ],
+                    )
+                    .map_err(store_error)?;
+                }
+                match to {
+                    OrderStatus::Confirmed => put_receipt(tx, order)?,
+                    _ => give_stock(tx, &order.stock_lines())?,
+                }
+                Ok(true)
             })
             .await
     }
@@ -170,12 +252,20 @@ impl IdempotencyRecords for EmbeddedStore {
                          FROM idempotency WHERE user_id = ?1 AND key = ?2",
                         params![user, key],
                         |row| {
-                            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?))
+                            Ok((
+                                row.get(0)?,
+                                row.get(1)?,
+                                row.get(2)?,
+                                row.get(3)?,
+                                row.get(4)?,
+                                row.get(5)?,
+                                row.get(6)?,
+                            ))
                         },
                     )
                     .optional()
                     .map_err(store_error)?;
-                let progress = match existing {
+                let resumed = match existing {
                     Some((_, _, _, _, _, _, expires_at)) if expires_at <= r.now => None,
                     None => None,
                     Some((fingerprint, complete, lease_until, progress, status, body, _)) => {
@@ -190,18 +280,35 @@ impl IdempotencyRecords for EmbeddedStore {
                         if lease_until > r.now {
                             return Ok(LeaseOutcome::InProgress);
                         }
-                        progress
+                        Some(progress)
                     }
                 };
-                tx.execute(
-                    "INSERT INTO idempotency (user_id, key, fingerprint, complete, claim, lease_until, progress, expires_at)
-                     VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6, ?7)
-                     ON CONFLICT (user_id, key) DO UPDATE SET fingerprint = excluded.fingerprint, complete = 0,
-                        claim = excluded.claim, lease_until = excluded.lease_until, progress = excluded.progress,
-                        status = NULL, body = NULL, expires_at = excluded.expires_at",
-                    params![user, key, r.fingerprint.as_str(), r.lease.0, r.lease_until, progress, r.expires_at],
-                )
-                .map_err(store_error)?;
+                let progress = match resumed {
+                    // Released or lapsed: taken again, its progress and expiry (or pin) kept.
+                    Some(progress) => {
+                        tx.execute(
+                            "UPDATE idempotency SET claim = ?3, lease_until = ?4 WHERE user_id = ?1 AND key = ?2",
+                            params![user, key, r.lease.0, r.lease_until],
+                        )
+                        .map_err(store_error)?;
+                        progress
+                    }
+                    // Free or expired: taken fresh, nothing of its past life kept.
+                    None => {
+                        tx.execute(
+                            "INSERT INTO idempotency
+                                (user_id, key, fingerprint, complete, claim, lease_until, progress, expires_at, keep_until)
+                             VALUES (?1, ?2, ?3, 0, ?4, ?5, NULL, ?6, ?6)
+                             ON CONFLICT (user_id, key) DO UPDATE SET fingerprint = excluded.fingerprint,
+                                complete = 0, claim = excluded.claim, lease_until = excluded.lease_until,
+                                progress = NULL, status = NULL, body = NULL, expires_at = excluded.expires_at,
+                                keep_until = excluded.keep_until",
+                            params![user, key, r.fingerprint.as_str(), r.lease.0, r.lease_until, r.expires_at],
+                        )
+                        .map_err(store_error)?;
+                        None
+                    }
+                };
                 Ok(LeaseOutcome::Acquired { progress })
             })
             .await

@@ -23,6 +23,11 @@ use crate::id::UserId;
 /// How long a record is kept (API.md: at least 24 h).
 pub const RECORD_TTL: Duration = Duration::from_secs(24 * 3600);
 
+/// The expiry of a record that points at a pending order: none a store
+/// reaches (year 9999), so a retry can never take the key over as new and
+/// make a second order; completing the record gives it back its own.
+pub const PINNED_UNTIL: i64 = 253_402_300_799;
+
 /// A key as the store keys it: scoped to the user, so two users' keys never collide.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IdempotencyScope {

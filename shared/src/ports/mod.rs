@@ -23,7 +23,7 @@ pub use catalog::{Catalog, ImportReport};
 pub use idempotency::IdempotencyRecords;
 pub use login_attempts::LoginAttempts;
 pub use mail::{Mailer, Outbox, OutboxEntry};
-pub use orders::{Hold, Orders};
+pub use orders::{Hold, Orders, PendingOrder};
 pub use payments::{Charge, PaymentGateway};
 pub use search::SearchIndex;
 pub use sessions::{Rotation, Sessions};

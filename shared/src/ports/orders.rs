@@ -2,8 +2,8 @@ use async_trait::async_trait;
 
 use crate::error::Error;
 use crate::id::{OrderId, UserId};
-use crate::idempotency::{IdempotencyScope, LeaseId, StoredResponse};
-use crate::orders::Order;
+use crate::idempotency::{IdempotencyKey, IdempotencyScope, LeaseId, StoredResponse};
+use crate::orders::{Order, OrderStatus};
 
 /// The idempotency lease an order transaction runs under: each transaction
 /// checks the lease is still this holder's, so a holder whose lease lapsed
@@ -14,13 +14,30 @@ pub struct Hold<'a> {
     pub lease: &'a LeaseId,
 }
 
+/// A pending order as the settler finds it: the order and the key its
+/// checkout ran under (none for orders placed before keys were kept).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingOrder {
+    pub order: Order,
+    pub key: Option<IdempotencyKey>,
+}
+
+impl PendingOrder {
+    /// The idempotency record the order's checkout ran under.
+    pub fn scope(&self) -> Option<IdempotencyScope> {
+        self.key.clone().map(|key| IdempotencyScope { user: self.order.user_id.clone(), key })
+    }
+}
+
 /// Orders, and the transactions that move them along. Each method is one
 /// atomic store transaction (DynamoDB: one `TransactWriteItems`).
 #[async_trait]
 pub trait Orders: Send + Sync {
     /// Takes every line's stock (only where `stock >= quantity`), writes the
-    /// order as pending, and records its id on the held idempotency record;
-    /// all or nothing. Short lines: `OutOfStock` naming each with what is left.
+    /// order as pending (findable by `pending_before`), and records its id
+    /// on the held idempotency record, which then never expires while the
+    /// order is pending; all or nothing. Short lines: `OutOfStock` naming
+    /// each with what is left.
     async fn place(&self, order: &Order, hold: Hold<'_>) -> Result<(), Error>;
 
     /// Pending → confirmed; the idempotency record completed with `response`;
@@ -36,4 +53,16 @@ pub trait Orders: Send + Sync {
 
     /// Up to `limit` of the user's orders, newest first, older than `before`.
     async fn orders(&self, user: &UserId, before: Option<&OrderId>, limit: usize) -> Result<Vec<Order>, Error>;
+
+    /// Up to `limit` pending orders created before `cutoff` (Unix seconds),
+    /// oldest first: those whose checkout ended without settling them.
+    async fn pending_before(&self, cutoff: i64, limit: usize) -> Result<Vec<PendingOrder>, Error>;
+
+    /// Settles a pending order without a lease, as the settler does, in one
+    /// transaction: pending → `to` (confirmed: its receipt in the outbox;
+    /// declined: every line's stock back), and its key's record, while
+    /// incomplete and pointing at the order, completed with `response` (a
+    /// retry then replays it). `false`, changing nothing, when the order
+    /// was no longer pending: someone settled it first.
+    async fn settle(&self, pending: &PendingOrder, to: OrderStatus, response: &StoredResponse) -> Result<bool, Error>;
 }

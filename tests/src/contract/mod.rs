@@ -81,6 +81,8 @@ macro_rules! contract_suite {
                 leases_follow_fingerprint_expiry_and_scope,
                 a_lapsed_holder_cannot_place_or_confirm,
                 concurrent_leases_of_one_key_admit_one,
+                pending_orders_are_found_by_age_and_settled_once,
+                a_record_pointing_at_a_pending_order_never_expires,
                 orders_list_newest_first_own_only,
                 upload_records_are_owned_and_change_state_only_as_allowed,
                 pending_uploads_are_capped_and_freed_by_arrival_or_expiry

@@ -241,3 +241,87 @@ pub async fn orders_list_newest_first_own_only(store: Arc<impl Store>) {
     assert_eq!(ids(store.orders(&bob, None, 10).await.unwrap()), [placed[1].id.clone()]);
     assert!(store.orders(&UserId::generate(), None, 10).await.unwrap().is_empty());
 }
+
+/// #20 item 11: the settler finds the pending orders a checkout left behind,
+/// by age, and settles each once without a lease: confirmed with its
+/// receipt, or declined with its stock back, and the key's record completed
+/// so a retry replays the settler's answer.
+pub async fn pending_orders_are_found_by_age_and_settled_once(store: Arc<impl Store>) {
+    use galley_shared::ports::PendingOrder;
+    store.upsert(&[product("a", 5)]).await.unwrap();
+    let user = UserId::generate();
+    let place = |key: &'static str, created: i64| {
+        let store = store.clone();
+        let user = user.clone();
+        async move {
+            let scope = scope(&user, key);
+            let request = lease_request(&scope, "{}", created);
+            acquire(&*store, &request).await;
+            let mut pending = order(&user, &[("a", 1)]);
+            pending.created_at = OffsetDateTime::from_unix_timestamp(created).unwrap();
+            store.place(&pending, Hold { scope: &scope, lease: &request.lease }).await.unwrap();
+            (scope, request, pending)
+        }
+    };
+    let (paid_scope, paid_request, paid) = place("key-settle-paid", NOW - 300).await;
+    let (unpaid_scope, unpaid_request, unpaid) = place("key-settle-unpaid", NOW - 200).await;
+    let (_, _, young) = place("key-settle-young", NOW).await;
+    assert_eq!(store.level(&id("a")).await.unwrap(), Some(2));
+
+    let found = store.pending_before(NOW - 30, 10).await.unwrap();
+    let ids: Vec<&OrderId> = found.iter().map(|p| &p.order.id).collect();
+    assert_eq!(ids, [&paid.id, &unpaid.id], "oldest first, the young one left to its checkout");
+    assert!(!ids.contains(&&young.id));
+    assert_eq!(found[0].key.as_ref().map(IdempotencyKey::as_str), Some("key-settle-paid"));
+    assert_eq!(store.pending_before(NOW - 30, 1).await.unwrap().len(), 1, "at most the limit");
+
+    assert!(store.settle(&found[0], OrderStatus::Confirmed, &answer(201)).await.unwrap());
+    assert!(!store.settle(&found[0], OrderStatus::Declined, &answer(402)).await.unwrap(), "settled once");
+    assert_eq!(store.order(&user, &paid.id).await.unwrap().unwrap().status, OrderStatus::Confirmed);
+    assert!(store.entry(&paid.id).await.unwrap().is_some_and(|e| !e.sent), "its receipt waits in the outbox");
+    let replay = store.lease(&lease_request(&paid_scope, "{}", NOW + 1)).await.unwrap();
+    assert_eq!(replay, LeaseOutcome::Completed(answer(201)), "a retry replays the settler's answer");
+    let late = store.confirm(&paid, Hold { scope: &paid_scope, lease: &paid_request.lease }, &answer(201)).await;
+    assert!(late.is_err(), "the crashed checkout's lease can settle nothing any more");
+
+    let unpaid_pending = PendingOrder { order: unpaid.clone(), key: Some(unpaid_scope.key.clone()) };
+    assert!(store.settle(&unpaid_pending, OrderStatus::Declined, &answer(402)).await.unwrap());
+    assert_eq!(store.order(&user, &unpaid.id).await.unwrap().unwrap().status, OrderStatus::Declined);
+    assert_eq!(store.level(&id("a")).await.unwrap(), Some(3), "the declined order's stock is back");
+    assert!(store.entry(&unpaid.id).await.unwrap().is_none(), "no receipt for a declined order");
+    let replay = store.lease(&lease_request(&unpaid_scope, "{}", NOW + 1)).await.unwrap();
+    assert_eq!(replay, LeaseOutcome::Completed(answer(402)));
+    let _ = unpaid_request;
+    let left: Vec<OrderId> =
+        store.pending_before(NOW + 60, 10).await.unwrap().into_iter().map(|p| p.order.id).collect();
+    assert_eq!(left, std::slice::from_ref(&young.id), "settled orders are no longer pending");
+}
+
+/// #20 item 11: a key's record never expires while it points at a pending
+/// order: a retry after its expiry still resumes that order instead of
+/// making a second one; once completed, the record expires as usual.
+pub async fn a_record_pointing_at_a_pending_order_never_expires(store: Arc<impl Store>) {
+    store.upsert(&[product("a", 5)]).await.unwrap();
+    let user = UserId::generate();
+    let scope = scope(&user, "key-pinned");
+    let mut request = lease_request(&scope, "{}", NOW);
+    request.expires_at = NOW + 60;
+    acquire(&*store, &request).await;
+    let pending = order(&user, &[("a", 1)]);
+    store.place(&pending, Hold { scope: &scope, lease: &request.lease }).await.unwrap();
+    let long_after = lease_request(&scope, "{}", NOW + 3_600);
+    assert_eq!(
+        store.lease(&long_after).await.unwrap(),
+        LeaseOutcome::Acquired { progress: Some(pending.id.to_string()) },
+        "past its expiry, the key still leads to its pending order"
+    );
+    let another_body = lease_request(&scope, "{\"other\":1}", NOW + 3_700);
+    assert_eq!(store.lease(&another_body).await.unwrap(), LeaseOutcome::Mismatch, "not taken as a new key");
+    store.confirm(&pending, Hold { scope: &scope, lease: &long_after.lease }, &answer(201)).await.unwrap();
+    let after_completion = lease_request(&scope, "{\"other\":1}", NOW + 3_700);
+    assert_eq!(
+        store.lease(&after_completion).await.unwrap(),
+        LeaseOutcome::Acquired { progress: None },
+        "completed, it expired when it was meant to, and its past is gone"
+    );
+}
