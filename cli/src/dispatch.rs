@@ -45,7 +45,7 @@ pub fn mount_all(stores: &galley_lambda::Stores, key: &SigningKey, upload_urls: 
     let search = galley_search::SearchFunction::new(stores.catalog(), stores.search_index(), key);
     dispatcher.mount(galley_search::ROUTES, search);
     dispatcher.mount(galley_login::ROUTES, galley_login::LoginFunction::new(stores.into(), key, clock.clone()));
-    let payments = Arc::new(galley_payments::SandboxGateway);
+    let payments = Arc::new(galley_payments::SandboxGateway::new(stores.charge_ledger()));
     let checkout = galley_checkout::CheckoutFunction::new(stores.into(), payments, key, clock.clone());
     dispatcher.mount(galley_checkout::ROUTES, checkout);
     let upload_stores = galley_upload::UploadStores {

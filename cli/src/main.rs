@@ -6,6 +6,7 @@ mod local_s3;
 mod mail;
 mod receipts;
 mod serve;
+mod settle;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,6 +31,13 @@ enum Command {
         /// Connections served at once; more wait until one ends.
         #[arg(long, default_value_t = 256)]
         max_connections: usize,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Settle the orders checkouts left pending (asking the payment gateway)
+    /// and send the receipts still unsent, once: what the scheduled
+    /// `settler` function does in AWS.
+    Settle {
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -96,6 +104,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             serve::run(port, &store.backend()?, &store.data_dir, serve::Limits { max_connections }).await
         }
         Command::Import { file, store } => import::run(&file, &store.backend()?).await,
+        Command::Settle { store } => settle::run(&store.backend()?).await,
         Command::CreateTable { table_name } => create_table(&table_name).await,
         Command::CreateBucket { bucket } => create_bucket(&bucket).await,
     }

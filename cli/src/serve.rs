@@ -58,6 +58,7 @@ pub async fn run(port: u16, backend: &Backend, data_dir: &std::path::Path, limit
     let mailer = stores.mailer(&crate::mail::mail_from()).context("mail")?;
     let clock = Arc::new(galley_shared::clock::SystemClock);
     let receipts = crate::receipts::spawn(ReceiptSender::new(stores.outbox(), mailer, clock));
+    let settler = crate::settle::spawn(crate::settle::function(&stores)?);
 
     tracing::info!(address = %local, store = %stores.describe(), "galley serving");
     println!("Galley listening on http://{local} ({})", stores.describe());
@@ -104,6 +105,7 @@ pub async fn run(port: u16, backend: &Backend, data_dir: &std::path::Path, limit
     }
     drop(listener);
     receipts.abort();
+    settler.abort();
     tracing::info!("shutting down");
     tokio::select! {
         () = graceful.shutdown() => {}

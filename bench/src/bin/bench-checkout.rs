@@ -44,7 +44,8 @@ async fn run(orders: u32, buyers: usize) {
         records: store.clone(),
         sessions: store.clone(),
     };
-    let checkout = Arc::new(CheckoutFunction::new(stores, Arc::new(SandboxGateway), &key, clock.clone()));
+    let payments = Arc::new(SandboxGateway::new(store.clone()));
+    let checkout = Arc::new(CheckoutFunction::new(stores, payments, &key, clock.clone()));
     let mut tokens = Vec::new();
     for i in 0..buyers {
         let user = UserId::generate();

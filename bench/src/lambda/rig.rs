@@ -163,7 +163,12 @@ impl Functions {
         Functions {
             search: SearchFunction::new(stores.catalog(), stores.search_index(), key),
             login: LoginFunction::new(AccountStores::from(stores), key, clock.clone()),
-            checkout: CheckoutFunction::new(CheckoutStores::from(stores), Arc::new(SandboxGateway), key, clock.clone()),
+            checkout: CheckoutFunction::new(
+                CheckoutStores::from(stores),
+                Arc::new(SandboxGateway::new(stores.charge_ledger())),
+                key,
+                clock.clone(),
+            ),
             upload: UploadFunction::new(UploadStores::new(stores, key).expect("upload stores"), key, clock.clone()),
             upload_check: CheckFunction::new(ArrivalCheck::new(
                 stores.upload_records(),

@@ -8,7 +8,7 @@ fn main() -> Result<(), lambda_http::Error> {
     galley_lambda::block_on(async {
         let deployment = galley_lambda::start().await?;
         galley_lambda::serve(deployment, |stores, key| {
-            let payments = Arc::new(SandboxGateway);
+            let payments = Arc::new(SandboxGateway::new(stores.charge_ledger()));
             Ok(CheckoutFunction::new(CheckoutStores::from(stores), payments, key, Arc::new(SystemClock)))
         })
         .await

@@ -13,6 +13,7 @@
 //! | `catalog`    | products, stock and the search index                            |
 //! | `accounts`   | users, sessions and login attempts                              |
 //! | `orders`     | orders, idempotency records and the receipt outbox              |
+//! | `charges`    | the sandbox gateway's ledger                                    |
 //! | `stream`     | the table's stream read back: which records are receipts        |
 //! | `uploads`    | upload records                                                  |
 //! | `errors`     | SDK errors as domain errors                                     |
@@ -24,6 +25,7 @@
 
 mod accounts;
 mod catalog;
+mod charges;
 mod errors;
 pub mod https;
 mod item;

@@ -124,6 +124,14 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX orders_pending ON orders (created_at) WHERE status = 'pending';
     ALTER TABLE idempotency ADD COLUMN keep_until INTEGER;
     UPDATE idempotency SET keep_until = expires_at;",
+    // 8: the sandbox gateway's ledger: the first outcome per order.
+    "CREATE TABLE charges (
+        order_id TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        amount INTEGER,
+        currency TEXT,
+        reference TEXT
+    ) STRICT;",
 ];
 
 /// One writer connection per process, serialised by a mutex, and a pool of

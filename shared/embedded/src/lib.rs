@@ -10,6 +10,7 @@
 //! | `catalog`           | products, stock and the search index                    |
 //! | `accounts`          | users, sessions and login attempts                      |
 //! | `orders`            | orders, idempotency records and the receipt outbox      |
+//! | `charges`           | the sandbox gateway's ledger                            |
 //! | `uploads`           | upload records                                          |
 //! | `local_blobs`       | upload bytes in `blobs/`                                |
 //! | `local_upload_urls` | the local server's signed upload URLs                   |
@@ -20,6 +21,7 @@
 mod accounts;
 mod blocking;
 mod catalog;
+mod charges;
 mod checkpoint;
 mod db;
 mod file_mailer;

@@ -10,8 +10,8 @@ use galley_shared::Error;
 use galley_shared::config::Backend;
 use galley_shared::keys::SigningKey;
 use galley_shared::ports::{
-    Blobs, Catalog, IdempotencyRecords, LoginAttempts, Mailer, Orders, Outbox, SearchIndex, Sessions, Stock,
-    UploadRecords, UploadUrls, Users,
+    Blobs, Catalog, ChargeLedger, IdempotencyRecords, LoginAttempts, Mailer, Orders, Outbox, SearchIndex, Sessions,
+    Stock, UploadRecords, UploadUrls, Users,
 };
 
 /// One store object serves every port; this picks it, seen through the
@@ -104,6 +104,10 @@ impl Stores {
     }
 
     pub fn outbox(&self) -> Arc<dyn Outbox> {
+        port!(self)
+    }
+
+    pub fn charge_ledger(&self) -> Arc<dyn ChargeLedger> {
         port!(self)
     }
 

@@ -1,30 +1,54 @@
 //! The default payment gateway: a sandbox that follows the card-test
-//! convention (Stripe's test `PaymentMethod`s) and moves no money. It is
-//! deterministic per order, so asking again for one order reports the same
-//! outcome: idempotent on the order id, as the port requires.
+//! convention (Stripe's test `PaymentMethod`s) and moves no money. Its
+//! ledger is in the store: the first outcome recorded for an order is the
+//! one it reports ever after, so it is idempotent on the order id, as the
+//! port requires, across crashes and instances, and a payment the settler
+//! closed can no longer be charged.
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use galley_shared::Error;
 use galley_shared::id::OrderId;
 use galley_shared::money::Money;
 use galley_shared::orders::PaymentToken;
-use galley_shared::ports::{Charge, PaymentGateway};
+use galley_shared::ports::{Charge, ChargeLedger, LedgerEntry, PaymentGateway};
 
 /// Test payment methods that succeed.
 const APPROVED: &[&str] = &["pm_card_visa", "pm_card_visa_debit", "pm_card_mastercard", "pm_card_amex"];
 
-#[derive(Clone, Copy, Debug, Default)]
-pub struct SandboxGateway;
+#[derive(Clone)]
+pub struct SandboxGateway {
+    ledger: Arc<dyn ChargeLedger>,
+}
+
+impl SandboxGateway {
+    pub fn new(ledger: Arc<dyn ChargeLedger>) -> Self {
+        Self { ledger }
+    }
+}
+
+fn outcome(entry: LedgerEntry) -> Charge {
+    match entry {
+        LedgerEntry::Charged { reference, .. } => Charge::Approved { reference },
+        LedgerEntry::Declined | LedgerEntry::Closed => Charge::Declined,
+    }
+}
 
 #[async_trait]
 impl PaymentGateway for SandboxGateway {
-    async fn charge(&self, order: &OrderId, _amount: Money, token: &PaymentToken) -> Result<Charge, Error> {
+    async fn charge(&self, order: &OrderId, amount: Money, token: &PaymentToken) -> Result<Charge, Error> {
         // Everything else, `pm_card_chargeDeclined` first, is declined, as an
         // unknown payment method would be by a real provider.
-        if APPROVED.contains(&token.expose()) {
-            Ok(Charge::Approved { reference: format!("ch_sandbox_{order}") })
+        let wanted = if APPROVED.contains(&token.expose()) {
+            LedgerEntry::Charged { amount, reference: format!("ch_sandbox_{order}") }
         } else {
-            Ok(Charge::Declined)
-        }
+            LedgerEntry::Declined
+        };
+        Ok(outcome(self.ledger.record(order, &wanted).await?))
+    }
+
+    async fn settle(&self, order: &OrderId) -> Result<Charge, Error> {
+        Ok(outcome(self.ledger.record(order, &LedgerEntry::Closed).await?))
     }
 }

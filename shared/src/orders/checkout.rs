@@ -38,6 +38,12 @@ use crate::ports::{Catalog, Charge, Hold, IdempotencyRecords, Orders, PaymentGat
 /// timed-out invocation's lease lapses.
 pub const CHECKOUT_LEASE: Duration = Duration::from_secs(30);
 
+/// The answer a confirmed order's checkout gives (and its key replays).
+pub(crate) fn confirmed_answer(confirmed: &Order) -> Result<StoredResponse, Error> {
+    let body = serde_json::to_vec(&OrderView::from(confirmed)).map_err(Error::internal)?;
+    Ok(StoredResponse { status: 201, body: body.into() })
+}
+
 /// The answer to give, and whether it is a replay of an earlier one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckoutAnswer {
@@ -159,8 +165,7 @@ impl Checkout {
         match self.payments.charge(&order.id, order.total, &cart.payment).await? {
             Charge::Approved { .. } => {
                 let confirmed = Order { status: OrderStatus::Confirmed, ..order };
-                let body = serde_json::to_vec(&OrderView::from(&confirmed)).map_err(Error::internal)?;
-                let answer = StoredResponse { status: 201, body: body.into() };
+                let answer = confirmed_answer(&confirmed)?;
                 self.orders.confirm(&confirmed, hold, &answer).await?;
                 Ok(CheckoutAnswer { status: answer.status, body: answer.body, replayed: false })
             }

@@ -1,4 +1,5 @@
-//! Orders (API.md "Orders"): carts, pricing, the checkout sequence, receipts.
+//! Orders (API.md "Orders"): carts, pricing, the checkout sequence, receipts,
+//! and the settler that finishes what a checkout left pending.
 
 mod cart;
 mod checkout;
@@ -6,6 +7,7 @@ mod order;
 mod pricing;
 mod receipt;
 mod receipts;
+mod settler;
 
 pub use cart::{Cart, CartLine, MAX_LINES, PaymentToken};
 pub use checkout::{AnswerError, CHECKOUT_LEASE, Checkout, CheckoutAnswer, CheckoutRequest};
@@ -13,3 +15,4 @@ pub use order::{Order, OrderLine, OrderStatus, OrderView};
 pub use pricing::price;
 pub use receipt::receipt;
 pub use receipts::{Delivery, ReceiptSender};
+pub use settler::{Settled, Settler};

@@ -24,7 +24,7 @@ pub use idempotency::IdempotencyRecords;
 pub use login_attempts::LoginAttempts;
 pub use mail::{Mailer, Outbox, OutboxEntry};
 pub use orders::{Hold, Orders, PendingOrder};
-pub use payments::{Charge, PaymentGateway};
+pub use payments::{Charge, ChargeLedger, LedgerEntry, PaymentGateway};
 pub use search::SearchIndex;
 pub use sessions::{Rotation, Sessions};
 pub use stock::Stock;

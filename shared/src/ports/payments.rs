@@ -17,4 +17,33 @@ pub enum Charge {
 #[async_trait]
 pub trait PaymentGateway: Send + Sync {
     async fn charge(&self, order: &OrderId, amount: Money, token: &PaymentToken) -> Result<Charge, Error>;
+
+    /// What became of the order's payment, for an order its checkout left
+    /// pending: `Approved` when it was charged; else `Declined`, and the
+    /// payment is closed first, so no late charge for the order can
+    /// succeed after the settler gave its stock back. Idempotent.
+    async fn settle(&self, order: &OrderId) -> Result<Charge, Error>;
+}
+
+/// What a gateway's own record (the sandbox's ledger) holds for an order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LedgerEntry {
+    /// Charged once, for this amount.
+    Charged { amount: Money, reference: String },
+    /// The card was declined.
+    Declined,
+    /// Closed unpaid by the settler: no charge may follow.
+    Closed,
+}
+
+/// The sandbox gateway's ledger, in the store so its answers survive a
+/// crash and tests can read what was charged. The first entry recorded for
+/// an order is the one in force (a conditional put).
+#[async_trait]
+pub trait ChargeLedger: Send + Sync {
+    /// Records `entry` for `order` unless one is there; the entry in force.
+    async fn record(&self, order: &OrderId, entry: &LedgerEntry) -> Result<LedgerEntry, Error>;
+
+    /// The entry in force for `order`, if any.
+    async fn recorded(&self, order: &OrderId) -> Result<Option<LedgerEntry>, Error>;
 }

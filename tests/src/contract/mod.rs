@@ -12,12 +12,14 @@ pub use orders::*;
 pub use uploads::*;
 
 use galley_shared::ports::{
-    Catalog, IdempotencyRecords, LoginAttempts, Orders, Outbox, SearchIndex, Sessions, Stock, UploadRecords, Users,
+    Catalog, ChargeLedger, IdempotencyRecords, LoginAttempts, Orders, Outbox, SearchIndex, Sessions, Stock,
+    UploadRecords, Users,
 };
 
 /// Every port a full adapter implements.
 pub trait Store:
     Catalog
+    + ChargeLedger
     + Stock
     + SearchIndex
     + Users
@@ -32,6 +34,7 @@ pub trait Store:
 }
 impl<T> Store for T where
     T: Catalog
+        + ChargeLedger
         + Stock
         + SearchIndex
         + Users
@@ -83,6 +86,7 @@ macro_rules! contract_suite {
                 concurrent_leases_of_one_key_admit_one,
                 pending_orders_are_found_by_age_and_settled_once,
                 a_record_pointing_at_a_pending_order_never_expires,
+                the_charge_ledger_keeps_the_first_outcome_of_each_order,
                 orders_list_newest_first_own_only,
                 upload_records_are_owned_and_change_state_only_as_allowed,
                 pending_uploads_are_capped_and_freed_by_arrival_or_expiry

@@ -325,3 +325,35 @@ pub async fn a_record_pointing_at_a_pending_order_never_expires(store: Arc<impl 
         "completed, it expired when it was meant to, and its past is gone"
     );
 }
+
+/// #20 item 11: the sandbox gateway's ledger keeps the first outcome of
+/// each order, however many race to record one: a charge cannot follow a
+/// close, nor a close undo a charge.
+pub async fn the_charge_ledger_keeps_the_first_outcome_of_each_order(store: Arc<impl Store>) {
+    use galley_shared::ports::LedgerEntry;
+    let usd = Currency::parse("USD").unwrap();
+    let charged = LedgerEntry::Charged { amount: Money::new(1999, usd).unwrap(), reference: "ch_1".into() };
+    let paid = OrderId::generate();
+    assert_eq!(store.recorded(&paid).await.unwrap(), None);
+    assert_eq!(store.record(&paid, &charged).await.unwrap(), charged);
+    assert_eq!(store.record(&paid, &LedgerEntry::Closed).await.unwrap(), charged, "a close does not undo a charge");
+    assert_eq!(store.recorded(&paid).await.unwrap(), Some(charged.clone()));
+
+    let closed = OrderId::generate();
+    assert_eq!(store.record(&closed, &LedgerEntry::Closed).await.unwrap(), LedgerEntry::Closed);
+    assert_eq!(store.record(&closed, &charged).await.unwrap(), LedgerEntry::Closed, "no charge after a close");
+
+    let raced = OrderId::generate();
+    let racers: Vec<_> = (0..10)
+        .map(|i| {
+            let (store, raced) = (store.clone(), raced.clone());
+            let entry = if i % 2 == 0 { charged.clone() } else { LedgerEntry::Closed };
+            tokio::spawn(async move { store.record(&raced, &entry).await.unwrap() })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for racer in racers {
+        outcomes.push(racer.await.unwrap());
+    }
+    assert!(outcomes.windows(2).all(|w| w[0] == w[1]), "one outcome for all: {outcomes:?}");
+}

@@ -19,7 +19,7 @@ use galley_shared::idempotency::{Fingerprint, IdempotencyKey, IdempotencyScope, 
 use galley_shared::keys::SigningKey;
 use galley_shared::mail::EmailMessage;
 use galley_shared::money::Money;
-use galley_shared::orders::{PaymentToken, ReceiptSender};
+use galley_shared::orders::{OrderStatus, PaymentToken, ReceiptSender};
 use galley_shared::ports::{Charge, Mailer, PaymentGateway, Sessions};
 use galley_shared::stock::{Quantity, StockLine};
 use galley_tests::contract::Store;
@@ -39,6 +39,8 @@ struct ScriptedGateway {
     time_out_first: AtomicUsize,
     /// The first `hang_first` calls never answer (the process "dies" meanwhile).
     hang_first: AtomicUsize,
+    /// The first `hang_after_charge` calls charge, then never answer.
+    hang_after_charge: AtomicUsize,
     entered: Notify,
 }
 
@@ -52,15 +54,28 @@ impl PaymentGateway for ScriptedGateway {
             std::future::pending::<()>().await;
         }
         *self.charged.lock().unwrap().entry(order.clone()).or_default() = 1;
+        if self.hang_after_charge.load(Ordering::SeqCst) > 0 {
+            self.hang_after_charge.fetch_sub(1, Ordering::SeqCst);
+            self.entered.notify_one();
+            std::future::pending::<()>().await;
+        }
         if self.time_out_first.load(Ordering::SeqCst) > 0 {
             self.time_out_first.fetch_sub(1, Ordering::SeqCst);
             return Err(Error::unavailable("payment provider timed out"));
         }
         Ok(Charge::Approved { reference: format!("ch_{order}") })
     }
+
+    async fn settle(&self, order: &OrderId) -> Result<Charge, Error> {
+        match self.charged.lock().unwrap().contains_key(order) {
+            true => Ok(Charge::Approved { reference: format!("ch_{order}") }),
+            false => Ok(Charge::Declined),
+        }
+    }
 }
 
 /// A mailer that fails its first `failures` sends and records the rest.
+#[derive(Default)]
 struct FlakyMailer {
     failures: AtomicUsize,
     sent: Mutex<Vec<EmailMessage>>,
@@ -285,7 +300,75 @@ async fn a_retry_re_encoded_is_the_same_request_and_another_body_is_not<S: Store
     assert_eq!(shop.stock().await, 2);
 }
 
+/// Starts a checkout of one unit that dies inside the gateway call
+/// (before or after the charge, as the gateway was told) and is never
+/// retried, then lets the lease lapse.
+async fn a_checkout_killed_in_the_payment<S: Store>(shop: &Arc<Shop<S>>, key: &'static str) {
+    let killed = {
+        let shop = shop.clone();
+        tokio::spawn(async move { shop.buy(key, 1).await })
+    };
+    shop.gateway.entered.notified().await;
+    killed.abort();
+    assert!(killed.await.unwrap_err().is_cancelled());
+    assert_eq!(shop.stock().await, 2, "the killed checkout holds its stock");
+    shop.clock.advance(galley_shared::orders::CHECKOUT_LEASE + Duration::from_secs(1));
+}
+
+fn settler<S: Store>(shop: &Shop<S>, mailer: Arc<FlakyMailer>) -> galley_settler::SettlerFunction {
+    galley_settler::SettlerFunction::new(
+        shop.store.clone(),
+        shop.store.clone(),
+        shop.gateway.clone(),
+        mailer,
+        shop.clock.clone(),
+    )
+}
+
+/// #20 item 11: a checkout killed after the charge and never retried ends
+/// confirmed, with one receipt, by the settler alone; a retry afterwards
+/// replays the settler's answer.
+async fn a_checkout_killed_after_the_charge_is_confirmed_by_the_settler<S: Store>(store: Arc<S>) {
+    let shop = Arc::new(Shop::open(store).await);
+    shop.gateway.hang_after_charge.store(1, Ordering::SeqCst);
+    a_checkout_killed_in_the_payment(&shop, "killed-after-charge").await;
+    let orders = shop.orders().await;
+    assert_eq!((orders.len(), orders[0].status), (1, OrderStatus::Pending));
+
+    let mailer = Arc::new(FlakyMailer::default());
+    let settler = settler(&shop, mailer.clone());
+    let (settled, sent) = settler.run().await.unwrap();
+    assert_eq!((settled.confirmed, settled.declined, sent), (1, 0, 1));
+    assert_eq!(shop.orders().await[0].status, OrderStatus::Confirmed);
+    assert_eq!(shop.stock().await, 2, "the stock stays sold");
+    assert_eq!(mailer.sent.lock().unwrap().len(), 1, "one receipt");
+    assert_eq!(shop.gateway.charged.lock().unwrap().len(), 1, "charged once");
+    assert_eq!(settler.run().await.unwrap(), (Default::default(), 0), "nothing left to settle or send");
+
+    let (status, body, replayed) = shop.buy("killed-after-charge", 1).await;
+    assert_eq!((status, replayed, body["id"].as_str()), (201, true, Some(orders[0].id.as_str())));
+}
+
+/// #20 item 11: a checkout killed before the charge ends declined with its
+/// stock back, by the settler alone, and nothing is charged or sent.
+async fn a_checkout_killed_before_the_charge_is_declined_by_the_settler<S: Store>(store: Arc<S>) {
+    let shop = Arc::new(Shop::open(store).await);
+    shop.gateway.hang_first.store(1, Ordering::SeqCst);
+    a_checkout_killed_in_the_payment(&shop, "killed-before-charge").await;
+
+    let mailer = Arc::new(FlakyMailer::default());
+    let (settled, sent) = settler(&shop, mailer.clone()).run().await.unwrap();
+    assert_eq!((settled.confirmed, settled.declined, sent), (0, 1, 0));
+    assert_eq!(shop.orders().await[0].status, OrderStatus::Declined);
+    assert_eq!(shop.stock().await, 3, "the stock is back");
+    assert!(shop.gateway.charged.lock().unwrap().is_empty() && mailer.sent.lock().unwrap().is_empty());
+    let (status, body, replayed) = shop.buy("killed-before-charge", 1).await;
+    assert_eq!((status, replayed, body["code"].as_str()), (402, true, Some("payment_declined")));
+}
+
 galley_tests::on_both_stores!(
+    a_checkout_killed_after_the_charge_is_confirmed_by_the_settler,
+    a_checkout_killed_before_the_charge_is_declined_by_the_settler,
     an_out_of_stock_answer_is_stored_and_replayed_even_after_a_restock,
     keys_up_to_255_characters_bare_or_quoted_are_one_key,
     a_retry_re_encoded_is_the_same_request_and_another_body_is_not,

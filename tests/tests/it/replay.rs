@@ -175,7 +175,8 @@ impl Functions {
         let login = LoginFunction::new(accounts, &key, clock.clone());
         let orders =
             CheckoutStores { catalog: store.clone(), orders: store.clone(), records: store.clone(), sessions: store };
-        let checkout = CheckoutFunction::new(orders, Arc::new(SandboxGateway), &key, clock.clone());
+        let checkout =
+            CheckoutFunction::new(orders, Arc::new(SandboxGateway::new(temp.store.clone())), &key, clock.clone());
         seed_confirmed_order(&temp.store, &clock).await;
         let mailer = Arc::new(FileMailer::new(temp.dir.path().join("outbox"), "Galley <receipts@galley.localhost>"));
         let receipts = ReceiptsFunction::new(ReceiptSender::new(temp.store.clone(), mailer, clock.clone()));

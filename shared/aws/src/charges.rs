@@ -1,0 +1,84 @@
+//! The sandbox gateway's ledger: `CHARGE#<order>` / `CHARGE`, written once
+//! (a conditional put), the first outcome recorded.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
+use galley_shared::Error;
+use galley_shared::id::OrderId;
+use galley_shared::money::{Currency, Money};
+use galley_shared::ports::{ChargeLedger, LedgerEntry};
+
+use crate::DynamoStore;
+use crate::errors::sdk_error;
+use crate::item::{Item, Reader, key, n, s};
+
+fn charge_key(order: &OrderId) -> Item {
+    key(format!("CHARGE#{order}"), "CHARGE")
+}
+
+fn entry_from_item(item: &Item) -> Result<LedgerEntry, Error> {
+    let r = Reader(item);
+    match r.s("state")? {
+        "charged" => {
+            let currency = Currency::parse(r.s("currency")?).map_err(Error::internal)?;
+            let amount = Money::new(r.n("amount")?, currency).map_err(Error::internal)?;
+            Ok(LedgerEntry::Charged { amount, reference: r.s("reference")?.to_owned() })
+        }
+        "declined" => Ok(LedgerEntry::Declined),
+        "closed" => Ok(LedgerEntry::Closed),
+        other => Err(Error::internal(format!("corrupt charge item: state {other}"))),
+    }
+}
+
+#[async_trait]
+impl ChargeLedger for DynamoStore {
+    async fn record(&self, order: &OrderId, entry: &LedgerEntry) -> Result<LedgerEntry, Error> {
+        let mut item = charge_key(order);
+        match entry {
+            LedgerEntry::Charged { amount, reference } => {
+                item.insert("state".into(), s("charged"));
+                item.insert("amount".into(), n(amount.amount));
+                item.insert("currency".into(), s(amount.currency.as_str()));
+                item.insert("reference".into(), s(reference));
+            }
+            LedgerEntry::Declined => {
+                item.insert("state".into(), s("declined"));
+            }
+            LedgerEntry::Closed => {
+                item.insert("state".into(), s("closed"));
+            }
+        }
+        let put = self
+            .client()
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(entry.clone()),
+            Err(e) => match e.as_service_error() {
+                Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(failed)) => {
+                    let old = failed.item().ok_or_else(|| Error::internal("charge refused without an item"))?;
+                    entry_from_item(old)
+                }
+                _ => Err(sdk_error("PutItem", e)),
+            },
+        }
+    }
+
+    async fn recorded(&self, order: &OrderId) -> Result<Option<LedgerEntry>, Error> {
+        let output = self
+            .client()
+            .get_item()
+            .table_name(self.table())
+            .set_key(Some(charge_key(order)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error("GetItem", e))?;
+        output.item().map(entry_from_item).transpose()
+    }
+}

@@ -1,0 +1,70 @@
+//! The settler: an order whose checkout ended without settling it (the
+//! function timed out or crashed, and its client gave up) is settled by
+//! asking the payment gateway, so no order stays pending and no stock is
+//! held for good. Run on a schedule (the `settler` function), in the
+//! background of `galley serve`, and by `galley settle`.
+//!
+//! It waits out the checkout's lease, then asks the gateway to settle the
+//! order's payment: what was charged is confirmed (receipt and all), what
+//! was not is closed first, so no late charge can follow, and declined
+//! with its stock back. Each is one transaction that also completes the
+//! key's record, so a retry that races it replays the same answer.
+
+use std::sync::Arc;
+
+use super::checkout::{AnswerError, CHECKOUT_LEASE, confirmed_answer};
+use super::order::{Order, OrderStatus};
+use crate::clock::Clock;
+use crate::error::Error;
+use crate::ports::{Charge, Orders, PaymentGateway};
+
+/// What one pass settled.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Settled {
+    pub confirmed: usize,
+    pub declined: usize,
+}
+
+#[derive(Clone)]
+pub struct Settler {
+    orders: Arc<dyn Orders>,
+    payments: Arc<dyn PaymentGateway>,
+    clock: Arc<dyn Clock>,
+    answer_error: AnswerError,
+}
+
+impl Settler {
+    pub fn new(
+        orders: Arc<dyn Orders>,
+        payments: Arc<dyn PaymentGateway>,
+        clock: Arc<dyn Clock>,
+        answer_error: AnswerError,
+    ) -> Self {
+        Self { orders, payments, clock, answer_error }
+    }
+
+    /// Settles up to `batch` pending orders older than the checkout lease,
+    /// oldest first. An order someone else settled meanwhile is skipped.
+    pub async fn settle_pending(&self, batch: usize) -> Result<Settled, Error> {
+        let cutoff = self.clock.unix_now() - CHECKOUT_LEASE.as_secs() as i64;
+        let mut settled = Settled::default();
+        for pending in self.orders.pending_before(cutoff, batch).await? {
+            let order = &pending.order;
+            let (to, answer) = match self.payments.settle(&order.id).await? {
+                Charge::Approved { .. } => {
+                    let confirmed = Order { status: OrderStatus::Confirmed, ..order.clone() };
+                    (OrderStatus::Confirmed, confirmed_answer(&confirmed)?)
+                }
+                Charge::Declined => (OrderStatus::Declined, (self.answer_error)(&Error::PaymentDeclined)),
+            };
+            if self.orders.settle(&pending, to, &answer).await? {
+                tracing::info!(order_id = %order.id, status = to.as_str(), "settled a pending order");
+                match to {
+                    OrderStatus::Confirmed => settled.confirmed += 1,
+                    _ => settled.declined += 1,
+                }
+            }
+        }
+        Ok(settled)
+    }
+}
