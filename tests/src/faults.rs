@@ -35,6 +35,11 @@ impl Canned {
         Self { status: 400, body: body.to_string() }
     }
 
+    /// An SES v2 (REST JSON) error, e.g. `TooManyRequestsException` (429).
+    pub fn rest_error(code: &str, status: u16) -> Self {
+        Self { status, body: serde_json::json!({"__type": code, "message": code}).to_string() }
+    }
+
     /// A service error by its code, e.g. `ThrottlingException` (status 400).
     pub fn error(code: &str, status: u16) -> Self {
         let body = serde_json::json!({"__type": format!("com.amazonaws.dynamodb.v20120810#{code}"), "message": code});
@@ -42,8 +47,9 @@ impl Canned {
     }
 }
 
-/// Which operations (by `X-Amz-Target` suffix, e.g. `TransactWriteItems`)
-/// get a canned answer, and how many more times.
+/// Which operations get a canned answer, and how many more times: JSON
+/// protocols by their `X-Amz-Target` suffix (`TransactWriteItems`), REST
+/// ones by their path (`/v2/email/outbound-emails`, SES v2's SendEmail).
 #[derive(Clone, Debug, Default)]
 pub struct Faults(Arc<Mutex<HashMap<String, (Canned, usize)>>>);
 
@@ -58,8 +64,7 @@ impl Faults {
         self.0.lock().unwrap().get(operation).map_or(0, |(_, n)| *n)
     }
 
-    fn take(&self, target: &str) -> Option<Canned> {
-        let operation = target.rsplit('.').next()?;
+    fn take(&self, operation: &str) -> Option<Canned> {
         let mut plan = self.0.lock().unwrap();
         let (canned, left) = plan.get_mut(operation)?;
         if *left == 0 {
@@ -96,8 +101,11 @@ struct FaultyConnector {
 
 impl HttpConnector for FaultyConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
-        let target = request.headers().get("x-amz-target").unwrap_or_default().to_owned();
-        match self.faults.take(&target) {
+        let operation = match request.headers().get("x-amz-target") {
+            Some(target) => target.rsplit('.').next().unwrap_or_default().to_owned(),
+            None => request.uri().parse::<http::Uri>().map(|uri| uri.path().to_owned()).unwrap_or_default(),
+        };
+        match self.faults.take(&operation) {
             Some(canned) => {
                 let status = StatusCode::try_from(canned.status).expect("a valid status");
                 let mut response = HttpResponse::new(status, SdkBody::from(canned.body));
@@ -118,4 +126,14 @@ pub async fn faulty_dynamo_store(faults: &Faults) -> Arc<galley_aws::DynamoStore
     let client_config = aws_sdk_dynamodb::config::Builder::from(&config).http_client(http).build();
     let client = aws_sdk_dynamodb::Client::from_conf(client_config);
     Arc::new(galley_aws::DynamoStore::with_client(client, table.table(), &config))
+}
+
+/// An SDK configuration for moto whose clients answer what `faults` injects,
+/// each fault reaching Galley's code at once (no SDK retry in between).
+pub async fn faulty_sdk_config(faults: &Faults) -> aws_config::SdkConfig {
+    crate::fixtures::moto_endpoint();
+    let config = galley_aws::load_sdk_config().await;
+    let http = faults.client(config.http_client().expect("the SDK config has an HTTP client"));
+    let once = aws_config::retry::RetryConfig::standard().with_max_attempts(1);
+    config.into_builder().http_client(http).retry_config(once).build()
 }

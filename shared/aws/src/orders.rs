@@ -477,6 +477,46 @@ impl Outbox for DynamoStore {
         output.item().map(outbox_entry_from_item).transpose()
     }
 
+    async fn take_send_lease(&self, order: &OrderId, now: i64, until: i64) -> Result<bool, Error> {
+        let taken = self
+            .client
+            .update_item()
+            .table_name(self.table.as_ref())
+            .set_key(Some(outbox_key(order)))
+            .update_expression("SET sending_until = :until")
+            .condition_expression(
+                "attribute_exists(pk) AND sent = :zero AND (attribute_not_exists(sending_until) OR sending_until <= :now)",
+            )
+            .expression_attribute_values(":until", n(until))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":now", n(now))
+            .send()
+            .await;
+        match taken {
+            Ok(_) => Ok(true),
+            Err(e) if condition_failure(&e).is_some() => Ok(false),
+            Err(e) => Err(sdk_error("UpdateItem", e)),
+        }
+    }
+
+    async fn release_send_lease(&self, order: &OrderId) -> Result<(), Error> {
+        let released = self
+            .client
+            .update_item()
+            .table_name(self.table.as_ref())
+            .set_key(Some(outbox_key(order)))
+            .update_expression("REMOVE sending_until")
+            .condition_expression("attribute_exists(pk) AND sent = :zero")
+            .expression_attribute_values(":zero", n(0))
+            .send()
+            .await;
+        match released {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failure(&e).is_some() => Ok(()),
+            Err(e) => Err(sdk_error("UpdateItem", e)),
+        }
+    }
+
     async fn mark_sent(&self, order: &OrderId, now: i64) -> Result<bool, Error> {
         let marked = self
             .client

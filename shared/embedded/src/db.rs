@@ -132,6 +132,8 @@ const MIGRATIONS: &[&str] = &[
         currency TEXT,
         reference TEXT
     ) STRICT;",
+    // 9: who may send a receipt until when (a stream delivery or a sweep).
+    "ALTER TABLE outbox ADD COLUMN sending_until INTEGER;",
 ];
 
 /// One writer connection per process, serialised by a mutex, and a pool of

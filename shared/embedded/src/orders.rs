@@ -376,6 +376,36 @@ impl Outbox for EmbeddedStore {
             .await
     }
 
+    async fn take_send_lease(&self, order: &OrderId, now: i64, until: i64) -> Result<bool, Error> {
+        let order = order.clone();
+        self.db
+            .write(move |tx| {
+                let taken = tx
+                    .execute(
+                        "UPDATE outbox SET sending_until = ?3 WHERE order_id = ?1 AND sent_at IS NULL
+                         AND (sending_until IS NULL OR sending_until <= ?2)",
+                        params![order.as_str(), now, until],
+                    )
+                    .map_err(store_error)?;
+                Ok(taken == 1)
+            })
+            .await
+    }
+
+    async fn release_send_lease(&self, order: &OrderId) -> Result<(), Error> {
+        let order = order.clone();
+        self.db
+            .write(move |tx| {
+                tx.execute(
+                    "UPDATE outbox SET sending_until = NULL WHERE order_id = ?1 AND sent_at IS NULL",
+                    [order.as_str()],
+                )
+                .map_err(store_error)?;
+                Ok(())
+            })
+            .await
+    }
+
     async fn mark_sent(&self, order: &OrderId, now: i64) -> Result<bool, Error> {
         let order = order.clone();
         self.db

@@ -1,6 +1,11 @@
 //! Sending receipts from the outbox: at most one email per order, however
 //! often an entry is delivered to the sender (streams and pollers deliver at
-//! least once).
+//! least once), and whoever delivers it (the stream's function, the
+//! settler's sweep). A sender first takes the entry's send lease with a
+//! conditional write, sends, then marks it sent. The one duplicate left is a
+//! crash (or a lost answer) between the mail service accepting the message
+//! and the mark: after the lease, the sweep sends it again. SES replaces any
+//! Message-ID it is given, so it cannot drop that copy for us.
 
 use std::sync::Arc;
 
@@ -14,7 +19,13 @@ pub enum Delivery {
     Sent,
     /// Sent before (a redelivery): nothing was sent now.
     AlreadySent,
+    /// Another sender holds the send lease: it sends, or after the lease
+    /// the sweep does.
+    Busy,
 }
+
+/// How long a sender holds an entry: longer than a send and its mark take.
+pub const SEND_LEASE: std::time::Duration = std::time::Duration::from_secs(60);
 
 #[derive(Clone)]
 pub struct ReceiptSender {
@@ -42,7 +53,17 @@ impl ReceiptSender {
 
     async fn send_and_mark(&self, entry: &OutboxEntry) -> Result<Delivery, Error> {
         let id = &entry.order.id;
-        self.mailer.send(&receipt(&entry.order)).await?;
+        let now = self.clock.unix_now();
+        if !self.outbox.take_send_lease(id, now, now + SEND_LEASE.as_secs() as i64).await? {
+            return Ok(Delivery::Busy);
+        }
+        if let Err(error) = self.mailer.send(&receipt(&entry.order)).await {
+            // Given back, so the retry need not wait for the lease to lapse.
+            if let Err(e) = self.outbox.release_send_lease(id).await {
+                tracing::warn!(error = %e, order_id = %id, "send lease not given back; it lapses");
+            }
+            return Err(error);
+        }
         if self.outbox.mark_sent(id, self.clock.unix_now()).await? {
             tracing::info!(order_id = %id, "receipt sent");
             Ok(Delivery::Sent)

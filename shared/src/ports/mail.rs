@@ -25,6 +25,15 @@ pub trait Outbox: Send + Sync {
 
     async fn entry(&self, order: &OrderId) -> Result<Option<OutboxEntry>, Error>;
 
+    /// Takes the right to send the receipt until `until`, with a conditional
+    /// write: `false` when it was sent, or another sender holds the right
+    /// (a stream delivery and a sweep never both send).
+    async fn take_send_lease(&self, order: &OrderId, now: i64, until: i64) -> Result<bool, Error>;
+
+    /// Gives the send lease back after a failed send, so a retry need not
+    /// wait for it to lapse.
+    async fn release_send_lease(&self, order: &OrderId) -> Result<(), Error>;
+
     /// Marks the receipt sent with a conditional write; `false` if it already was.
     async fn mark_sent(&self, order: &OrderId, now: i64) -> Result<bool, Error>;
 }

@@ -87,6 +87,7 @@ macro_rules! contract_suite {
                 pending_orders_are_found_by_age_and_settled_once,
                 a_record_pointing_at_a_pending_order_never_expires,
                 the_charge_ledger_keeps_the_first_outcome_of_each_order,
+                a_receipt_has_one_sender_at_a_time,
                 orders_list_newest_first_own_only,
                 upload_records_are_owned_and_change_state_only_as_allowed,
                 pending_uploads_are_capped_and_freed_by_arrival_or_expiry

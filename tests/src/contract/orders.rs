@@ -357,3 +357,27 @@ pub async fn the_charge_ledger_keeps_the_first_outcome_of_each_order(store: Arc<
     }
     assert!(outcomes.windows(2).all(|w| w[0] == w[1]), "one outcome for all: {outcomes:?}");
 }
+
+/// #20 item 12: one sender at a time may send a receipt: the send lease is
+/// taken with a conditional write, lapses, can be given back, and is never
+/// taken once the receipt is marked sent.
+pub async fn a_receipt_has_one_sender_at_a_time(store: Arc<impl Store>) {
+    store.upsert(&[product("a", 5)]).await.unwrap();
+    let user = UserId::generate();
+    let scope = scope(&user, "key-send-lease");
+    let request = lease_request(&scope, "{}", NOW);
+    acquire(&*store, &request).await;
+    let pending = order(&user, &[("a", 1)]);
+    let hold = Hold { scope: &scope, lease: &request.lease };
+    store.place(&pending, hold).await.unwrap();
+    store.confirm(&pending, hold, &answer(201)).await.unwrap();
+    let id = &pending.id;
+    assert!(store.take_send_lease(id, NOW, NOW + 60).await.unwrap());
+    assert!(!store.take_send_lease(id, NOW + 1, NOW + 61).await.unwrap(), "held by the first sender");
+    assert!(store.take_send_lease(id, NOW + 60, NOW + 120).await.unwrap(), "lapsed, it can be taken");
+    store.release_send_lease(id).await.unwrap();
+    assert!(store.take_send_lease(id, NOW + 61, NOW + 121).await.unwrap(), "given back, it can be taken at once");
+    assert!(store.mark_sent(id, NOW + 62).await.unwrap());
+    assert!(!store.take_send_lease(id, NOW + 500, NOW + 560).await.unwrap(), "sent: nobody sends again");
+    assert!(!store.take_send_lease(&OrderId::generate(), NOW, NOW + 60).await.unwrap(), "no such receipt");
+}

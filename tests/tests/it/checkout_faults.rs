@@ -366,7 +366,35 @@ async fn a_checkout_killed_before_the_charge_is_declined_by_the_settler<S: Store
     assert_eq!((status, replayed, body["code"].as_str()), (402, true, Some("payment_declined")));
 }
 
+/// A mailer that takes a while, as SES does, and records what it sent.
+#[derive(Default)]
+struct SlowMailer(Mutex<Vec<EmailMessage>>);
+
+#[async_trait]
+impl Mailer for SlowMailer {
+    async fn send(&self, message: &EmailMessage) -> Result<(), Error> {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        self.0.lock().unwrap().push(message.clone());
+        Ok(())
+    }
+}
+
+/// #20 item 12: a stream delivery and the settler's sweep racing for one
+/// receipt send it once: the second finds the send lease taken.
+async fn a_stream_delivery_and_a_sweep_racing_send_one_receipt<S: Store>(store: Arc<S>) {
+    let shop = Shop::open(store.clone()).await;
+    let (status, body, _) = shop.buy("raced-receipt", 1).await;
+    assert_eq!(status, 201, "{body}");
+    let mailer = Arc::new(SlowMailer::default());
+    let sender = ReceiptSender::new(store.clone(), mailer.clone(), shop.clock.clone());
+    let entry = store.pending(10).await.unwrap().pop().expect("the receipt waits in the outbox");
+    let (stream, sweep) = tokio::join!(sender.deliver(&entry), sender.drain(10));
+    assert_eq!(mailer.0.lock().unwrap().len(), 1, "one receipt: {stream:?}, {sweep:?}");
+    assert!(store.entry(&entry.order.id).await.unwrap().unwrap().sent);
+}
+
 galley_tests::on_both_stores!(
+    a_stream_delivery_and_a_sweep_racing_send_one_receipt,
     a_checkout_killed_after_the_charge_is_confirmed_by_the_settler,
     a_checkout_killed_before_the_charge_is_declined_by_the_settler,
     an_out_of_stock_answer_is_stored_and_replayed_even_after_a_restock,

@@ -10,6 +10,7 @@ mod data_dir;
 mod mail_contract;
 mod multi_process;
 mod openapi;
+mod receipts_outage;
 mod receipts_stream;
 mod replay;
 mod search_property;
