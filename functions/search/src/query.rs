@@ -3,7 +3,7 @@
 use galley_http::paging::PageRequest;
 use galley_http::query::QueryParams;
 use galley_shared::catalog::Category;
-use galley_shared::search::{MAX_QUERY_CHARS, ProductQuery, words};
+use galley_shared::search::{MAX_QUERY_CHARS, MAX_QUERY_WORDS, ProductQuery, distinct_words, words};
 use galley_shared::{Error, FieldError};
 
 /// The search a query string asks for, and which page of it; every bad
@@ -13,10 +13,13 @@ pub fn product_query(mut params: QueryParams) -> Result<(ProductQuery, PageReque
     let page = PageRequest::take(&mut params, &mut errors);
     let mut query = ProductQuery { limit: page.limit, ..Default::default() };
     if let Some(q) = params.take("q") {
+        let folded = words(&q);
         if q.chars().count() > MAX_QUERY_CHARS {
             errors.push(FieldError::new("q", format!("must be at most {MAX_QUERY_CHARS} characters")));
+        } else if distinct_words(&folded) > MAX_QUERY_WORDS {
+            errors.push(FieldError::new("q", format!("must have at most {MAX_QUERY_WORDS} distinct words")));
         } else {
-            query.words = words(&q);
+            query.words = folded;
         }
     }
     if let Some(category) = params.take("category") {
@@ -83,5 +86,10 @@ mod tests {
         assert_eq!(bad_fields("min_price=500&max_price=100"), ["min_price"]);
         assert_eq!(bad_fields("limit=5&limit=6"), ["limit"]);
         assert!(parse(&format!("q={}", "é".repeat(200))).is_ok(), "limit counts characters, not bytes");
+        let nine = "one two three four five six seven eight nine";
+        assert_eq!(bad_fields(&format!("q={nine}")), ["q"], "9 distinct words");
+        let eight_repeated = "a b c d e f g h a b c d e f g h h h";
+        assert!(parse(&format!("q={eight_repeated}")).is_ok(), "repeats count once");
+        assert!(parse("q=Cafe+CAFÉ+café+a+b+c+d+e+f+g").is_ok(), "distinct after folding");
     }
 }

@@ -9,7 +9,7 @@ use std::future::Future;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, KeysAndAttributes, PutRequest, WriteRequest};
-use futures_util::future::try_join_all;
+use futures_util::{StreamExt, TryStreamExt};
 use galley_shared::Error;
 use galley_shared::catalog::{Category, Product};
 use galley_shared::id::ProductId;
@@ -30,6 +30,9 @@ const CATALOG_PARTITION: &str = "CATALOG";
 /// DynamoDB's limits per call.
 const BATCH_WRITE_MAX: usize = 25;
 const BATCH_GET_MAX: usize = 100;
+/// `BatchGetItem`s one request keeps in flight: a search probing a common
+/// word reads its candidates a few batches at a time, not all at once.
+const BATCHES_AT_ONCE: usize = 4;
 
 fn product_pk(id: &ProductId) -> String {
     format!("PRODUCT#{id}")
@@ -203,10 +206,13 @@ impl DynamoStore {
     }
 
     /// The items at `keys`, read consistently: 100 keys per `BatchGetItem`,
-    /// the batches concurrently, unprocessed keys retried with backoff.
+    /// at most `BATCHES_AT_ONCE` of them in flight, unprocessed keys retried
+    /// with backoff.
     pub(crate) async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, Error> {
-        let batches = keys.chunks(BATCH_GET_MAX).map(|chunk| self.batch_get_one(chunk.to_vec()));
-        Ok(try_join_all(batches).await?.into_iter().flatten().collect())
+        // Collected first: a lazy iterator of futures would not be `Send`.
+        let batches: Vec<_> = keys.chunks(BATCH_GET_MAX).map(|chunk| self.batch_get_one(chunk.to_vec())).collect();
+        let done: Vec<Vec<Item>> = futures_util::stream::iter(batches).buffered(BATCHES_AT_ONCE).try_collect().await?;
+        Ok(done.into_iter().flatten().collect())
     }
 
     async fn batch_get_one(&self, keys: Vec<Item>) -> Result<Vec<Item>, Error> {

@@ -14,4 +14,4 @@ pub use position::Position;
 pub use query::{CatalogFilter, MAX_QUERY_CHARS, ProductQuery};
 pub use rank::{Hit, Posting, intersect, page_after};
 pub use service::{PROBE_ABOVE, ProductSearch, SearchPage};
-pub use term::Term;
+pub use term::{MAX_QUERY_WORDS, Term, distinct_words};

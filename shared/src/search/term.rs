@@ -10,11 +10,37 @@ pub enum Term<'a> {
 }
 
 impl<'a> Term<'a> {
-    /// The index lookups for a query's folded words, in order.
+    /// The index lookups for a query's folded words: each distinct word
+    /// once (API.md: repeated words count once, and cost once), in order of
+    /// first use; the last word a prefix, unless it is also one of the
+    /// exact words, which already asks more of a product.
     pub fn for_query(words: &'a [String]) -> Vec<Term<'a>> {
-        let last = words.len().saturating_sub(1);
-        words.iter().enumerate().map(|(i, w)| if i == last { Term::Prefix(w) } else { Term::Word(w) }).collect()
+        let Some((last, exact)) = words.split_last() else { return Vec::new() };
+        let mut terms: Vec<Term<'a>> = Vec::with_capacity(words.len());
+        for word in exact {
+            if !terms.contains(&Term::Word(word)) {
+                terms.push(Term::Word(word));
+            }
+        }
+        if !terms.contains(&Term::Word(last)) {
+            terms.push(Term::Prefix(last));
+        }
+        terms
     }
+}
+
+/// The most distinct words a query may have (API.md): each costs a lookup.
+pub const MAX_QUERY_WORDS: usize = 8;
+
+/// How many distinct words `words` holds.
+pub fn distinct_words(words: &[String]) -> usize {
+    let mut seen: Vec<&String> = Vec::with_capacity(words.len());
+    for word in words {
+        if !seen.contains(&word) {
+            seen.push(word);
+        }
+    }
+    seen.len()
 }
 
 #[cfg(test)]
@@ -26,5 +52,16 @@ mod tests {
         let words = ["blue".to_owned(), "mu".to_owned()];
         assert_eq!(Term::for_query(&words), [Term::Word("blue"), Term::Prefix("mu")]);
         assert!(Term::for_query(&[]).is_empty());
+    }
+
+    #[test]
+    fn repeated_words_are_looked_up_once() {
+        let words: Vec<String> = ["a", "a", "mug", "a", "mug"].iter().map(|w| w.to_string()).collect();
+        assert_eq!(Term::for_query(&words), [Term::Word("a"), Term::Word("mug")], "the prefix is implied");
+        let words: Vec<String> = ["a", "a", "mu"].iter().map(|w| w.to_string()).collect();
+        assert_eq!(Term::for_query(&words), [Term::Word("a"), Term::Prefix("mu")]);
+        let hundred: Vec<String> = std::iter::repeat_n("a".to_string(), 100).collect();
+        assert_eq!(Term::for_query(&hundred), [Term::Word("a")], "an exact \"a\" asks more than the prefix");
+        assert_eq!(distinct_words(&hundred), 1);
     }
 }

@@ -13,6 +13,7 @@ mod openapi;
 mod receipts_outage;
 mod receipts_stream;
 mod replay;
+mod search_bounds;
 mod search_property;
 mod signing_secret;
 mod template;

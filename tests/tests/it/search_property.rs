@@ -72,10 +72,22 @@ fn brute_force(catalog: &[Product], query: &ProductQuery) -> Vec<String> {
             continue;
         }
         let (title, description) = (words(&p.title), words(&p.description));
-        let last = query.words.len().saturating_sub(1);
+        // The spec (API.md): repeated words count once; the last word also
+        // matches as a prefix, which an exact use of the same word implies.
+        let mut asked: Vec<(String, bool)> = Vec::new();
+        if let Some((last, exact)) = query.words.split_last() {
+            for word in exact {
+                if !asked.iter().any(|(w, _)| w == word) {
+                    asked.push((word.clone(), false));
+                }
+            }
+            if !asked.iter().any(|(w, _)| w == last) {
+                asked.push((last.clone(), true));
+            }
+        }
         let mut title_words = 0;
-        let all_match = query.words.iter().enumerate().all(|(i, qw)| {
-            let hit = |w: &String| if i == last { w.starts_with(qw.as_str()) } else { w == qw };
+        let all_match = asked.iter().all(|(qw, prefix)| {
+            let hit = |w: &String| if *prefix { w.starts_with(qw.as_str()) } else { w == qw };
             let in_title = title.iter().any(hit);
             title_words += u32::from(in_title);
             in_title || description.iter().any(hit)
