@@ -1,5 +1,6 @@
 //! `galley`: run the whole API locally, import catalogs, prepare emulators.
 
+mod arrivals;
 mod dispatch;
 mod import;
 mod local_s3;

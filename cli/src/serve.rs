@@ -52,7 +52,7 @@ pub async fn run(port: u16, backend: &Backend, data_dir: &std::path::Path, limit
 
     // The key lives in the data dir with either store, generated on first start.
     let key = galley_lambda::keys::load_or_create(data_dir).context("signing key")?;
-    let (upload_urls, local_s3) = upload_storage(&stores, &key, &format!("http://{local}"))?;
+    let (upload_urls, local_s3, arrivals) = upload_storage(&stores, &key, &format!("http://{local}"))?;
     let dispatcher = Arc::new(crate::dispatch::mount_all(&stores, &key, upload_urls));
     let local_s3 = local_s3.map(Arc::new);
     let mailer = stores.mailer(&crate::mail::mail_from()).context("mail")?;
@@ -106,6 +106,9 @@ pub async fn run(port: u16, backend: &Backend, data_dir: &std::path::Path, limit
     drop(listener);
     receipts.abort();
     settler.abort();
+    if let Some(arrivals) = arrivals {
+        arrivals.abort();
+    }
     tracing::info!("shutting down");
     tokio::select! {
         () = graceful.shutdown() => {}
@@ -115,21 +118,25 @@ pub async fn run(port: u16, backend: &Backend, data_dir: &std::path::Path, limit
 }
 
 /// Where upload tickets point and who takes the bytes: over the embedded
-/// store the local server plays S3 itself; with `--aws` tickets are S3
-/// presigned URLs (the bucket from `UPLOAD_BUCKET`).
-fn upload_storage(
-    stores: &Stores,
-    key: &SigningKey,
-    public_url: &str,
-) -> anyhow::Result<(Arc<dyn UploadUrls>, Option<LocalS3>)> {
+/// store the local server plays S3 itself (and checks bytes as they
+/// arrive); with `--aws` tickets are S3 presigned URLs (the bucket from
+/// `UPLOAD_BUCKET`), and a task checks their objects once they are there.
+type UploadStorage = (Arc<dyn UploadUrls>, Option<LocalS3>, Option<tokio::task::JoinHandle<()>>);
+
+fn upload_storage(stores: &Stores, key: &SigningKey, public_url: &str) -> anyhow::Result<UploadStorage> {
     match stores {
         Stores::Embedded(store) => {
             let urls = LocalUploadUrls::new(public_url, key);
             let blobs = LocalBlobs::new(store.data_dir().join("blobs"));
             let check = ArrivalCheck::new(stores.upload_records(), Arc::new(blobs.clone()));
-            Ok((Arc::new(urls.clone()), Some(LocalS3 { urls, blobs, check })))
+            Ok((Arc::new(urls.clone()), Some(LocalS3 { urls, blobs, check }), None))
         }
-        Stores::Aws(_) => Ok((stores.upload_urls(key).context("uploads")?, None)),
+        Stores::Aws(_) => {
+            let blobs = stores.blobs().context("uploads")?;
+            let urls = crate::arrivals::WatchedUrls::new(stores.upload_urls(key).context("uploads")?);
+            let watch = urls.watch(blobs.clone(), ArrivalCheck::new(stores.upload_records(), blobs));
+            Ok((Arc::new(urls), None, Some(watch)))
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! SDK errors become domain errors here, with the full cause kept for logs.
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use galley_shared::Error;
 
 /// Service error codes that mean "try again later", not "this is a bug".
@@ -15,24 +16,26 @@ const TRANSIENT_CODES: &[&str] = &[
     "InternalError",
 ];
 
-pub(crate) fn sdk_error<E, R>(operation: &str, error: SdkError<E, R>) -> Error
+pub(crate) fn sdk_error<E>(operation: &str, error: SdkError<E, HttpResponse>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
 {
     service_error("dynamodb", operation, error)
 }
 
 /// The same mapping for any AWS service's SDK error: throttling, timeouts
 /// and 5xx are `Unavailable` (retry later), anything else `Internal`.
-pub(crate) fn service_error<E, R>(service: &str, operation: &str, error: SdkError<E, R>) -> Error
+pub(crate) fn service_error<E>(service: &str, operation: &str, error: SdkError<E, HttpResponse>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
 {
     let transient = match &error {
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
-        SdkError::ServiceError(service) => service.err().code().is_some_and(|c| TRANSIENT_CODES.contains(&c)),
+        // A 5xx is the service's own failure, whatever its code says.
+        SdkError::ServiceError(service) => {
+            service.err().code().is_some_and(|c| TRANSIENT_CODES.contains(&c))
+                || service.raw().status().is_server_error()
+        }
         _ => false,
     };
     let context = format!("{service} {operation}");

@@ -56,6 +56,7 @@ impl DynamoStore {
     /// when the map is full.
     async fn take_slot(&self, owner: &UserId, id: &UploadId, now: i64) -> Result<(), Error> {
         let ttl = PENDING_TTL.as_secs() as i64;
+        let mut made_quota = false;
         for round in 1..=RETRY.attempts {
             if round > 1 {
                 RETRY.wait(round - 1).await;
@@ -79,11 +80,14 @@ impl DynamoStore {
             };
             if !error.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) {
                 // No quota item yet (moto answers a map path without its map
-                // so): make an empty one, then again.
-                if self.create_quota(owner).await? {
-                    continue;
+                // so): make an empty one, or let the racer that did, and try
+                // again once; a second such error is a real one.
+                if made_quota {
+                    return Err(sdk_error("UpdateItem", error));
                 }
-                return Err(sdk_error("UpdateItem", error));
+                self.create_quota(owner).await?;
+                made_quota = true;
+                continue;
             }
             let read = self
                 .client
