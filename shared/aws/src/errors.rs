@@ -53,3 +53,15 @@ pub(crate) fn condition_failure(
         _ => None,
     }
 }
+
+/// Sends a conditional update: `true` when it was applied, `false` when its
+/// condition did not hold (an answer, not an error).
+pub(crate) async fn applied(
+    update: aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder,
+) -> Result<bool, Error> {
+    match update.send().await {
+        Ok(_) => Ok(true),
+        Err(e) if condition_failure(&e).is_some() => Ok(false),
+        Err(e) => Err(sdk_error("UpdateItem", e)),
+    }
+}

@@ -18,7 +18,7 @@ use galley_shared::ports::{Hold, IdempotencyRecords, Orders, Outbox, OutboxEntry
 use galley_shared::stock::check_distinct;
 
 use crate::DynamoStore;
-use crate::errors::{condition_failure, sdk_error};
+use crate::errors::{applied, condition_failure, sdk_error};
 use crate::item::{Item, Reader, key, n, s};
 use crate::table::{GSI1, GSI1_PARTITION_KEY, GSI1_SORT_KEY};
 use crate::transact::{Outcome, RETRY, shortages};
@@ -426,7 +426,7 @@ impl IdempotencyRecords for DynamoStore {
     }
 
     async fn release_lease(&self, scope: &IdempotencyScope, lease: &LeaseId) -> Result<(), Error> {
-        let released = self
+        let release = self
             .client
             .update_item()
             .table_name(self.table.as_ref())
@@ -434,15 +434,9 @@ impl IdempotencyRecords for DynamoStore {
             .update_expression("SET lease_until = :zero REMOVE claim")
             .condition_expression("claim = :claim AND complete = :zero")
             .expression_attribute_values(":zero", n(0))
-            .expression_attribute_values(":claim", s(&lease.0))
-            .send()
-            .await;
-        match released {
-            Ok(_) => Ok(()),
-            // Someone else holds it now, or it completed: nothing of ours to release.
-            Err(e) if condition_failure(&e).is_some() => Ok(()),
-            Err(e) => Err(sdk_error("UpdateItem", e)),
-        }
+            .expression_attribute_values(":claim", s(&lease.0));
+        // Someone else holds it now, or it completed: nothing of ours to release.
+        applied(release).await.map(|_| ())
     }
 }
 
@@ -478,7 +472,7 @@ impl Outbox for DynamoStore {
     }
 
     async fn take_send_lease(&self, order: &OrderId, now: i64, until: i64) -> Result<bool, Error> {
-        let taken = self
+        let take = self
             .client
             .update_item()
             .table_name(self.table.as_ref())
@@ -489,36 +483,25 @@ impl Outbox for DynamoStore {
             )
             .expression_attribute_values(":until", n(until))
             .expression_attribute_values(":zero", n(0))
-            .expression_attribute_values(":now", n(now))
-            .send()
-            .await;
-        match taken {
-            Ok(_) => Ok(true),
-            Err(e) if condition_failure(&e).is_some() => Ok(false),
-            Err(e) => Err(sdk_error("UpdateItem", e)),
-        }
+            .expression_attribute_values(":now", n(now));
+        applied(take).await
     }
 
     async fn release_send_lease(&self, order: &OrderId) -> Result<(), Error> {
-        let released = self
+        let release = self
             .client
             .update_item()
             .table_name(self.table.as_ref())
             .set_key(Some(outbox_key(order)))
             .update_expression("REMOVE sending_until")
             .condition_expression("attribute_exists(pk) AND sent = :zero")
-            .expression_attribute_values(":zero", n(0))
-            .send()
-            .await;
-        match released {
-            Ok(_) => Ok(()),
-            Err(e) if condition_failure(&e).is_some() => Ok(()),
-            Err(e) => Err(sdk_error("UpdateItem", e)),
-        }
+            .expression_attribute_values(":zero", n(0));
+        // Sent meanwhile, or gone: nothing to give back.
+        applied(release).await.map(|_| ())
     }
 
     async fn mark_sent(&self, order: &OrderId, now: i64) -> Result<bool, Error> {
-        let marked = self
+        let mark = self
             .client
             .update_item()
             .table_name(self.table.as_ref())
@@ -529,13 +512,7 @@ impl Outbox for DynamoStore {
             .expression_attribute_names("#gsk", GSI1_SORT_KEY)
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":zero", n(0))
-            .expression_attribute_values(":now", n(now))
-            .send()
-            .await;
-        match marked {
-            Ok(_) => Ok(true),
-            Err(e) if condition_failure(&e).is_some() => Ok(false),
-            Err(e) => Err(sdk_error("UpdateItem", e)),
-        }
+            .expression_attribute_values(":now", n(now));
+        applied(mark).await
     }
 }

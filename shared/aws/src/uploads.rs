@@ -14,7 +14,7 @@ use galley_shared::ports::UploadRecords;
 use galley_shared::uploads::{MAX_PENDING_UPLOADS, PENDING_TTL, StoredUpload, Upload, UploadStatus};
 
 use crate::DynamoStore;
-use crate::errors::sdk_error;
+use crate::errors::{applied, sdk_error};
 use crate::item::{Item, Reader, key, n, s};
 use crate::transact::RETRY;
 
@@ -234,10 +234,6 @@ impl UploadRecords for DynamoStore {
         for (name, status) in names.iter().zip(from) {
             update = update.expression_attribute_values(name, s(status.as_str()));
         }
-        match update.send().await {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(false),
-            Err(e) => Err(sdk_error("UpdateItem", e)),
-        }
+        applied(update).await
     }
 }
