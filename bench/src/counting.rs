@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use galley_shared::Error;
 use galley_shared::catalog::Product;
 use galley_shared::id::ProductId;
-use galley_shared::ports::{Catalog, ImportReport, SearchIndex, Written};
+use galley_shared::ports::{Catalog, ImportReport, Listing, SearchIndex, Written};
 use galley_shared::search::{CatalogFilter, Posting, Term};
 
 #[derive(Default)]
@@ -53,9 +53,15 @@ impl<S: Catalog + 'static> Catalog for Counting<S> {
         self.calls.hit();
         self.inner.upsert(products).await
     }
-    async fn list(&self, filter: &CatalogFilter, after: Option<&str>, limit: usize) -> Result<Vec<Product>, Error> {
+    async fn list(
+        &self,
+        filter: &CatalogFilter,
+        after: Option<&str>,
+        limit: usize,
+        budget: usize,
+    ) -> Result<Listing, Error> {
         self.calls.hit();
-        self.inner.list(filter, after, limit).await
+        self.inner.list(filter, after, limit, budget).await
     }
     async fn is_empty(&self) -> Result<bool, Error> {
         self.calls.hit();

@@ -14,7 +14,7 @@ use galley_shared::Error;
 use galley_shared::catalog::{Category, Product};
 use galley_shared::id::ProductId;
 use galley_shared::money::{Currency, Money};
-use galley_shared::ports::{Catalog, ImportReport, SearchIndex, Stock, Written};
+use galley_shared::ports::{Catalog, ImportReport, Listing, SearchIndex, Stock, Written};
 use galley_shared::search::{CatalogFilter, Posting, Term, index_entries, prefix_entries};
 use galley_shared::stock::{StockLevel, StockLine, check_distinct};
 
@@ -310,9 +310,20 @@ impl Catalog for DynamoStore {
         Ok(ImportReport { written: products.len() })
     }
 
-    async fn list(&self, filter: &CatalogFilter, after: Option<&str>, limit: usize) -> Result<Vec<Product>, Error> {
-        let mut found = Vec::with_capacity(limit);
+    /// Pages GSI1's catalog partition in title order, the filter applied
+    /// by DynamoDB; at most `budget` products are read (the page `Limit`
+    /// counts items read, not items returned), and where the budget ran out
+    /// is the last read item's sort key.
+    async fn list(
+        &self,
+        filter: &CatalogFilter,
+        after: Option<&str>,
+        limit: usize,
+        budget: usize,
+    ) -> Result<Listing, Error> {
+        let mut listing = Listing::default();
         let mut start_key = None;
+        let mut read = 0;
         loop {
             let mut query = self
                 .client
@@ -341,21 +352,27 @@ impl Catalog for DynamoStore {
                 conditions.push("price <= :max");
                 query = query.expression_attribute_values(":max", n(max));
             }
-            if conditions.is_empty() {
-                query = query.limit(i32::try_from(limit - found.len()).unwrap_or(i32::MAX));
-            } else {
+            let wanted = if conditions.is_empty() { limit - listing.products.len() } else { budget - read };
+            query = query.limit(i32::try_from(wanted).unwrap_or(i32::MAX));
+            if !conditions.is_empty() {
                 query = query.filter_expression(conditions.join(" AND "));
             }
             let output = query.send().await.map_err(|e| sdk_error("Query", e))?;
+            read += usize::try_from(output.scanned_count()).unwrap_or(0);
             for item in output.items() {
-                if found.len() < limit {
-                    found.push(product_from_item(item)?);
+                if listing.products.len() < limit {
+                    listing.products.push(product_from_item(item)?);
                 }
             }
-            match output.last_evaluated_key() {
-                Some(key) if found.len() < limit => start_key = Some(key.clone()),
-                _ => return Ok(found),
+            let Some(key) = output.last_evaluated_key() else { return Ok(listing) };
+            if listing.products.len() >= limit {
+                return Ok(listing);
             }
+            if read >= budget {
+                listing.read_up_to = Some(Reader(key).s(GSI1_SORT_KEY)?.to_owned());
+                return Ok(listing);
+            }
+            start_key = Some(key.clone());
         }
     }
 

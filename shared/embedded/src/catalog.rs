@@ -6,7 +6,7 @@ use galley_shared::Error;
 use galley_shared::catalog::{Category, Product};
 use galley_shared::id::ProductId;
 use galley_shared::money::{Currency, Money};
-use galley_shared::ports::{Catalog, ImportReport, SearchIndex, Stock, Written};
+use galley_shared::ports::{Catalog, ImportReport, Listing, SearchIndex, Stock, Written};
 use galley_shared::search::{CatalogFilter, Posting, Term, index_entries};
 use galley_shared::stock::{Shortage, StockLevel, StockLine, check_distinct};
 use hashbrown::{DefaultHashBuilder, HashTable};
@@ -198,28 +198,45 @@ impl Catalog for EmbeddedStore {
         Ok(report)
     }
 
-    async fn list(&self, filter: &CatalogFilter, after: Option<&str>, limit: usize) -> Result<Vec<Product>, Error> {
+    async fn list(
+        &self,
+        filter: &CatalogFilter,
+        after: Option<&str>,
+        limit: usize,
+        budget: usize,
+    ) -> Result<Listing, Error> {
         let filter = filter.clone();
         let after = after.unwrap_or("").to_owned();
         self.db
             .read(move |conn| {
+                // The category narrows the read by index; price bounds are
+                // checked on the rows read, at most `budget` of them.
                 let sql = format!(
                     "SELECT {PRODUCT_COLUMNS} FROM products WHERE title_key > ?1 \
-                     AND (?2 IS NULL OR category = ?2) \
-                     AND (?3 IS NULL OR price_amount >= ?3) AND (?4 IS NULL OR price_amount <= ?4) \
-                     ORDER BY title_key LIMIT ?5"
+                     AND (?2 IS NULL OR category = ?2) ORDER BY title_key"
                 );
                 let mut stmt = conn.prepare_cached(&sql).map_err(store_error)?;
-                let rows = stmt
-                    .query(params![
-                        after,
-                        filter.category.as_ref().map(|c| c.as_str().to_owned()),
-                        filter.min_price,
-                        filter.max_price,
-                        i64::try_from(limit).unwrap_or(i64::MAX),
-                    ])
+                let mut rows = stmt
+                    .query(params![after, filter.category.as_ref().map(|c| c.as_str().to_owned())])
                     .map_err(store_error)?;
-                collect(rows, product_from_row)
+                let mut listing = Listing::default();
+                let mut read = 0;
+                while let Some(row) = rows.next().map_err(store_error)? {
+                    let product = product_from_row(row)?;
+                    read += 1;
+                    let title_key = product.title_order_key();
+                    if filter.admits(&product.category, product.price.amount) {
+                        listing.products.push(product);
+                        if listing.products.len() >= limit {
+                            return Ok(listing);
+                        }
+                    }
+                    if read >= budget {
+                        listing.read_up_to = Some(title_key);
+                        return Ok(listing);
+                    }
+                }
+                Ok(listing)
             })
             .await
     }

@@ -134,6 +134,8 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;",
     // 9: who may send a receipt until when (a stream delivery or a sweep).
     "ALTER TABLE outbox ADD COLUMN sending_until INTEGER;",
+    // 10: a category listing reads its own products only.
+    "CREATE INDEX products_by_category ON products (category, title_key);",
 ];
 
 /// One writer connection per process, serialised by a mutex, and a pool of

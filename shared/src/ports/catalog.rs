@@ -13,6 +13,16 @@ pub struct ImportReport {
 }
 
 /// The products of the shop, with their stock levels.
+/// One stretch of the catalog in title order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Listing {
+    /// The products the filter admitted, in title-key order.
+    pub products: Vec<Product>,
+    /// The title key of the last product read, when the read budget ran
+    /// out before `limit` products were found and more may follow.
+    pub read_up_to: Option<String>,
+}
+
 #[async_trait]
 pub trait Catalog: Send + Sync {
     /// One product, or `None`.
@@ -30,8 +40,17 @@ pub trait Catalog: Send + Sync {
     async fn upsert(&self, products: &[Product]) -> Result<ImportReport, Error>;
 
     /// Up to `limit` products admitted by `filter`, in title-key order,
-    /// starting after `after` (a title key) when given.
-    async fn list(&self, filter: &CatalogFilter, after: Option<&str>, limit: usize) -> Result<Vec<Product>, Error>;
+    /// starting after `after` (a title key) when given, reading at most
+    /// `budget` products: a filter that admits little never makes one call
+    /// read the whole catalog. When the budget runs out first, the listing
+    /// says where the read stopped, and a later call resumes after it.
+    async fn list(
+        &self,
+        filter: &CatalogFilter,
+        after: Option<&str>,
+        limit: usize,
+        budget: usize,
+    ) -> Result<Listing, Error>;
 
     /// Whether the catalog holds no product at all.
     async fn is_empty(&self) -> Result<bool, Error>;

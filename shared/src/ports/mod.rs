@@ -19,7 +19,7 @@ mod uploads;
 mod users;
 
 pub use blobs::{BlobHead, Blobs, PresignedUpload, UploadUrls};
-pub use catalog::{Catalog, ImportReport};
+pub use catalog::{Catalog, ImportReport, Listing};
 pub use idempotency::IdempotencyRecords;
 pub use login_attempts::LoginAttempts;
 pub use mail::{Mailer, Outbox, OutboxEntry};

@@ -26,7 +26,12 @@ pub struct ProductSearch {
     catalog: Arc<dyn Catalog>,
     index: Arc<dyn SearchIndex>,
     probe_above: usize,
+    list_budget: usize,
 }
+
+/// Products one listing request reads at most: a filter that matches
+/// little answers a short page and a cursor instead of scanning on.
+pub const LIST_BUDGET: usize = 1_000;
 
 /// Postings read per word before the word counts as common and is probed
 /// instead (see `ProductSearch::hits`). A thousand postings is about a
@@ -35,13 +40,19 @@ pub const PROBE_ABOVE: usize = 1_000;
 
 impl ProductSearch {
     pub fn new(catalog: Arc<dyn Catalog>, index: Arc<dyn SearchIndex>) -> Self {
-        Self { catalog, index, probe_above: PROBE_ABOVE }
+        Self { catalog, index, probe_above: PROBE_ABOVE, list_budget: LIST_BUDGET }
     }
 
     /// With another threshold for common words; tests use tiny ones so
     /// small catalogs take the probing path.
     pub fn with_probe_above(self, probe_above: usize) -> Self {
         Self { probe_above, ..self }
+    }
+
+    /// With another listing budget; tests use tiny ones so small catalogs
+    /// take the short-page path.
+    pub fn with_list_budget(self, list_budget: usize) -> Self {
+        Self { list_budget: list_budget.max(1), ..self }
     }
 
     /// The page of `query`'s results after `after` (a position this query's
@@ -62,12 +73,17 @@ impl ProductSearch {
             return Err(Error::InvalidCursor);
         }
         let after_key = after.map(|p| p.title_key);
-        let mut products = self.catalog.list(&query.filter, after_key.as_deref(), query.limit + 1).await?;
+        let listing = self.catalog.list(&query.filter, after_key.as_deref(), query.limit + 1, self.list_budget).await?;
+        let mut products = listing.products;
         let more = products.len() > query.limit;
         products.truncate(query.limit);
-        let last =
-            products.last().filter(|_| more).map(|p| Position { title_words: None, title_key: p.title_order_key() });
-        Ok((products, last))
+        // A full page resumes after its last product; a page the budget cut
+        // short (API.md: fewer than `limit`, with a cursor) after the last read.
+        let resume = match products.last() {
+            Some(last) if more => Some(last.title_order_key()),
+            _ => listing.read_up_to,
+        };
+        Ok((products, resume.map(|title_key| Position { title_words: None, title_key })))
     }
 
     /// Words: the matching products, ranked; then one batch read of the

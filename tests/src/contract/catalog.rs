@@ -223,15 +223,49 @@ pub async fn listing_is_in_title_order_filtered_and_resumable(store: Arc<impl St
     store.upsert(&products).await.unwrap();
     let titles = |list: Vec<galley_shared::catalog::Product>| list.into_iter().map(|p| p.title).collect::<Vec<_>>();
     let all = CatalogFilter::default();
-    assert_eq!(titles(store.list(&all, None, 10).await.unwrap()), ["apron", "Bowl", "bowl", "Éclair Tin"]);
-    assert_eq!(titles(store.list(&all, None, 2).await.unwrap()), ["apron", "Bowl"]);
+    assert_eq!(
+        titles(store.list(&all, None, 10, 1_000).await.unwrap().products),
+        ["apron", "Bowl", "bowl", "Éclair Tin"]
+    );
+    assert_eq!(titles(store.list(&all, None, 2, 1_000).await.unwrap().products), ["apron", "Bowl"]);
     let after = products[2].title_order_key();
-    assert_eq!(titles(store.list(&all, Some(&after), 10).await.unwrap()), ["bowl", "Éclair Tin"]);
+    assert_eq!(titles(store.list(&all, Some(&after), 10, 1_000).await.unwrap().products), ["bowl", "Éclair Tin"]);
     let kitchen = CatalogFilter {
         category: Some(Category::parse("kitchen").unwrap()),
         min_price: Some(100),
         max_price: Some(300),
     };
-    assert_eq!(titles(store.list(&kitchen, None, 10).await.unwrap()), ["apron", "Éclair Tin"]);
-    assert_eq!(titles(store.list(&kitchen, None, 1).await.unwrap()), ["apron"]);
+    assert_eq!(titles(store.list(&kitchen, None, 10, 1_000).await.unwrap().products), ["apron", "Éclair Tin"]);
+    assert_eq!(titles(store.list(&kitchen, None, 1, 1_000).await.unwrap().products), ["apron"]);
+
+    // #20 item 2: a read budget bounds one call, however little the filter
+    // admits; the listing says where it stopped and the next call resumes.
+    let nothing = CatalogFilter { category: Some(Category::parse("none-such").unwrap()), ..CatalogFilter::default() };
+    // An index may serve the filter (the embedded store's category index
+    // reads nothing here); a store that pages stops at its budget and resumes.
+    let mut calls = 0;
+    let mut after: Option<String> = None;
+    loop {
+        calls += 1;
+        let page = store.list(&nothing, after.as_deref(), 10, 2).await.unwrap();
+        assert!(page.products.is_empty(), "{page:?}");
+        match page.read_up_to {
+            Some(stop) => after = Some(stop),
+            None => break,
+        }
+        assert!(calls <= products.len() / 2 + 1, "each call reads a new stretch");
+    }
+    let pricey = CatalogFilter { min_price: Some(250), ..CatalogFilter::default() };
+    let mut found = Vec::new();
+    let mut after: Option<String> = None;
+    for _ in 0..10 {
+        let page = store.list(&pricey, after.as_deref(), 10, 1).await.unwrap();
+        found.extend(titles(page.products.clone()));
+        match (page.read_up_to, page.products.last()) {
+            (Some(stop), _) => after = Some(stop),
+            (None, Some(last)) => after = Some(last.title_order_key()),
+            (None, None) => break,
+        }
+    }
+    assert_eq!(found, ["bowl", "Éclair Tin"], "walking the short pages yields every admitted product once");
 }

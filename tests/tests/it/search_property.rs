@@ -9,7 +9,9 @@ use galley_http::paging::CursorKey;
 use galley_shared::catalog::{Category, Product};
 use galley_shared::keys::SigningKey;
 use galley_shared::ports::{Catalog, SearchIndex};
-use galley_shared::search::{CatalogFilter, PROBE_ABOVE, Position, ProductQuery, ProductSearch, title_key, words};
+use galley_shared::search::{
+    CatalogFilter, LIST_BUDGET, PROBE_ABOVE, Position, ProductQuery, ProductSearch, title_key, words,
+};
 use galley_tests::fixtures;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -132,16 +134,26 @@ where
     // Small thresholds make small catalogs' words "common", so every path
     // runs: all words read, some probed by key, all read whole.
     let probe_above = prop_oneof![Just(PROBE_ABOVE), 0usize..6];
-    let strategy = (catalog(), prop::collection::vec(query(), 1..6), probe_above);
+    // Small listing budgets make filtered listings stop early with a cursor.
+    let list_budget = prop_oneof![Just(LIST_BUDGET), 1usize..4];
+    let strategy = (catalog(), prop::collection::vec(query(), 1..6), probe_above, list_budget);
     runner
-        .run(&strategy, |(catalog, queries, probe_above)| {
+        .run(&strategy, |(catalog, queries, probe_above, list_budget)| {
             let store = make_store(&runtime);
             runtime.block_on(store.upsert(&catalog)).expect("import");
-            let search = ProductSearch::new(store.clone(), store).with_probe_above(probe_above);
+            let search =
+                ProductSearch::new(store.clone(), store).with_probe_above(probe_above).with_list_budget(list_budget);
             for (query, _) in &queries {
                 let expected = brute_force(&catalog, query);
                 let got = runtime.block_on(paged_search(&search, &cursors, query));
-                prop_assert_eq!(got, expected, "query {:?}, probing above {}", query, probe_above);
+                prop_assert_eq!(
+                    got,
+                    expected,
+                    "query {:?}, probing above {}, listing budget {}",
+                    query,
+                    probe_above,
+                    list_budget
+                );
             }
             Ok(())
         })
