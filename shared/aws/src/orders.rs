@@ -228,22 +228,25 @@ impl Orders for DynamoStore {
     }
 
     async fn pending_before(&self, cutoff: i64, limit: usize) -> Result<Vec<PendingOrder>, Error> {
+        // The shards are read at once; each answers its oldest first.
+        let shards: Vec<_> = (0..PENDING_SHARDS)
+            .map(|shard| {
+                self.client
+                    .query()
+                    .table_name(self.table.as_ref())
+                    .index_name(GSI1)
+                    .key_condition_expression("#pk = :pk AND #sk < :cutoff")
+                    .expression_attribute_names("#pk", GSI1_PARTITION_KEY)
+                    .expression_attribute_names("#sk", GSI1_SORT_KEY)
+                    .expression_attribute_values(":pk", s(format!("PENDING#{shard}")))
+                    .expression_attribute_values(":cutoff", s(format!("{cutoff:012}")))
+                    .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+                    .send()
+            })
+            .collect();
+        let outputs = futures_util::future::try_join_all(shards).await.map_err(|e| sdk_error("Query", e))?;
         let mut found = Vec::new();
-        for shard in 0..PENDING_SHARDS {
-            let output = self
-                .client
-                .query()
-                .table_name(self.table.as_ref())
-                .index_name(GSI1)
-                .key_condition_expression("#pk = :pk AND #sk < :cutoff")
-                .expression_attribute_names("#pk", GSI1_PARTITION_KEY)
-                .expression_attribute_names("#sk", GSI1_SORT_KEY)
-                .expression_attribute_values(":pk", s(format!("PENDING#{shard}")))
-                .expression_attribute_values(":cutoff", s(format!("{cutoff:012}")))
-                .limit(i32::try_from(limit).unwrap_or(i32::MAX))
-                .send()
-                .await
-                .map_err(|e| sdk_error("Query", e))?;
+        for output in &outputs {
             for item in output.items() {
                 let order = order_from_item(item)?;
                 let key = Reader(item).opt_s("idempotency_key")?.map(IdempotencyKey::parse).transpose();

@@ -363,14 +363,8 @@ pub async fn the_charge_ledger_keeps_the_first_outcome_of_each_order(store: Arc<
 /// taken once the receipt is marked sent.
 pub async fn a_receipt_has_one_sender_at_a_time(store: Arc<impl Store>) {
     store.upsert(&[product("a", 5)]).await.unwrap();
-    let user = UserId::generate();
-    let scope = scope(&user, "key-send-lease");
-    let request = lease_request(&scope, "{}", NOW);
-    acquire(&*store, &request).await;
-    let pending = order(&user, &[("a", 1)]);
-    let hold = Hold { scope: &scope, lease: &request.lease };
-    store.place(&pending, hold).await.unwrap();
-    store.confirm(&pending, hold, &answer(201)).await.unwrap();
+    let pending = order(&UserId::generate(), &[("a", 1)]);
+    crate::fixtures::confirmed_order(&*store, &*store, &pending, "key-send-lease", NOW).await;
     let id = &pending.id;
     assert!(store.take_send_lease(id, NOW, NOW + 60).await.unwrap());
     assert!(!store.take_send_lease(id, NOW + 1, NOW + 61).await.unwrap(), "held by the first sender");
