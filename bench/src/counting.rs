@@ -1,5 +1,5 @@
-//! Port decorators that count store calls, so round trips are measured, not
-//! estimated.
+//! Port decorators that count store calls and the entries they read, so
+//! round trips and reads are measured, not estimated.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -9,24 +9,36 @@ use galley_shared::Error;
 use galley_shared::catalog::Product;
 use galley_shared::id::ProductId;
 use galley_shared::ports::{Catalog, ImportReport, Listing, SearchIndex, Written};
-use galley_shared::search::{CatalogFilter, Posting, Term};
+use galley_shared::search::{CatalogFilter, Posting, Term, TitleRun};
 
 #[derive(Default)]
-pub struct Counter(AtomicUsize, std::sync::atomic::AtomicU64);
+pub struct Counter {
+    calls: AtomicUsize,
+    nanos: std::sync::atomic::AtomicU64,
+    entries: AtomicUsize,
+}
 
 impl Counter {
     pub fn take(&self) -> usize {
-        self.0.swap(0, Ordering::SeqCst)
+        self.calls.swap(0, Ordering::SeqCst)
     }
     /// Total time spent inside index calls since the last call, in ms.
     pub fn take_index_ms(&self) -> f64 {
-        self.1.swap(0, Ordering::SeqCst) as f64 / 1e6
+        self.nanos.swap(0, Ordering::SeqCst) as f64 / 1e6
+    }
+    /// Entries read since the last call: products, postings, and keys
+    /// probed (a DynamoDB item read each, whether or not it exists).
+    pub fn take_entries(&self) -> usize {
+        self.entries.swap(0, Ordering::SeqCst)
     }
     fn hit(&self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
+        self.calls.fetch_add(1, Ordering::SeqCst);
+    }
+    fn read(&self, entries: usize) {
+        self.entries.fetch_add(entries, Ordering::SeqCst);
     }
     fn spent(&self, since: std::time::Instant) {
-        self.1.fetch_add(since.elapsed().as_nanos() as u64, Ordering::SeqCst);
+        self.nanos.fetch_add(since.elapsed().as_nanos() as u64, Ordering::SeqCst);
     }
 }
 
@@ -39,10 +51,12 @@ pub struct Counting<S> {
 impl<S: Catalog + 'static> Catalog for Counting<S> {
     async fn product(&self, id: &ProductId) -> Result<Option<Product>, Error> {
         self.calls.hit();
+        self.calls.read(1);
         self.inner.product(id).await
     }
     async fn products(&self, ids: &[ProductId]) -> Result<Vec<Product>, Error> {
         self.calls.hit();
+        self.calls.read(ids.len());
         self.inner.products(ids).await
     }
     async fn create(&self, product: &Product) -> Result<Written, Error> {
@@ -61,7 +75,12 @@ impl<S: Catalog + 'static> Catalog for Counting<S> {
         budget: usize,
     ) -> Result<Listing, Error> {
         self.calls.hit();
-        self.inner.list(filter, after, limit, budget).await
+        let listing = self.inner.list(filter, after, limit, budget).await;
+        // What the store walked: up to the budget when the page ended short.
+        if let Ok(listing) = &listing {
+            self.calls.read(if listing.read_up_to.is_some() { budget } else { listing.products.len() });
+        }
+        listing
     }
     async fn is_empty(&self) -> Result<bool, Error> {
         self.calls.hit();
@@ -76,6 +95,9 @@ impl<S: SearchIndex + 'static> SearchIndex for Counting<S> {
         let started = std::time::Instant::now();
         let postings = self.inner.postings(term, limit).await;
         self.calls.spent(started);
+        if let Ok(found) = &postings {
+            self.calls.read(found.as_ref().map_or(limit.saturating_add(1), Vec::len));
+        }
         postings
     }
     async fn postings_among(&self, term: Term<'_>, ids: &[ProductId]) -> Result<Vec<Posting>, Error> {
@@ -83,6 +105,23 @@ impl<S: SearchIndex + 'static> SearchIndex for Counting<S> {
         let started = std::time::Instant::now();
         let postings = self.inner.postings_among(term, ids).await;
         self.calls.spent(started);
+        self.calls.read(ids.len());
         postings
+    }
+    async fn postings_in_title_order(
+        &self,
+        term: Term<'_>,
+        after: Option<&str>,
+        read: usize,
+    ) -> Result<TitleRun, Error> {
+        self.calls.hit();
+        let started = std::time::Instant::now();
+        let run = self.inner.postings_in_title_order(term, after, read).await;
+        self.calls.spent(started);
+        // A stretch reads `read` entries unless it reached the end.
+        if let Ok(run) = &run {
+            self.calls.read(if run.read_up_to.is_some() { read } else { run.postings.len() });
+        }
+        run
     }
 }

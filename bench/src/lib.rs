@@ -4,9 +4,11 @@
 //! | module     | what it is for                                                   |
 //! |------------|------------------------------------------------------------------|
 //! | `lambda`   | the Lambda harness: Runtime API, cold starts, warm routes, trips |
+//! | `catalog`  | generated catalogs with a realistic skew of common words         |
 //! | `counting` | decorators that count store calls                                |
 //! | `stats`    | percentiles and summaries                                        |
 
+pub mod catalog;
 pub mod counting;
 pub mod lambda;
 pub mod stats;

@@ -8,11 +8,13 @@
 //! | `fixtures` | stores (embedded, moto), products, a confirmed order, a PNG  |
 //! | `faults`   | canned AWS errors injected into a real SDK client            |
 //! | `http`     | requests for calling handlers directly                      |
+//! | `reference`| search by brute force, the rules of API.md product by product |
 
 pub mod contract;
 pub mod faults;
 pub mod fixtures;
 pub mod http;
+pub mod reference;
 
 /// Generates one test per case on the embedded store and one on DynamoDB
 /// (moto); each case is an `async fn(Arc<store>)` generic over the store.

@@ -8,68 +8,22 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
+use galley_bench::catalog::generate;
 use galley_bench::counting::{Counter, Counting};
 use galley_bench::stats::{ms, summarize};
 use galley_embedded::EmbeddedStore;
 use galley_http::Handler;
 use galley_search::SearchFunction;
-use galley_shared::catalog::{Category, Product};
-use galley_shared::id::ProductId;
 use galley_shared::keys::SigningKey;
-use galley_shared::money::{Currency, Money};
 use galley_shared::ports::Catalog;
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
-
-const SYLLABLES: &[&str] = &[
-    "ka", "lo", "mi", "ne", "ru", "sa", "te", "vo", "zu", "ba", "de", "fi", "go", "hu", "ji", "pa", "qu", "ri", "so",
-    "ti",
-];
-const CATEGORIES: &[&str] = &["kitchen", "coffee", "home", "outdoor", "stationery", "audio", "garden", "toys"];
-
-/// A vocabulary of made-up words; picked with a skew, as real text is.
-fn vocabulary(rng: &mut StdRng, size: usize) -> Vec<String> {
-    let mut words = std::collections::BTreeSet::new();
-    while words.len() < size {
-        let syllables = rng.random_range(2..=4);
-        words.insert((0..syllables).map(|_| SYLLABLES[rng.random_range(0..SYLLABLES.len())]).collect::<String>());
-    }
-    words.into_iter().collect()
-}
-
-fn pick<'a>(rng: &mut StdRng, words: &'a [String]) -> &'a str {
-    // Squaring a uniform draw favours the front: a few common words, a long tail.
-    let u: f64 = rng.random();
-    &words[((u * u) * words.len() as f64) as usize % words.len()]
-}
-
-fn sentence(rng: &mut StdRng, words: &[String], n: usize) -> String {
-    (0..n).map(|_| pick(rng, words)).collect::<Vec<_>>().join(" ")
-}
+use rand::Rng;
 
 #[tokio::main]
 async fn main() {
     let mut args = std::env::args().skip(1);
     let products: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100_000);
     let queries: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(2_000);
-    let mut rng = StdRng::seed_from_u64(42);
-    let words = vocabulary(&mut rng, 5_000);
-    let usd = Currency::parse("USD").unwrap();
-    let catalog: Vec<Product> = (0..products)
-        .map(|i| {
-            let title_words = rng.random_range(2..=5);
-            let description_words = rng.random_range(10..=25);
-            Product {
-                id: ProductId::parse(&format!("p{i:06}")).unwrap(),
-                title: sentence(&mut rng, &words, title_words),
-                description: sentence(&mut rng, &words, description_words),
-                category: Category::parse(CATEGORIES[i % CATEGORIES.len()]).unwrap(),
-                price: Money::new(rng.random_range(100..50_000), usd).unwrap(),
-                image_url: None,
-                stock: rng.random_range(0..100),
-            }
-        })
-        .collect();
+    let (catalog, _, mut rng) = generate(products, 42);
 
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(EmbeddedStore::open(dir.path()).unwrap());

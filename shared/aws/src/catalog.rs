@@ -15,13 +15,15 @@ use galley_shared::catalog::{Category, Product};
 use galley_shared::id::ProductId;
 use galley_shared::money::{Currency, Money};
 use galley_shared::ports::{Catalog, ImportReport, Listing, SearchIndex, Stock, Written};
-use galley_shared::search::{CatalogFilter, Posting, Term, index_entries, prefix_entries};
+use galley_shared::search::{CatalogFilter, Posting, Term, TitleRun, index_entries, prefix_entries};
 use galley_shared::stock::{StockLevel, StockLine, check_distinct};
 
 use crate::DynamoStore;
 use crate::errors::sdk_error;
 use crate::item::{Item, Reader, key, n, s};
-use crate::table::{GSI1, GSI1_PARTITION_KEY, GSI1_SORT_KEY};
+use crate::table::{
+    GSI1, GSI1_PARTITION_KEY, GSI1_SORT_KEY, GSI2, GSI2_PARTITION_KEY, GSI2_SORT_KEY, TITLE_INDEX, TITLE_INDEX_SORT_KEY,
+};
 use crate::transact::{Outcome, RETRY, shortages};
 
 const PRODUCT_SK: &str = "PRODUCT";
@@ -56,7 +58,14 @@ fn product_item(p: &Product) -> Item {
     item.insert("stock".into(), n(p.stock));
     item.insert(GSI1_PARTITION_KEY.into(), s(CATALOG_PARTITION));
     item.insert(GSI1_SORT_KEY.into(), s(p.title_order_key()));
+    item.insert(GSI2_PARTITION_KEY.into(), s(category_partition(&p.category)));
+    item.insert(GSI2_SORT_KEY.into(), s(p.title_order_key()));
     item
+}
+
+/// The GSI2 partition of a category's products, sorted by title.
+fn category_partition(category: &Category) -> String {
+    format!("CATEGORY#{}", category.as_str())
 }
 
 fn index_key(kind: &str, term: &str, id: &ProductId) -> Item {
@@ -310,8 +319,9 @@ impl Catalog for DynamoStore {
         Ok(ImportReport { written: products.len() })
     }
 
-    /// Pages GSI1's catalog partition in title order, the filter applied
-    /// by DynamoDB; at most `budget` products are read (the page `Limit`
+    /// Pages the products in title order — GSI2's partition of the
+    /// category when there is one, else GSI1's whole catalog — with price
+    /// bounds applied by DynamoDB; at most `budget` products are read (the page `Limit`
     /// counts items read, not items returned), and where the budget ran out
     /// is the last read item's sort key.
     async fn list(
@@ -324,26 +334,28 @@ impl Catalog for DynamoStore {
         let mut listing = Listing::default();
         let mut start_key = None;
         let mut read = 0;
+        let (index, partition_key, sort_key, partition) = match &filter.category {
+            Some(category) => (GSI2, GSI2_PARTITION_KEY, GSI2_SORT_KEY, category_partition(category)),
+            None => (GSI1, GSI1_PARTITION_KEY, GSI1_SORT_KEY, CATALOG_PARTITION.to_owned()),
+        };
         loop {
             let mut query = self
                 .client
                 .query()
                 .table_name(self.table.as_ref())
-                .index_name(GSI1)
-                .expression_attribute_values(":catalog", s(CATALOG_PARTITION))
+                .index_name(index)
+                .expression_attribute_names("#pk", partition_key)
+                .expression_attribute_values(":partition", s(partition.as_str()))
                 .set_exclusive_start_key(start_key.take());
             // DynamoDB refuses an empty string in a key condition: no cursor, no bound.
             query = match after {
                 Some(after) => query
-                    .key_condition_expression("gsi1pk = :catalog AND gsi1sk > :after")
+                    .key_condition_expression("#pk = :partition AND #sk > :after")
+                    .expression_attribute_names("#sk", sort_key)
                     .expression_attribute_values(":after", s(after)),
-                None => query.key_condition_expression("gsi1pk = :catalog"),
+                None => query.key_condition_expression("#pk = :partition"),
             };
             let mut conditions = Vec::new();
-            if let Some(category) = &filter.category {
-                conditions.push("category = :category");
-                query = query.expression_attribute_values(":category", s(category.as_str()));
-            }
             if let Some(min) = filter.min_price {
                 conditions.push("price >= :min");
                 query = query.expression_attribute_values(":min", n(min));
@@ -369,7 +381,7 @@ impl Catalog for DynamoStore {
                 return Ok(listing);
             }
             if read >= budget {
-                listing.read_up_to = Some(Reader(key).s(GSI1_SORT_KEY)?.to_owned());
+                listing.read_up_to = Some(Reader(key).s(sort_key)?.to_owned());
                 return Ok(listing);
             }
             start_key = Some(key.clone());
@@ -411,6 +423,51 @@ impl SearchIndex for DynamoStore {
         let (kind, term) = term_partition(term);
         let items = self.batch_get(ids.iter().map(|id| index_key(kind, term, id)).collect()).await?;
         items.iter().map(posting_from_item).collect()
+    }
+
+    async fn postings_in_title_order(
+        &self,
+        term: Term<'_>,
+        after: Option<&str>,
+        read: usize,
+    ) -> Result<TitleRun, Error> {
+        let (kind, term) = term_partition(term);
+        let mut postings = Vec::new();
+        let mut start_key = None;
+        // A page of the query may hold fewer items than asked (1 MB), so
+        // it pages on until `read` entries or the end.
+        loop {
+            let wanted = read.saturating_sub(postings.len());
+            let mut query = self
+                .client
+                .query()
+                .table_name(self.table.as_ref())
+                .index_name(TITLE_INDEX)
+                .expression_attribute_values(":pk", s(format!("{kind}#{term}")))
+                .consistent_read(true)
+                .limit(i32::try_from(wanted).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start_key.take());
+            // DynamoDB refuses an empty string in a key condition: no cursor, no bound.
+            query = match after {
+                Some(after) => query
+                    .key_condition_expression("pk = :pk AND #title > :after")
+                    .expression_attribute_names("#title", TITLE_INDEX_SORT_KEY)
+                    .expression_attribute_values(":after", s(after)),
+                None => query.key_condition_expression("pk = :pk"),
+            };
+            let output = query.send().await.map_err(|e| sdk_error("Query", e))?;
+            for item in output.items() {
+                postings.push(posting_from_item(item)?);
+            }
+            match output.last_evaluated_key() {
+                Some(key) if postings.len() < read => start_key = Some(key.clone()),
+                Some(_) => {
+                    let read_up_to = postings.last().map(|p| p.title_key.clone());
+                    return Ok(TitleRun { postings, read_up_to });
+                }
+                None => return Ok(TitleRun { postings, read_up_to: None }),
+            }
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use galley_shared::catalog::{Category, Product};
 use galley_shared::id::ProductId;
 use galley_shared::money::{Currency, Money};
 use galley_shared::ports::{Catalog, ImportReport, Listing, SearchIndex, Stock, Written};
-use galley_shared::search::{CatalogFilter, Posting, Term, index_entries};
+use galley_shared::search::{CatalogFilter, Posting, Term, TitleRun, index_entries};
 use galley_shared::stock::{Shortage, StockLevel, StockLine, check_distinct};
 use hashbrown::{DefaultHashBuilder, HashTable};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
@@ -209,16 +209,22 @@ impl Catalog for EmbeddedStore {
         let after = after.unwrap_or("").to_owned();
         self.db
             .read(move |conn| {
-                // The category narrows the read by index; price bounds are
-                // checked on the rows read, at most `budget` of them.
-                let sql = format!(
-                    "SELECT {PRODUCT_COLUMNS} FROM products WHERE title_key > ?1 \
-                     AND (?2 IS NULL OR category = ?2) ORDER BY title_key"
-                );
+                // The category narrows the read by index (one statement per
+                // shape: `?2 IS NULL OR category = ?2` would walk the whole
+                // title index); price bounds are checked on the rows read, at
+                // most `budget` of them.
+                let category = filter.category.as_ref().map(|c| c.as_str().to_owned());
+                let sql = match category {
+                    Some(_) => format!(
+                        "SELECT {PRODUCT_COLUMNS} FROM products INDEXED BY products_by_category \
+                         WHERE category = ?2 AND title_key > ?1 ORDER BY title_key"
+                    ),
+                    None => format!(
+                        "SELECT {PRODUCT_COLUMNS} FROM products WHERE title_key > ?1 AND ?2 IS NULL ORDER BY title_key"
+                    ),
+                };
                 let mut stmt = conn.prepare_cached(&sql).map_err(store_error)?;
-                let mut rows = stmt
-                    .query(params![after, filter.category.as_ref().map(|c| c.as_str().to_owned())])
-                    .map_err(store_error)?;
+                let mut rows = stmt.query(params![after, category]).map_err(store_error)?;
                 let mut listing = Listing::default();
                 let mut read = 0;
                 while let Some(row) = rows.next().map_err(store_error)? {
@@ -321,39 +327,97 @@ impl SearchIndex for EmbeddedStore {
     async fn postings_among(&self, term: Term<'_>, ids: &[ProductId]) -> Result<Vec<Posting>, Error> {
         let term = OwnedTerm::from(term);
         let ids = ids.to_vec();
+        self.db.read(move |conn| postings_among(conn, &term, &ids)).await
+    }
+
+    async fn postings_in_title_order(
+        &self,
+        term: Term<'_>,
+        after: Option<&str>,
+        read: usize,
+    ) -> Result<TitleRun, Error> {
+        let term = OwnedTerm::from(term);
+        let after = after.unwrap_or_default().to_owned();
+        let limit = i64::try_from(read).unwrap_or(i64::MAX);
         self.db
             .read(move |conn| {
-                let mut by_product = PostingsByProduct::default();
-                let (sql, low, high) = match &term {
-                    OwnedTerm::Word(word) => (
-                        format!("SELECT {POSTING_COLUMNS} FROM search_terms WHERE product_id = ?1 AND term = ?2"),
-                        word.clone(),
-                        String::new(),
-                    ),
-                    OwnedTerm::Prefix(prefix) => (
-                        format!(
-                            "SELECT {POSTING_COLUMNS} FROM search_terms \
-                             WHERE product_id = ?1 AND term >= ?2 AND term < ?3"
-                        ),
-                        prefix.clone(),
-                        prefix_upper_bound(prefix),
-                    ),
+                let (postings, read_up_to) = match &term {
+                    OwnedTerm::Word(word) => {
+                        let sql = format!(
+                            "SELECT {POSTING_COLUMNS} FROM search_terms INDEXED BY search_terms_by_title \
+                             WHERE term = ?1 AND title_key > ?2 ORDER BY title_key LIMIT ?3"
+                        );
+                        let mut stmt = conn.prepare_cached(&sql).map_err(store_error)?;
+                        let mut decoder = PostingDecoder::default();
+                        let rows = stmt.query(params![word, after, limit]).map_err(store_error)?;
+                        let postings = collect(rows, |row| decoder.decode(row))?;
+                        let read_up_to =
+                            postings.last().filter(|_| postings.len() >= read).map(|p| p.title_key.clone());
+                        (postings, read_up_to)
+                    }
+                    // A prefix spans many terms, so no index orders its
+                    // postings by title: the catalog is walked in title order
+                    // instead and each product probed for the prefix.
+                    OwnedTerm::Prefix(_) => {
+                        let mut stmt = conn
+                            .prepare_cached(
+                                "SELECT id, title_key FROM products WHERE title_key > ?1 ORDER BY title_key LIMIT ?2",
+                            )
+                            .map_err(store_error)?;
+                        let walked = collect(stmt.query(params![after, limit]).map_err(store_error)?, |row| {
+                            let id: String = row.get(0).map_err(store_error)?;
+                            let key: String = row.get(1).map_err(store_error)?;
+                            Ok((ProductId::parse(&id).map_err(corrupt)?, key))
+                        })?;
+                        let read_up_to = walked.last().filter(|_| walked.len() >= read).map(|(_, key)| key.clone());
+                        let ids: Vec<ProductId> = walked.into_iter().map(|(id, _)| id).collect();
+                        (postings_among(conn, &term, &ids)?, read_up_to)
+                    }
                 };
-                let mut stmt = conn.prepare_cached(&sql).map_err(store_error)?;
-                for id in &ids {
-                    let mut rows = match term {
-                        OwnedTerm::Word(_) => stmt.query(params![id.as_str(), low]),
-                        OwnedTerm::Prefix(_) => stmt.query(params![id.as_str(), low, high]),
-                    }
-                    .map_err(store_error)?;
-                    while let Some(row) = rows.next().map_err(store_error)? {
-                        by_product.add(row)?;
-                    }
-                }
-                Ok(by_product.postings)
+                Ok(TitleRun { postings, read_up_to })
             })
             .await
     }
+}
+
+/// The postings of `term` among `ids`, in the order of `ids`: one statement
+/// that seeks each id by key (the ids passed as one JSON array, so a probe of
+/// hundreds of products is one call into SQLite, not hundreds).
+fn postings_among(conn: &rusqlite::Connection, term: &OwnedTerm, ids: &[ProductId]) -> Result<Vec<Posting>, Error> {
+    let ids_json = serde_json::to_string(&ids.iter().map(ProductId::as_str).collect::<Vec<_>>()).map_err(Error::internal)?;
+    let mut by_product = PostingsByProduct::default();
+    // `ids.key` is the id's place in the array: rows come back in its order.
+    // CROSS JOIN keeps the ids outermost: SQLite cannot weigh `json_each`,
+    // and walking a common term's postings against it costs their product.
+    let (sql, low, high) = match term {
+        OwnedTerm::Word(word) => (
+            format!(
+                "SELECT {POSTING_COLUMNS} FROM json_each(?1) AS ids \
+                 CROSS JOIN search_terms ON term = ?2 AND product_id = ids.value ORDER BY ids.key"
+            ),
+            word.clone(),
+            String::new(),
+        ),
+        OwnedTerm::Prefix(prefix) => (
+            format!(
+                "SELECT {POSTING_COLUMNS} FROM json_each(?1) AS ids \
+                 CROSS JOIN search_terms INDEXED BY search_terms_by_product \
+                 ON product_id = ids.value AND term >= ?2 AND term < ?3 ORDER BY ids.key"
+            ),
+            prefix.clone(),
+            prefix_upper_bound(prefix),
+        ),
+    };
+    let mut stmt = conn.prepare_cached(&sql).map_err(store_error)?;
+    let mut rows = match term {
+        OwnedTerm::Word(_) => stmt.query(params![ids_json, low]),
+        OwnedTerm::Prefix(_) => stmt.query(params![ids_json, low, high]),
+    }
+    .map_err(store_error)?;
+    while let Some(row) = rows.next().map_err(store_error)? {
+        by_product.add(row)?;
+    }
+    Ok(by_product.postings)
 }
 
 /// A `Term` that can move to the blocking thread that reads SQLite.

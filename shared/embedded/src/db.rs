@@ -136,6 +136,8 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE outbox ADD COLUMN sending_until INTEGER;",
     // 10: a category listing reads its own products only.
     "CREATE INDEX products_by_category ON products (category, title_key);",
+    // 11: a common word's postings in title order, a stretch at a time.
+    "CREATE INDEX search_terms_by_title ON search_terms (term, title_key);",
 ];
 
 /// One writer connection per process, serialised by a mutex, and a pool of

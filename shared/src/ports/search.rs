@@ -2,7 +2,7 @@ use async_trait::async_trait;
 
 use crate::error::Error;
 use crate::id::ProductId;
-use crate::search::{Posting, Term};
+use crate::search::{Posting, Term, TitleRun};
 
 /// The inverted index over the catalog, kept by the store whenever products
 /// are written, so a written product is searchable at once.
@@ -17,4 +17,15 @@ pub trait SearchIndex: Send + Sync {
     /// The postings of `term` among `ids` only, as `postings` would give
     /// them: a probe by key, for a word too common to read whole.
     async fn postings_among(&self, term: Term<'_>, ids: &[ProductId]) -> Result<Vec<Posting>, Error>;
+
+    /// `term`'s postings in title order after the title key `after`, from
+    /// at most `read` index entries (or products, where the store walks
+    /// its catalog to serve a term in title order): the stream a query made
+    /// only of common words is ranked from, one bounded stretch at a time.
+    async fn postings_in_title_order(
+        &self,
+        term: Term<'_>,
+        after: Option<&str>,
+        read: usize,
+    ) -> Result<TitleRun, Error>;
 }

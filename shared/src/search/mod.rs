@@ -6,6 +6,7 @@ mod analyze;
 mod position;
 mod query;
 mod rank;
+mod scan;
 mod service;
 mod term;
 
@@ -13,5 +14,6 @@ pub use analyze::{MAX_WORD_CHARS, fold, index_entries, prefix_entries, title_key
 pub use position::Position;
 pub use query::{CatalogFilter, MAX_QUERY_CHARS, ProductQuery};
 pub use rank::{Hit, Posting, intersect, page_after};
-pub use service::{LIST_BUDGET, PROBE_ABOVE, ProductSearch, SearchPage};
+pub use scan::TitleRun;
+pub use service::{LIST_BUDGET, PROBE_ABOVE, ProductSearch, SCAN_BUDGET, SearchPage};
 pub use term::{MAX_QUERY_WORDS, Term, distinct_words};

@@ -12,6 +12,7 @@ use crate::ports::{Catalog, SearchIndex};
 use super::position::Position;
 use super::query::{CatalogFilter, ProductQuery};
 use super::rank::{Hit, intersect, page_after};
+use super::scan::{Scan, ScanPosition};
 use super::term::Term;
 
 /// One page of results, and where the next one starts (`None` at the end).
@@ -27,6 +28,7 @@ pub struct ProductSearch {
     index: Arc<dyn SearchIndex>,
     probe_above: usize,
     list_budget: usize,
+    scan_budget: usize,
 }
 
 /// Products one listing request reads at most: a filter that matches
@@ -38,9 +40,15 @@ pub const LIST_BUDGET: usize = 1_000;
 /// millisecond on the embedded store and one page of a DynamoDB query.
 pub const PROBE_ABOVE: usize = 1_000;
 
+/// Index entries one page of a query made only of common words reads at
+/// most (see `scan`): the stream and the probes together stay within a
+/// few milliseconds on the embedded store and a few thousand item reads on
+/// DynamoDB, whatever the words.
+pub const SCAN_BUDGET: usize = 3_500;
+
 impl ProductSearch {
     pub fn new(catalog: Arc<dyn Catalog>, index: Arc<dyn SearchIndex>) -> Self {
-        Self { catalog, index, probe_above: PROBE_ABOVE, list_budget: LIST_BUDGET }
+        Self { catalog, index, probe_above: PROBE_ABOVE, list_budget: LIST_BUDGET, scan_budget: SCAN_BUDGET }
     }
 
     /// With another threshold for common words; tests use tiny ones so
@@ -53,6 +61,12 @@ impl ProductSearch {
     /// take the short-page path.
     pub fn with_list_budget(self, list_budget: usize) -> Self {
         Self { list_budget: list_budget.max(1), ..self }
+    }
+
+    /// With another budget for queries of common words only; tests use tiny
+    /// ones so small catalogs end pages early.
+    pub fn with_scan_budget(self, scan_budget: usize) -> Self {
+        Self { scan_budget: scan_budget.max(1), ..self }
     }
 
     /// The page of `query`'s results after `after` (a position this query's
@@ -98,25 +112,40 @@ impl ProductSearch {
             Some(_) => return Err(Error::InvalidCursor),
             None => None,
         };
-        let hits = self.hits(&query.words, &query.filter).await?;
-        let (page, more) = page_after(hits, after.as_ref().map(|(w, k)| (*w, k.as_str())), query.limit);
+        let terms = Term::for_query(&query.words);
+        let page = match self.hits(&terms, &query.filter).await? {
+            Some(hits) => {
+                let (page, more) = page_after(hits, after.as_ref().map(|(w, k)| (*w, k.as_str())), query.limit);
+                let last = page.last().filter(|_| more).map(|hit| (hit.title_words, hit.title_key.clone()));
+                (page, last)
+            }
+            None => {
+                let scan = Scan {
+                    index: self.index.as_ref(),
+                    terms: &terms,
+                    filter: &query.filter,
+                    limit: query.limit,
+                    budget: self.scan_budget,
+                };
+                let from = after.map(|(level, key)| ScanPosition { level, after: Some(key).filter(|k| !k.is_empty()) });
+                let (page, next) = scan.page(from).await?;
+                (page, next.map(|n| (n.level, n.after.unwrap_or_default())))
+            }
+        };
+        let (page, next) = page;
         let ids: Vec<_> = page.iter().map(|hit| hit.product_id.clone()).collect();
         let products = if ids.is_empty() { Vec::new() } else { self.catalog.products(&ids).await? };
-        let last = page
-            .last()
-            .filter(|_| more)
-            .map(|hit| Position { title_words: Some(hit.title_words), title_key: hit.title_key.clone() });
-        Ok((products, last))
+        let next = next.map(|(words, title_key)| Position { title_words: Some(words), title_key });
+        Ok((products, next))
     }
 
-    /// Every product matching all words. Each word's postings are read
-    /// concurrently, up to `probe_above` of them. A word with more (a very
-    /// common one) is not read whole: the products the other words allow
-    /// are probed for it by key instead, so its cost follows the rarest
-    /// word, not the commonest. Only when every word is common are they
-    /// read whole.
-    async fn hits(&self, words: &[String], filter: &CatalogFilter) -> Result<Vec<Hit>, Error> {
-        let terms = Term::for_query(words);
+    /// Every product matching all terms, or `None` when every term is
+    /// common. Each term's postings are read concurrently, up to
+    /// `probe_above` of them. A term with more (a very common word) is not
+    /// read whole: the products the other terms allow are probed for it by
+    /// key instead, so its cost follows the rarest word, not the commonest.
+    /// When every term is common none is read whole: the caller scans.
+    async fn hits(&self, terms: &[Term<'_>], filter: &CatalogFilter) -> Result<Option<Vec<Hit>>, Error> {
         let bounded = try_join_all(terms.iter().map(|&term| self.index.postings(term, self.probe_above))).await?;
         let mut read = Vec::new();
         let mut common = Vec::new();
@@ -126,21 +155,18 @@ impl ProductSearch {
                 None => common.push(*term),
             }
         }
-        if common.is_empty() {
-            return Ok(intersect(&read, filter));
-        }
         if read.is_empty() {
-            let whole = try_join_all(terms.iter().map(|&term| self.index.postings(term, usize::MAX))).await?;
-            let whole: Option<Vec<_>> = whole.into_iter().collect();
-            let whole = whole.ok_or_else(|| Error::internal("an unbounded postings read came back cut short"))?;
-            return Ok(intersect(&whole, filter));
+            return Ok(None);
+        }
+        if common.is_empty() {
+            return Ok(Some(intersect(&read, filter)));
         }
         let candidates: Vec<ProductId> = intersect(&read, filter).into_iter().map(|hit| hit.product_id).collect();
         if candidates.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Some(Vec::new()));
         }
         let probed = try_join_all(common.iter().map(|&term| self.index.postings_among(term, &candidates))).await?;
         read.extend(probed);
-        Ok(intersect(&read, filter))
+        Ok(Some(intersect(&read, filter)))
     }
 }

@@ -2,7 +2,6 @@
 //! through its cursors) returns exactly what a brute-force scan of the whole
 //! catalog returns, in the same order, on every store.
 
-use std::cmp::Reverse;
 use std::sync::Arc;
 
 use galley_http::paging::CursorKey;
@@ -10,9 +9,10 @@ use galley_shared::catalog::{Category, Product};
 use galley_shared::keys::SigningKey;
 use galley_shared::ports::{Catalog, SearchIndex};
 use galley_shared::search::{
-    CatalogFilter, LIST_BUDGET, PROBE_ABOVE, Position, ProductQuery, ProductSearch, title_key, words,
+    CatalogFilter, LIST_BUDGET, PROBE_ABOVE, Position, ProductQuery, ProductSearch, SCAN_BUDGET, words,
 };
 use galley_tests::fixtures;
+use galley_tests::reference::brute_force;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
@@ -66,45 +66,6 @@ fn query() -> impl Strategy<Value = (ProductQuery, usize)> {
     })
 }
 
-/// The specification, applied to every product in turn.
-fn brute_force(catalog: &[Product], query: &ProductQuery) -> Vec<String> {
-    let mut matches: Vec<(Reverse<u32>, String, String)> = Vec::new();
-    for p in catalog {
-        if !query.filter.admits(&p.category, p.price.amount) {
-            continue;
-        }
-        let (title, description) = (words(&p.title), words(&p.description));
-        // The spec (API.md): repeated words count once; the last word also
-        // matches as a prefix, which an exact use of the same word implies.
-        let mut asked: Vec<(String, bool)> = Vec::new();
-        if let Some((last, exact)) = query.words.split_last() {
-            for word in exact {
-                if !asked.iter().any(|(w, _)| w == word) {
-                    asked.push((word.clone(), false));
-                }
-            }
-            if !asked.iter().any(|(w, _)| w == last) {
-                asked.push((last.clone(), true));
-            }
-        }
-        let mut title_words = 0;
-        let all_match = asked.iter().all(|(qw, prefix)| {
-            let hit = |w: &String| if *prefix { w.starts_with(qw.as_str()) } else { w == qw };
-            let in_title = title.iter().any(hit);
-            title_words += u32::from(in_title);
-            in_title || description.iter().any(hit)
-        });
-        if all_match {
-            matches.push((Reverse(title_words), title_key(&p.title, &p.id), p.id.to_string()));
-        }
-    }
-    if query.words.is_empty() {
-        matches.iter_mut().for_each(|m| m.0 = Reverse(0));
-    }
-    matches.sort();
-    matches.into_iter().map(|(_, _, id)| id).collect()
-}
-
 /// Every page in turn, each next position through a sealed cursor as a
 /// client would carry it.
 async fn paged_search(search: &ProductSearch, cursors: &CursorKey, query: &ProductQuery) -> Vec<String> {
@@ -136,23 +97,28 @@ where
     let probe_above = prop_oneof![Just(PROBE_ABOVE), 0usize..6];
     // Small listing budgets make filtered listings stop early with a cursor.
     let list_budget = prop_oneof![Just(LIST_BUDGET), 1usize..4];
-    let strategy = (catalog(), prop::collection::vec(query(), 1..6), probe_above, list_budget);
+    // Small scan budgets make pages of common words only end early.
+    let scan_budget = prop_oneof![Just(SCAN_BUDGET), 1usize..4];
+    let strategy = (catalog(), prop::collection::vec(query(), 1..6), (probe_above, list_budget, scan_budget));
     runner
-        .run(&strategy, |(catalog, queries, probe_above, list_budget)| {
+        .run(&strategy, |(catalog, queries, (probe_above, list_budget, scan_budget))| {
             let store = make_store(&runtime);
             runtime.block_on(store.upsert(&catalog)).expect("import");
-            let search =
-                ProductSearch::new(store.clone(), store).with_probe_above(probe_above).with_list_budget(list_budget);
+            let search = ProductSearch::new(store.clone(), store)
+                .with_probe_above(probe_above)
+                .with_list_budget(list_budget)
+                .with_scan_budget(scan_budget);
             for (query, _) in &queries {
                 let expected = brute_force(&catalog, query);
                 let got = runtime.block_on(paged_search(&search, &cursors, query));
                 prop_assert_eq!(
                     got,
                     expected,
-                    "query {:?}, probing above {}, listing budget {}",
+                    "query {:?}, probing above {}, listing budget {}, scan budget {}",
                     query,
                     probe_above,
-                    list_budget
+                    list_budget,
+                    scan_budget
                 );
             }
             Ok(())
