@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the events of events/login, checkout, receipts, upload and upload-check.
+"""Writes the events of events/login, checkout, admin, receipts, upload and upload-check.
 
 Bearer tokens in them are signed with the replay tests' fixed key
 (tests/tests/it/replay.rs) for the users and sessions that test seeds, at the
@@ -18,16 +18,18 @@ import pathlib
 REPLAY_KEY = b"replay-tests-fixed-signing-key-0123456789"
 REPLAY_TIME = 1795262400  # 2026-11-21T12:00:00Z, the replay clock
 USER_ID = "01JREPLAYUSER0000000000000"
+ADMIN_ID = "01JREPLAYADM1N000000000000"
 
 
 def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def access_token(session: str, iat: int = REPLAY_TIME, header: dict | None = None, key: bytes | None = None) -> str:
+def access_token(session: str, iat: int = REPLAY_TIME, header: dict | None = None, key: bytes | None = None,
+                 sub: str = USER_ID) -> str:
     derived = hmac.new(REPLAY_KEY, b"galley/access-token/v1", hashlib.sha256).digest()
     header = header or {"alg": "HS256", "typ": "JWT"}
-    claims = {"sub": USER_ID, "sid": session, "iat": iat, "exp": iat + 900}
+    claims = {"sub": sub, "sid": session, "iat": iat, "exp": iat + 900}
     signing_input = b64url(json.dumps(header, separators=(",", ":")).encode()) + "." + b64url(
         json.dumps(claims, separators=(",", ":")).encode()
     )
@@ -41,7 +43,7 @@ def refresh_token(session: str, fill: int) -> str:
     return session + "." + b64url(bytes([fill]) * 32)
 
 
-def http_v2(name: str, method: str, path: str, body=None, headers=None) -> dict:
+def http_v2(name: str, method: str, path: str, body=None, headers=None, query: str = "") -> dict:
     all_headers = {"host": "api.galley.example", "user-agent": "galley-client/1.0"}
     if body is not None:
         all_headers["content-type"] = "application/json"
@@ -50,7 +52,7 @@ def http_v2(name: str, method: str, path: str, body=None, headers=None) -> dict:
         "version": "2.0",
         "routeKey": f"{method} {path}",
         "rawPath": path,
-        "rawQueryString": "",
+        "rawQueryString": query,
         "headers": all_headers,
         "requestContext": {
             "accountId": "123456789012",
@@ -72,6 +74,8 @@ def http_v2(name: str, method: str, path: str, body=None, headers=None) -> dict:
         },
         "isBase64Encoded": False,
     }
+    if query:
+        event["queryStringParameters"] = dict(pair.split("=", 1) for pair in query.split("&"))
     if body is not None:
         event["body"] = body if isinstance(body, str) else json.dumps(body)
     return event
@@ -180,6 +184,50 @@ def checkout_events() -> dict:
         "orders-list-unauthenticated": http_v2("orders-list-unauthenticated", "GET", "/orders"),
         "rest-orders": rest_v1("rest-orders", "GET", "/orders",
                                {"Authorization": f"Bearer {token}", "Host": "abc123.execute-api.us-east-1.amazonaws.com"}),
+    }
+
+
+def admin_events() -> dict:
+    """The back office, as the seeded admin; a customer's token is refused."""
+    auth = bearer(access_token("sess-admin", sub=ADMIN_ID))
+    usd = lambda amount: {"amount": amount, "currency": "USD"}
+    kettle = {"id": "replay-new-kettle", "title": "Stovetop Kettle", "description": "Enamel, 2 l.",
+              "category": "kitchen", "price": usd(3900), "stock": 12}
+
+    def with_auth(extra=None):
+        headers = dict(auth)
+        headers.update(extra or {})
+        return headers
+
+    def patch(name, if_match):
+        headers = with_auth({"if-match": if_match} if if_match else {})
+        return http_v2(name, "PATCH", "/admin/products/fountain-pen",
+                       {"price": usd(4500), "title": "Fountain Pen, Fine Nib"}, headers)
+
+    def stock(name, body, key):
+        headers = with_auth({"idempotency-key": key} if key else {})
+        return http_v2(name, "POST", "/admin/products/ink-blue-black/stock", body, headers)
+
+    return {
+        "audit": http_v2("audit", "GET", "/admin/audit", headers=auth),
+        "forbidden-customer": http_v2("forbidden-customer", "GET", "/admin/products",
+                                      headers=bearer(access_token("sess-checkout"))),
+        "unauthenticated": http_v2("unauthenticated", "GET", "/admin/products"),
+        "product-create": http_v2("product-create", "POST", "/admin/products", kettle, auth),
+        "product-create-exists": http_v2("product-create-exists", "POST", "/admin/products",
+                                         dict(kettle, id="mug-blue-350"), auth),
+        "product-create-invalid": http_v2("product-create-invalid", "POST", "/admin/products",
+                                          {"title": "", "category": "Bad Cat", "price": usd(-1), "stock": -2}, auth),
+        "product-missing": http_v2("product-missing", "GET", "/admin/products/no-such-product", headers=auth),
+        "product-patch": patch("product-patch", '"1"'),
+        "product-patch-no-if-match": patch("product-patch-no-if-match", None),
+        "product-patch-stale": patch("product-patch-stale", '"7"'),
+        "product": http_v2("product", "GET", "/admin/products/desk-organiser", headers=auth),
+        "products-list": http_v2("products-list", "GET", "/admin/products", headers=auth,
+                                 query="category=stationery&stock_below=1000&limit=3"),
+        "stock-insufficient": stock("stock-insufficient", {"delta": -1000000, "reason": "write-off"}, "evt-stock-0002"),
+        "stock-move": stock("stock-move", {"delta": 5, "reason": "restock"}, "evt-stock-0001"),
+        "stock-no-key": stock("stock-no-key", {"delta": 5, "reason": "restock"}, None),
     }
 
 
@@ -311,7 +359,8 @@ def upload_check_events() -> dict:
 
 def main() -> None:
     root = pathlib.Path(__file__).resolve().parent.parent / "events"
-    every = {"login": login_events(), "checkout": checkout_events(), "receipts": receipts_events(),
+    every = {"login": login_events(), "checkout": checkout_events(), "admin": admin_events(),
+             "receipts": receipts_events(),
              "upload": upload_events(), "upload-check": upload_check_events()}
     for function, events in every.items():
         (root / function).mkdir(parents=True, exist_ok=True)

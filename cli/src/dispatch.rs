@@ -53,6 +53,7 @@ pub fn mount_all(stores: &galley_lambda::Stores, key: &SigningKey, upload_urls: 
         sessions: stores.sessions(),
         urls: upload_urls,
     };
-    dispatcher.mount(galley_upload::ROUTES, galley_upload::UploadFunction::new(upload_stores, key, clock));
+    dispatcher.mount(galley_upload::ROUTES, galley_upload::UploadFunction::new(upload_stores, key, clock.clone()));
+    dispatcher.mount(galley_admin::ROUTES, galley_admin::AdminFunction::new(stores.into(), key, clock));
     dispatcher
 }

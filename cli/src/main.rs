@@ -1,5 +1,6 @@
 //! `galley`: run the whole API locally, import catalogs, prepare emulators.
 
+mod admin;
 mod arrivals;
 mod dispatch;
 mod import;
@@ -14,6 +15,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, anyhow};
 use clap::{Args, Parser, Subcommand};
+use galley_shared::auth::Role;
 use galley_shared::config::{Backend, DEFAULT_DATA_DIR};
 
 #[derive(Parser)]
@@ -42,6 +44,11 @@ enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Grant or revoke the admin role (the back office) of an account.
+    Admin {
+        #[command(subcommand)]
+        change: RoleChange,
+    },
     /// Upsert products and stock from a JSON Lines file.
     Import {
         file: PathBuf,
@@ -59,6 +66,22 @@ enum Command {
     CreateBucket {
         #[arg(long, env = "UPLOAD_BUCKET")]
         bucket: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum RoleChange {
+    /// Make the account of EMAIL an admin.
+    Grant {
+        email: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Make the account of EMAIL a customer again.
+    Revoke {
+        email: String,
+        #[command(flatten)]
+        store: StoreArgs,
     },
 }
 
@@ -106,6 +129,12 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Import { file, store } => import::run(&file, &store.backend()?).await,
         Command::Settle { store } => settle::run(&store.backend()?).await,
+        Command::Admin { change: RoleChange::Grant { email, store } } => {
+            admin::run(&email, Role::Admin, &store.backend()?).await
+        }
+        Command::Admin { change: RoleChange::Revoke { email, store } } => {
+            admin::run(&email, Role::Customer, &store.backend()?).await
+        }
         Command::CreateTable { table_name } => create_table(&table_name).await,
         Command::CreateBucket { bucket } => create_bucket(&bucket).await,
     }

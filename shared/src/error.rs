@@ -39,6 +39,8 @@ pub enum Error {
     MethodNotAllowed { allow: Vec<&'static str> },
     #[error("unauthorized")]
     Unauthorized,
+    #[error("forbidden")]
+    Forbidden,
     #[error("invalid credentials")]
     InvalidCredentials,
     #[error("too many attempts")]
@@ -59,6 +61,14 @@ pub enum Error {
     UnknownProduct(Vec<ProductId>),
     #[error("payment declined")]
     PaymentDeclined,
+    #[error("precondition required")]
+    PreconditionRequired,
+    #[error("precondition failed")]
+    PreconditionFailed,
+    #[error("product exists")]
+    ProductExists,
+    #[error("insufficient stock")]
+    InsufficientStock { available: i64 },
     #[error("upload too large")]
     UploadTooLarge { max_size: u64 },
     #[error("too many pending uploads")]

@@ -56,6 +56,10 @@ id_type!(UserId);
 id_type!(OrderId);
 id_type!(SessionId);
 id_type!(UploadId);
+id_type!(
+    /// An audit log entry: a ULID, so entries sort by time.
+    AuditId
+);
 
 #[cfg(test)]
 mod tests {

@@ -17,6 +17,8 @@
 //! | `search`      | words, the inverted index's postings, ranking, paging positions |
 //! | `orders`      | carts, pricing, orders, checkout, receipts                     |
 //! | `idempotency` | idempotency keys, request fingerprints and leases              |
+//! | `admin`       | the back office: product records, stock moves, the audit log   |
+//! | `backoff`     | the one retry policy: exponential backoff with full jitter      |
 //! | `auth`        | accounts, passwords, sessions, access tokens, lockout          |
 //! | `uploads`     | upload tickets and the check of arrived bytes                  |
 //! | `mail`        | email messages                                                 |
@@ -24,7 +26,9 @@
 //! | `clock`       | time as a port                                                 |
 //! | `config`      | which backend the environment selects                          |
 
+pub mod admin;
 pub mod auth;
+pub mod backoff;
 pub mod catalog;
 pub mod clock;
 pub mod config;

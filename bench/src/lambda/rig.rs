@@ -11,7 +11,9 @@ use galley_login::{AccountStores, LoginFunction};
 use galley_payments::SandboxGateway;
 use galley_receipts::ReceiptsFunction;
 use galley_search::SearchFunction;
-use galley_shared::auth::{AccessTokens, DisplayName, Email, Password, PasswordHasher, Session, User, UserProfile};
+use galley_shared::auth::{
+    AccessTokens, DisplayName, Email, Password, PasswordHasher, Role, Session, User, UserProfile,
+};
 use galley_shared::clock::{Clock, SystemClock};
 use galley_shared::id::{OrderId, ProductId, UploadId, UserId};
 use galley_shared::keys::SigningKey;
@@ -81,7 +83,11 @@ pub async fn seed(stores: &Stores, key: &SigningKey, receipts: usize) -> Fixture
         name: DisplayName::parse("Bench User").unwrap(),
     };
     let password_hash = PasswordHasher::default().hash(&Password::offered(PASSWORD)).unwrap();
-    stores.users().create(&User { profile: user.clone(), password_hash }).await.expect("seed the account");
+    stores
+        .users()
+        .create(&User { profile: user.clone(), password_hash, role: Role::Customer })
+        .await
+        .expect("seed the account");
     let (access_token, _) = start_session(stores, key, &user).await;
     let now = SystemClock.unix_now();
 

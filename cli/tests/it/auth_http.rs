@@ -45,7 +45,8 @@ fn registration_rules(server: &Server) {
     assert_eq!(user["email"], "ann.lee@example.com", "trimmed and compared case-insensitively");
     assert_eq!(user["name"], "Ann Lee");
     assert!(user["id"].as_str().is_some_and(|id| !id.is_empty()));
-    assert_eq!(user.as_object().unwrap().len(), 3, "no password or hash in the answer");
+    assert_eq!(user["role"], "customer", "everyone who registers is a customer");
+    assert_eq!(user.as_object().unwrap().len(), 4, "no password or hash in the answer");
 
     register(server, "ann.lee@EXAMPLE.com", "Ann Again").assert_problem(409, "email_taken");
 

@@ -138,7 +138,8 @@ impl Server {
 
     pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        // Generous: a race of 60 requests on moto (one Python thread) takes a while.
+        stream.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
         let mut head = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
         for (name, value) in headers {
             head.push_str(&format!("{name}: {value}\r\n"));
@@ -279,14 +280,21 @@ impl Kind {
     }
 }
 
-static SHARED: std::sync::Mutex<Vec<(Kind, &'static Server)>> = std::sync::Mutex::new(Vec::new());
+static SHARED: std::sync::Mutex<Vec<(Kind, &'static str, &'static Server)>> = std::sync::Mutex::new(Vec::new());
 
 /// The binary's one server over `kind` with the demo catalog, shared by
 /// every rule that needs nothing else (each works with its own accounts):
 /// started on first use, stopped when the test binary exits.
 pub fn shared(kind: Kind) -> &'static Server {
+    shared_in(kind, "demo")
+}
+
+/// A shared server of its own for rules that add to the catalog (the back
+/// office's), so rules reading the whole demo catalog never see their
+/// products.
+pub fn shared_in(kind: Kind, pool: &'static str) -> &'static Server {
     let mut servers = SHARED.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, server)) = servers.iter().find(|(k, _)| *k == kind) {
+    if let Some((_, _, server)) = servers.iter().find(|(k, p, _)| *k == kind && *p == pool) {
         return server;
     }
     if servers.is_empty() {
@@ -294,7 +302,7 @@ pub fn shared(kind: Kind) -> &'static Server {
         unsafe { libc::atexit(stop_shared) };
     }
     let server: &'static Server = Box::leak(Box::new(Server::start(kind.backend())));
-    servers.push((kind, server));
+    servers.push((kind, pool, server));
     server
 }
 
@@ -302,7 +310,7 @@ pub fn shared(kind: Kind) -> &'static Server {
 /// (leaked statics are never dropped).
 extern "C" fn stop_shared() {
     let Ok(servers) = SHARED.try_lock() else { return };
-    for (_, server) in servers.iter() {
+    for (_, _, server) in servers.iter() {
         // SAFETY: signals a child process this binary started.
         unsafe { libc::kill(server.child.id() as libc::pid_t, libc::SIGTERM) };
         let _ = std::fs::remove_dir_all(server.data_dir.path());
@@ -314,12 +322,12 @@ extern "C" fn stop_shared() {
 /// of the others.
 #[macro_export]
 macro_rules! rules_on_shared_servers {
-    ($($rule:ident),* $(,)?) => {
+    (pool $pool:literal: $($rule:ident),* $(,)?) => {
         mod embedded {
             $(
                 #[test]
                 fn $rule() {
-                    super::$rule($crate::common::shared($crate::common::Kind::Embedded));
+                    super::$rule($crate::common::shared_in($crate::common::Kind::Embedded, $pool));
                 }
             )*
         }
@@ -327,10 +335,13 @@ macro_rules! rules_on_shared_servers {
             $(
                 #[test]
                 fn $rule() {
-                    super::$rule($crate::common::shared($crate::common::Kind::Aws));
+                    super::$rule($crate::common::shared_in($crate::common::Kind::Aws, $pool));
                 }
             )*
         }
+    };
+    ($($rule:ident),* $(,)?) => {
+        $crate::rules_on_shared_servers!(pool "demo": $($rule),*);
     };
 }
 

@@ -1,6 +1,7 @@
 //! The `galley` binary driven over HTTP and its other commands, one binary
 //! for every suite (`common` starts and stops `galley serve`).
 
+mod admin_http;
 mod auth_http;
 mod auth_logs;
 mod catalog_http;

@@ -9,7 +9,7 @@ use galley_http::request::{Request, Response, bearer_token, empty_response, json
 use galley_http::route::{Route, resolve};
 use galley_shared::Error;
 use galley_shared::auth::{
-    Accounts, Authenticator, Credentials, DisplayName, Email, Password, Registration, UserProfile,
+    Account, Accounts, Authenticator, Credentials, DisplayName, Email, Password, Registration, Roles,
 };
 use galley_shared::clock::Clock;
 use galley_shared::keys::SigningKey;
@@ -52,6 +52,7 @@ impl From<&galley_lambda::Stores> for AccountStores {
 pub struct LoginFunction {
     accounts: Accounts,
     authenticator: Authenticator,
+    roles: Roles,
 }
 
 fn registration(value: Value) -> Result<Registration, Error> {
@@ -75,7 +76,7 @@ fn refresh_token(value: Value) -> Result<String, Error> {
     json::parse_object(value, |f: &mut Fields| f.required("refresh_token", json::string))
 }
 
-fn user_body(user: &UserProfile) -> Value {
+fn user_body(user: &Account) -> Value {
     json!({ "user": user })
 }
 
@@ -88,8 +89,9 @@ fn no_store(mut response: Response) -> Response {
 impl LoginFunction {
     pub fn new(stores: AccountStores, key: &SigningKey, clock: Arc<dyn Clock>) -> Self {
         let authenticator = Authenticator::new(key, stores.sessions.clone(), clock.clone());
+        let roles = Roles::new(stores.users.clone());
         let accounts = Accounts::new(stores.users, stores.sessions, stores.attempts, key, clock);
-        Self { accounts, authenticator }
+        Self { accounts, authenticator, roles }
     }
 }
 
@@ -116,8 +118,9 @@ impl Handler for LoginFunction {
                 empty_response(StatusCode::NO_CONTENT)
             }
             Endpoint::Me => {
+                // The account as it is now: a role granted or revoked shows at once.
                 let principal = self.authenticator.authenticate(bearer_token(request)?).await?;
-                json_response(StatusCode::OK, &user_body(&principal.user))
+                json_response(StatusCode::OK, &user_body(&self.roles.account(&principal).await?))
             }
         };
         Ok(no_store(response))

@@ -6,14 +6,14 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use galley_shared::Error;
 use galley_shared::auth::{
-    Admission, AttemptSlot, DisplayName, Email, LockoutPolicy, PasswordHashString, RefreshHash, Session, User,
+    Admission, AttemptSlot, DisplayName, Email, LockoutPolicy, PasswordHashString, RefreshHash, Role, Session, User,
     UserProfile,
 };
 use galley_shared::id::{SessionId, UserId};
 use galley_shared::ports::{LoginAttempts, Rotation, Sessions, Users, Written};
 
 use crate::DynamoStore;
-use crate::errors::{condition_failure, sdk_error};
+use crate::errors::{applied, condition_failure, sdk_error};
 use crate::item::{Item, Reader, key, n, s};
 use crate::transact::RETRY;
 
@@ -78,6 +78,7 @@ impl Users for DynamoStore {
         item.insert("email".into(), s(p.email.as_str()));
         item.insert("name".into(), s(p.name.as_str()));
         item.insert("password_hash".into(), s(user.password_hash.as_str()));
+        item.insert("role".into(), s(user.role.as_str()));
         let put = self
             .client
             .put_item()
@@ -113,7 +114,23 @@ impl Users for DynamoStore {
             email: email.clone(),
             name: DisplayName::parse(r.s("name")?).map_err(corrupt)?,
         };
-        Ok(Some(User { profile, password_hash: PasswordHashString::from_stored(r.s("password_hash")?.to_owned()) }))
+        let password_hash = PasswordHashString::from_stored(r.s("password_hash")?.to_owned());
+        // Accounts written before roles have none: customers.
+        Ok(Some(User { profile, password_hash, role: Role::from_stored(r.opt_s("role")?) }))
+    }
+
+    async fn set_role(&self, email: &Email, role: Role) -> Result<bool, Error> {
+        applied(
+            self.client
+                .update_item()
+                .table_name(self.table.as_ref())
+                .set_key(Some(user_key(email)))
+                .update_expression("SET #role = :role")
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_names("#role", "role")
+                .expression_attribute_values(":role", s(role.as_str())),
+        )
+        .await
     }
 }
 

@@ -27,8 +27,11 @@ use crate::table::{
 use crate::transact::{Outcome, RETRY, shortages};
 
 const PRODUCT_SK: &str = "PRODUCT";
-/// Every product sits in this GSI1 partition, sorted by title.
+/// Every live product sits in this GSI1 partition, sorted by title.
 const CATALOG_PARTITION: &str = "CATALOG";
+/// Archived products sit in this one instead (the back office lists them).
+const ARCHIVED_PARTITION: &str = "ARCHIVED";
+const ARCHIVED: &str = "archived";
 /// DynamoDB's limits per call.
 const BATCH_WRITE_MAX: usize = 25;
 const BATCH_GET_MAX: usize = 100;
@@ -44,7 +47,13 @@ pub(crate) fn product_key(id: &ProductId) -> Item {
     key(product_pk(id), PRODUCT_SK)
 }
 
-fn product_item(p: &Product) -> Item {
+pub(crate) fn product_item(p: &Product) -> Item {
+    record_item(p, false, 1, 0)
+}
+
+/// A product's item with what the back office keeps: archived products sit
+/// in the archived partitions of GSI1 and GSI2, out of every public listing.
+pub(crate) fn record_item(p: &Product, archived: bool, version: u64, updated_at: i64) -> Item {
     let mut item = product_key(&p.id);
     item.insert("id".into(), s(p.id.as_str()));
     item.insert("title".into(), s(&p.title));
@@ -56,16 +65,26 @@ fn product_item(p: &Product) -> Item {
         item.insert("image_url".into(), s(url));
     }
     item.insert("stock".into(), n(p.stock));
-    item.insert(GSI1_PARTITION_KEY.into(), s(CATALOG_PARTITION));
+    item.insert(ARCHIVED.into(), AttributeValue::Bool(archived));
+    item.insert("version".into(), n(version));
+    item.insert("updated_at".into(), n(updated_at));
+    let catalog = if archived { ARCHIVED_PARTITION } else { CATALOG_PARTITION };
+    item.insert(GSI1_PARTITION_KEY.into(), s(catalog));
     item.insert(GSI1_SORT_KEY.into(), s(p.title_order_key()));
-    item.insert(GSI2_PARTITION_KEY.into(), s(category_partition(&p.category)));
+    item.insert(GSI2_PARTITION_KEY.into(), s(category_partition(&p.category, archived)));
     item.insert(GSI2_SORT_KEY.into(), s(p.title_order_key()));
     item
 }
 
+/// Whether an item is an archived product (items from before #22 have no flag: live).
+pub(crate) fn is_archived(item: &Item) -> bool {
+    matches!(item.get(ARCHIVED), Some(AttributeValue::Bool(true)))
+}
+
 /// The GSI2 partition of a category's products, sorted by title.
-fn category_partition(category: &Category) -> String {
-    format!("CATEGORY#{}", category.as_str())
+pub(crate) fn category_partition(category: &Category, archived: bool) -> String {
+    let kind = if archived { "ARCHIVED" } else { "CATEGORY" };
+    format!("{kind}#{}", category.as_str())
 }
 
 fn index_key(kind: &str, term: &str, id: &ProductId) -> Item {
@@ -74,7 +93,7 @@ fn index_key(kind: &str, term: &str, id: &ProductId) -> Item {
 
 /// The index items of a product: one per term and one per term prefix, each
 /// carrying what ranking and filtering need.
-fn index_items(p: &Product) -> Vec<Item> {
+pub(crate) fn index_items(p: &Product) -> Vec<Item> {
     let entries = index_entries(p);
     let prefixes = prefix_entries(&entries);
     let title_key = p.title_order_key();
@@ -95,7 +114,7 @@ fn index_items(p: &Product) -> Vec<Item> {
         .collect()
 }
 
-fn index_keys(p: &Product) -> Vec<Item> {
+pub(crate) fn index_keys(p: &Product) -> Vec<Item> {
     let entries = index_entries(p);
     let prefixes = prefix_entries(&entries);
     let terms = entries.keys().map(|t| index_key("TERM", t, &p.id));
@@ -115,7 +134,7 @@ fn posting_from_item(item: &Item) -> Result<Posting, Error> {
     })
 }
 
-fn product_from_item(item: &Item) -> Result<Product, Error> {
+pub(crate) fn product_from_item(item: &Item) -> Result<Product, Error> {
     let r = Reader(item);
     let corrupt = |e: String| Error::internal(format!("corrupt product item: {e}"));
     let currency = Currency::parse(r.s("currency")?).map_err(corrupt)?;
@@ -155,14 +174,27 @@ where
     Ok(done)
 }
 
-fn pk_sk(item: &Item) -> (String, String) {
+pub(crate) fn pk_sk(item: &Item) -> (String, String) {
     let r = Reader(item);
     (r.s("pk").unwrap_or_default().to_owned(), r.s("sk").unwrap_or_default().to_owned())
 }
 
 impl DynamoStore {
+    /// A product's item, live or archived, read consistently.
+    pub(crate) async fn product_item(&self, id: &ProductId) -> Result<Option<Item>, Error> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(self.table.as_ref())
+            .set_key(Some(product_key(id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error("GetItem", e))?;
+        Ok(output.item)
+    }
     /// Writes requests 25 at a time, retrying unprocessed ones with backoff.
-    async fn batch_write(&self, writes: Vec<WriteRequest>) -> Result<(), Error> {
+    pub(crate) async fn batch_write(&self, writes: Vec<WriteRequest>) -> Result<(), Error> {
         for chunk in writes.chunks(BATCH_WRITE_MAX) {
             until_processed("BatchWriteItem", chunk.to_vec(), |pending| async move {
                 let output = self
@@ -242,24 +274,104 @@ impl DynamoStore {
     }
 }
 
+/// A title-ordered partition of products: GSI1's catalog or GSI2's
+/// category, live or archived (archived products sit in partitions of
+/// their own, so public listings never read them).
+pub(crate) struct Partition {
+    index: &'static str,
+    partition_key: &'static str,
+    sort_key: &'static str,
+    value: String,
+}
+
+impl Partition {
+    pub(crate) fn catalog(archived: bool) -> Self {
+        let value = if archived { ARCHIVED_PARTITION } else { CATALOG_PARTITION };
+        Self { index: GSI1, partition_key: GSI1_PARTITION_KEY, sort_key: GSI1_SORT_KEY, value: value.to_owned() }
+    }
+
+    pub(crate) fn category(category: &Category, archived: bool) -> Self {
+        let value = category_partition(category, archived);
+        Self { index: GSI2, partition_key: GSI2_PARTITION_KEY, sort_key: GSI2_SORT_KEY, value }
+    }
+}
+
+/// A filter condition: its expression, its placeholder and value.
+pub(crate) type Condition = (&'static str, &'static str, AttributeValue);
+
+impl DynamoStore {
+    /// Up to `limit` items of `partition` in title order after `after`
+    /// that pass `conditions`, reading at most `budget` items (a page's
+    /// `Limit` counts items read, not items returned); when the budget runs
+    /// out first, also the sort key of the last item read.
+    pub(crate) async fn title_ordered(
+        &self,
+        partition: &Partition,
+        after: Option<&str>,
+        conditions: &[Condition],
+        limit: usize,
+        budget: usize,
+    ) -> Result<(Vec<Item>, Option<String>), Error> {
+        let mut items = Vec::new();
+        let mut start_key = None;
+        let mut read = 0;
+        loop {
+            let mut query = self
+                .client
+                .query()
+                .table_name(self.table.as_ref())
+                .index_name(partition.index)
+                .expression_attribute_names("#pk", partition.partition_key)
+                .expression_attribute_values(":partition", s(partition.value.as_str()))
+                .set_exclusive_start_key(start_key.take());
+            // DynamoDB refuses an empty string in a key condition: no cursor, no bound.
+            query = match after {
+                Some(after) => query
+                    .key_condition_expression("#pk = :partition AND #sk > :after")
+                    .expression_attribute_names("#sk", partition.sort_key)
+                    .expression_attribute_values(":after", s(after)),
+                None => query.key_condition_expression("#pk = :partition"),
+            };
+            for (_, placeholder, value) in conditions {
+                query = query.expression_attribute_values(*placeholder, value.clone());
+            }
+            let wanted = if conditions.is_empty() { limit - items.len() } else { budget - read };
+            query = query.limit(i32::try_from(wanted).unwrap_or(i32::MAX));
+            if !conditions.is_empty() {
+                let all: Vec<&str> = conditions.iter().map(|(expression, _, _)| *expression).collect();
+                query = query.filter_expression(all.join(" AND "));
+            }
+            let output = query.send().await.map_err(|e| sdk_error("Query", e))?;
+            read += usize::try_from(output.scanned_count()).unwrap_or(0);
+            for item in output.items() {
+                if items.len() < limit {
+                    items.push(item.clone());
+                }
+            }
+            let Some(key) = output.last_evaluated_key() else { return Ok((items, None)) };
+            if items.len() >= limit {
+                return Ok((items, None));
+            }
+            if read >= budget {
+                return Ok((items, Some(Reader(key).s(partition.sort_key)?.to_owned())));
+            }
+            start_key = Some(key.clone());
+        }
+    }
+}
+
 #[async_trait]
 impl Catalog for DynamoStore {
     async fn product(&self, id: &ProductId) -> Result<Option<Product>, Error> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(self.table.as_ref())
-            .set_key(Some(product_key(id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_error("GetItem", e))?;
-        output.item().map(product_from_item).transpose()
+        // Archived products are the back office's only.
+        let item = self.product_item(id).await?;
+        item.as_ref().filter(|item| !is_archived(item)).map(product_from_item).transpose()
     }
 
     async fn products(&self, ids: &[ProductId]) -> Result<Vec<Product>, Error> {
         let items = self.batch_get(ids.iter().map(product_key).collect()).await?;
-        let mut found = items.iter().map(product_from_item).collect::<Result<Vec<_>, _>>()?;
+        let mut found =
+            items.iter().filter(|item| !is_archived(item)).map(product_from_item).collect::<Result<Vec<_>, _>>()?;
         // Callers get products in the order they asked for them.
         let position: HashMap<&ProductId, usize> = ids.iter().enumerate().map(|(i, id)| (id, i)).collect();
         found.sort_by_key(|p| position.get(&p.id).copied().unwrap_or(usize::MAX));
@@ -319,11 +431,10 @@ impl Catalog for DynamoStore {
         Ok(ImportReport { written: products.len() })
     }
 
-    /// Pages the products in title order — GSI2's partition of the
+    /// Pages the live products in title order — GSI2's partition of the
     /// category when there is one, else GSI1's whole catalog — with price
-    /// bounds applied by DynamoDB; at most `budget` products are read (the page `Limit`
-    /// counts items read, not items returned), and where the budget ran out
-    /// is the last read item's sort key.
+    /// bounds applied by DynamoDB; at most `budget` products are read (see
+    /// `DynamoStore::title_ordered`).
     async fn list(
         &self,
         filter: &CatalogFilter,
@@ -331,61 +442,20 @@ impl Catalog for DynamoStore {
         limit: usize,
         budget: usize,
     ) -> Result<Listing, Error> {
-        let mut listing = Listing::default();
-        let mut start_key = None;
-        let mut read = 0;
-        let (index, partition_key, sort_key, partition) = match &filter.category {
-            Some(category) => (GSI2, GSI2_PARTITION_KEY, GSI2_SORT_KEY, category_partition(category)),
-            None => (GSI1, GSI1_PARTITION_KEY, GSI1_SORT_KEY, CATALOG_PARTITION.to_owned()),
+        let partition = match &filter.category {
+            Some(category) => Partition::category(category, false),
+            None => Partition::catalog(false),
         };
-        loop {
-            let mut query = self
-                .client
-                .query()
-                .table_name(self.table.as_ref())
-                .index_name(index)
-                .expression_attribute_names("#pk", partition_key)
-                .expression_attribute_values(":partition", s(partition.as_str()))
-                .set_exclusive_start_key(start_key.take());
-            // DynamoDB refuses an empty string in a key condition: no cursor, no bound.
-            query = match after {
-                Some(after) => query
-                    .key_condition_expression("#pk = :partition AND #sk > :after")
-                    .expression_attribute_names("#sk", sort_key)
-                    .expression_attribute_values(":after", s(after)),
-                None => query.key_condition_expression("#pk = :partition"),
-            };
-            let mut conditions = Vec::new();
-            if let Some(min) = filter.min_price {
-                conditions.push("price >= :min");
-                query = query.expression_attribute_values(":min", n(min));
-            }
-            if let Some(max) = filter.max_price {
-                conditions.push("price <= :max");
-                query = query.expression_attribute_values(":max", n(max));
-            }
-            let wanted = if conditions.is_empty() { limit - listing.products.len() } else { budget - read };
-            query = query.limit(i32::try_from(wanted).unwrap_or(i32::MAX));
-            if !conditions.is_empty() {
-                query = query.filter_expression(conditions.join(" AND "));
-            }
-            let output = query.send().await.map_err(|e| sdk_error("Query", e))?;
-            read += usize::try_from(output.scanned_count()).unwrap_or(0);
-            for item in output.items() {
-                if listing.products.len() < limit {
-                    listing.products.push(product_from_item(item)?);
-                }
-            }
-            let Some(key) = output.last_evaluated_key() else { return Ok(listing) };
-            if listing.products.len() >= limit {
-                return Ok(listing);
-            }
-            if read >= budget {
-                listing.read_up_to = Some(Reader(key).s(sort_key)?.to_owned());
-                return Ok(listing);
-            }
-            start_key = Some(key.clone());
+        let mut conditions = Vec::new();
+        if let Some(min) = filter.min_price {
+            conditions.push(("price >= :min", ":min", n(min)));
         }
+        if let Some(max) = filter.max_price {
+            conditions.push(("price <= :max", ":max", n(max)));
+        }
+        let (items, read_up_to) = self.title_ordered(&partition, after, &conditions, limit, budget).await?;
+        let products = items.iter().map(product_from_item).collect::<Result<_, _>>()?;
+        Ok(Listing { products, read_up_to })
     }
 
     async fn is_empty(&self) -> Result<bool, Error> {

@@ -12,6 +12,7 @@
 //! | `transact`   | the transaction runner, its reasons, stock updates, the backoff |
 //! | `catalog`    | products, stock and the search index                            |
 //! | `accounts`   | users, sessions and login attempts                              |
+//! | `admin`      | the back office: product records, admin writes, the audit log   |
 //! | `orders`     | orders, idempotency records and the receipt outbox              |
 //! | `charges`    | the sandbox gateway's ledger                                    |
 //! | `stream`     | the table's stream read back: which records are receipts        |
@@ -24,6 +25,7 @@
 //! | `https`      | the HTTPS client the SDK clients share                          |
 
 mod accounts;
+mod admin;
 mod catalog;
 mod charges;
 mod errors;

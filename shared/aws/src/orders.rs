@@ -79,7 +79,7 @@ pub(crate) fn outbox_entry_from_doc(doc: &str, sent: bool) -> Result<OutboxEntry
     Ok(OutboxEntry { order, sent })
 }
 
-fn update(key: Item) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
+pub(crate) fn update(key: Item) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
     Update::builder()
         .set_key(Some(key))
         .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
@@ -91,7 +91,7 @@ const COMPLETE: &str = "SET complete = :one, #status = :status, body = :body, le
      expires_at = if_not_exists(keep_until, expires_at) REMOVE claim, progress";
 
 impl DynamoStore {
-    fn table_update(
+    pub(crate) fn table_update(
         &self,
         builder: aws_sdk_dynamodb::types::builders::UpdateBuilder,
     ) -> Result<TransactWriteItem, Error> {
@@ -100,7 +100,7 @@ impl DynamoStore {
             .build())
     }
 
-    fn table_put(&self, item: Item, condition: &str) -> Result<TransactWriteItem, Error> {
+    pub(crate) fn table_put(&self, item: Item, condition: &str) -> Result<TransactWriteItem, Error> {
         let put = Put::builder()
             .table_name(self.table.as_ref())
             .set_item(Some(item))
@@ -111,7 +111,11 @@ impl DynamoStore {
     }
 
     /// The idempotency record completed with `response`, if `hold` still holds it.
-    fn complete_action(&self, hold: &Hold<'_>, response: &StoredResponse) -> Result<TransactWriteItem, Error> {
+    pub(crate) fn complete_action(
+        &self,
+        hold: &Hold<'_>,
+        response: &StoredResponse,
+    ) -> Result<TransactWriteItem, Error> {
         self.table_update(
             update(record_key(hold.scope))
                 .update_expression(COMPLETE)

@@ -1,9 +1,6 @@
 //! DynamoDB transactions, in one place: the runner, the reading of a
 //! cancelled transaction's reasons, the stock updates every transaction
-//! that moves stock carries, and the one backoff policy every retry loop of
-//! this crate waits by.
-
-use std::time::Duration;
+//! that moves stock carries.
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
@@ -15,34 +12,10 @@ use crate::catalog::product_key;
 use crate::errors::sdk_error;
 use crate::item::{Item, Reader, n};
 
-/// Exponential backoff with full jitter (AWS Architecture Blog, "Exponential
-/// Backoff and Jitter"): before retry `k` (from 1) wait a uniformly random
-/// time in `[0, min(cap, first × 2^(k-1))]`, at most `attempts` tries in all.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Backoff {
-    pub first: Duration,
-    pub cap: Duration,
-    pub attempts: u32,
-}
-
-/// The policy of every retry in this crate: unprocessed batch items,
-/// conflicting transactions, contended conditional updates.
-pub(crate) const RETRY: Backoff =
-    Backoff { first: Duration::from_millis(10), cap: Duration::from_secs(1), attempts: 8 };
-
-impl Backoff {
-    /// The longest wait before retry `retry` (from 1).
-    pub fn ceiling(&self, retry: u32) -> Duration {
-        let doubled = self.first.saturating_mul(1u32 << retry.saturating_sub(1).min(20));
-        doubled.min(self.cap)
-    }
-
-    /// Waits before retry `retry` (from 1).
-    pub async fn wait(&self, retry: u32) {
-        let ceiling = u64::try_from(self.ceiling(retry).as_micros()).unwrap_or(u64::MAX);
-        tokio::time::sleep(Duration::from_micros(rand::random_range(0..=ceiling))).await;
-    }
-}
+/// The policy of every retry in this crate (unprocessed batch items,
+/// conflicting transactions, contended conditional updates): the domain's
+/// one backoff policy.
+pub(crate) use galley_shared::backoff::RETRY;
 
 /// The one cancellation reason that is a condition failure.
 const CONDITION_FAILED: &str = "ConditionalCheckFailed";

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use galley_shared::Error;
 use galley_shared::auth::{
-    Admission, AttemptSlot, DisplayName, Email, LockoutPolicy, PasswordHashString, RefreshHash, Session, User,
+    Admission, AttemptSlot, DisplayName, Email, LockoutPolicy, PasswordHashString, RefreshHash, Role, Session, User,
     UserProfile,
 };
 use galley_shared::id::{SessionId, UserId};
@@ -60,9 +60,15 @@ impl Users for EmbeddedStore {
                 let p = &user.profile;
                 let inserted = tx
                     .execute(
-                        "INSERT INTO users (email, id, name, password_hash) VALUES (?1, ?2, ?3, ?4)
+                        "INSERT INTO users (email, id, name, password_hash, role) VALUES (?1, ?2, ?3, ?4, ?5)
                          ON CONFLICT (email) DO NOTHING",
-                        params![p.email.as_str(), p.id.as_str(), p.name.as_str(), user.password_hash.as_str()],
+                        params![
+                            p.email.as_str(),
+                            p.id.as_str(),
+                            p.name.as_str(),
+                            user.password_hash.as_str(),
+                            user.role.as_str()
+                        ],
                     )
                     .map_err(store_error)?;
                 Ok(if inserted == 1 { Written::Created } else { Written::AlreadyExists })
@@ -75,18 +81,40 @@ impl Users for EmbeddedStore {
         self.db
             .read(move |conn| {
                 let row = conn
-                    .query_row("SELECT id, name, password_hash FROM users WHERE email = ?1", [email.as_str()], |row| {
-                        Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?))
-                    })
+                    .query_row(
+                        "SELECT id, name, password_hash, role FROM users WHERE email = ?1",
+                        [email.as_str()],
+                        |row| {
+                            Ok((
+                                row.get::<_, String>(0)?,
+                                row.get::<_, String>(1)?,
+                                row.get::<_, String>(2)?,
+                                row.get::<_, String>(3)?,
+                            ))
+                        },
+                    )
                     .optional()
                     .map_err(store_error)?;
-                let Some((id, name, hash)) = row else { return Ok(None) };
+                let Some((id, name, hash, role)) = row else { return Ok(None) };
                 let profile = UserProfile {
                     id: UserId::parse(&id).map_err(corrupt)?,
                     email,
                     name: DisplayName::parse(&name).map_err(corrupt)?,
                 };
-                Ok(Some(User { profile, password_hash: PasswordHashString::from_stored(hash) }))
+                let password_hash = PasswordHashString::from_stored(hash);
+                Ok(Some(User { profile, password_hash, role: Role::from_stored(Some(&role)) }))
+            })
+            .await
+    }
+
+    async fn set_role(&self, email: &Email, role: Role) -> Result<bool, Error> {
+        let email = email.clone();
+        self.db
+            .write(move |tx| {
+                let changed = tx
+                    .execute("UPDATE users SET role = ?2 WHERE email = ?1", params![email.as_str(), role.as_str()])
+                    .map_err(store_error)?;
+                Ok(changed == 1)
             })
             .await
     }

@@ -16,17 +16,18 @@ use std::hash::BuildHasher;
 use crate::EmbeddedStore;
 use crate::db::store_error;
 
-const PRODUCT_COLUMNS: &str = "id, title, description, category, price_amount, price_currency, image_url, stock";
+pub(crate) const PRODUCT_COLUMNS: &str =
+    "id, title, description, category, price_amount, price_currency, image_url, stock";
 
 /// Rows larger imports are split into, so one import does not hold the write
 /// lock for long while other processes wait.
 const UPSERT_CHUNK: usize = 500;
 
-fn corrupt(detail: impl std::fmt::Display) -> Error {
+pub(crate) fn corrupt(detail: impl std::fmt::Display) -> Error {
     Error::internal(format!("corrupt product row: {detail}"))
 }
 
-fn product_from_row(row: &Row<'_>) -> Result<Product, Error> {
+pub(crate) fn product_from_row(row: &Row<'_>) -> Result<Product, Error> {
     let text = |i: usize| row.get::<_, String>(i).map_err(store_error);
     let amount: i64 = row.get(4).map_err(store_error)?;
     let stock: i64 = row.get(7).map_err(store_error)?;
@@ -85,13 +86,14 @@ fn collect<T>(
 }
 
 /// Writes one product row (insert, or replace when `replace`) and its index
-/// entries. Returns whether a row was written.
-fn write_product(tx: &Transaction<'_>, p: &Product, replace: bool) -> Result<bool, Error> {
+/// entries. Returns whether a row was written. An import replaces a product
+/// wholesale: live, at version 1 (API.md's version counts admin edits).
+pub(crate) fn write_product(tx: &Transaction<'_>, p: &Product, replace: bool) -> Result<bool, Error> {
     let conflict = if replace {
         "ON CONFLICT(id) DO UPDATE SET title = excluded.title, description = excluded.description, \
          category = excluded.category, price_amount = excluded.price_amount, \
          price_currency = excluded.price_currency, image_url = excluded.image_url, \
-         stock = excluded.stock, title_key = excluded.title_key"
+         stock = excluded.stock, title_key = excluded.title_key, archived = 0, version = 1, updated_at = 0"
     } else {
         "ON CONFLICT(id) DO NOTHING"
     };
@@ -117,9 +119,19 @@ fn write_product(tx: &Transaction<'_>, p: &Product, replace: bool) -> Result<boo
     if written == 0 {
         return Ok(false);
     }
+    index_product(tx, p, true)?;
+    Ok(true)
+}
+
+/// Replaces a product's search index entries: its current words when
+/// `live`, none when archived (an archived product is never found).
+pub(crate) fn index_product(tx: &Transaction<'_>, p: &Product, live: bool) -> Result<(), Error> {
     tx.prepare_cached("DELETE FROM search_terms WHERE product_id = ?1")
         .and_then(|mut stmt| stmt.execute(params![p.id.as_str()]))
         .map_err(store_error)?;
+    if !live {
+        return Ok(());
+    }
     let mut insert = tx
         .prepare_cached(
             "INSERT INTO search_terms (term, product_id, in_title, title_key, category, price_amount, price_currency) \
@@ -140,7 +152,7 @@ fn write_product(tx: &Transaction<'_>, p: &Product, replace: bool) -> Result<boo
             ])
             .map_err(store_error)?;
     }
-    Ok(true)
+    Ok(())
 }
 
 /// The smallest string above every string that starts with `prefix`
@@ -160,7 +172,8 @@ impl Catalog for EmbeddedStore {
         let ids: Vec<ProductId> = ids.to_vec();
         self.db
             .read(move |conn| {
-                let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE id = ?1");
+                // Archived products are the back office's only.
+                let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE id = ?1 AND archived = 0");
                 let mut stmt = conn.prepare_cached(&sql).map_err(store_error)?;
                 let mut found = Vec::with_capacity(ids.len());
                 for id in &ids {
@@ -217,10 +230,11 @@ impl Catalog for EmbeddedStore {
                 let sql = match category {
                     Some(_) => format!(
                         "SELECT {PRODUCT_COLUMNS} FROM products INDEXED BY products_by_category \
-                         WHERE category = ?2 AND title_key > ?1 ORDER BY title_key"
+                         WHERE category = ?2 AND title_key > ?1 AND archived = 0 ORDER BY title_key"
                     ),
                     None => format!(
-                        "SELECT {PRODUCT_COLUMNS} FROM products WHERE title_key > ?1 AND ?2 IS NULL ORDER BY title_key"
+                        "SELECT {PRODUCT_COLUMNS} FROM products WHERE title_key > ?1 AND ?2 IS NULL AND archived = 0 \
+                         ORDER BY title_key"
                     ),
                 };
                 let mut stmt = conn.prepare_cached(&sql).map_err(store_error)?;
@@ -361,7 +375,8 @@ impl SearchIndex for EmbeddedStore {
                     OwnedTerm::Prefix(_) => {
                         let mut stmt = conn
                             .prepare_cached(
-                                "SELECT id, title_key FROM products WHERE title_key > ?1 ORDER BY title_key LIMIT ?2",
+                                "SELECT id, title_key FROM products WHERE title_key > ?1 AND archived = 0 \
+                                 ORDER BY title_key LIMIT ?2",
                             )
                             .map_err(store_error)?;
                         let walked = collect(stmt.query(params![after, limit]).map_err(store_error)?, |row| {
@@ -384,7 +399,8 @@ impl SearchIndex for EmbeddedStore {
 /// that seeks each id by key (the ids passed as one JSON array, so a probe of
 /// hundreds of products is one call into SQLite, not hundreds).
 fn postings_among(conn: &rusqlite::Connection, term: &OwnedTerm, ids: &[ProductId]) -> Result<Vec<Posting>, Error> {
-    let ids_json = serde_json::to_string(&ids.iter().map(ProductId::as_str).collect::<Vec<_>>()).map_err(Error::internal)?;
+    let ids_json =
+        serde_json::to_string(&ids.iter().map(ProductId::as_str).collect::<Vec<_>>()).map_err(Error::internal)?;
     let mut by_product = PostingsByProduct::default();
     // `ids.key` is the id's place in the array: rows come back in its order.
     // CROSS JOIN keeps the ids outermost: SQLite cannot weigh `json_each`,

@@ -138,6 +138,14 @@ const MIGRATIONS: &[&str] = &[
     "CREATE INDEX products_by_category ON products (category, title_key);",
     // 11: a common word's postings in title order, a stretch at a time.
     "CREATE INDEX search_terms_by_title ON search_terms (term, title_key);",
+    // 12: roles (API.md Conventions): everyone is a customer until granted.
+    "ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'customer';",
+    // 13: the back office: archived products (kept, never sold or found),
+    // a version per product for If-Match, and the audit log.
+    "ALTER TABLE products ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE products ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE products ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE audit (id TEXT PRIMARY KEY, doc TEXT NOT NULL) STRICT;",
 ];
 
 /// One writer connection per process, serialised by a mutex, and a pool of
@@ -314,8 +322,12 @@ mod tests {
         assert!(refused.is_err(), "a read on the writer is query-only");
 
         db.write(|tx| {
-            tx.execute("INSERT INTO products VALUES ('p', 'P', '', 'c', 100, 'USD', NULL, 1, 'p')", [])
-                .map_err(store_error)
+            tx.execute(
+                "INSERT INTO products (id, title, description, category, price_amount, price_currency, image_url, \
+                 stock, title_key) VALUES ('p', 'P', '', 'c', 100, 'USD', NULL, 1, 'p')",
+                [],
+            )
+            .map_err(store_error)
         })
         .await
         .expect("the writer writes again after serving reads");

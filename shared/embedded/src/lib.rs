@@ -9,6 +9,7 @@
 //! | `blocking`          | where SQLite and file work runs on the async runtime    |
 //! | `catalog`           | products, stock and the search index                    |
 //! | `accounts`          | users, sessions and login attempts                      |
+//! | `admin`             | the back office: product records, the audit log          |
 //! | `orders`            | orders, idempotency records and the receipt outbox      |
 //! | `charges`           | the sandbox gateway's ledger                            |
 //! | `uploads`           | upload records                                          |
@@ -19,6 +20,7 @@
 //! | `signing_key_file`  | the data dir's `signing.key`, made on first start       |
 
 mod accounts;
+mod admin;
 mod blocking;
 mod catalog;
 mod charges;

@@ -47,7 +47,7 @@ const COMPLETE: &str = "UPDATE idempotency SET complete = 1, status = ?3, body =
      progress = NULL, expires_at = COALESCE(keep_until, expires_at)
      WHERE user_id = ?1 AND key = ?2";
 
-fn complete_record(tx: &Transaction<'_>, hold: &Hold<'_>, response: &StoredResponse) -> Result<(), Error> {
+pub(crate) fn complete_record(tx: &Transaction<'_>, hold: &Hold<'_>, response: &StoredResponse) -> Result<(), Error> {
     check_hold(tx, hold)?;
     tx.execute(
         COMPLETE,

@@ -25,6 +25,12 @@ pub const API: &[Route<Function>] = &[
     Route::new(Method::GET, "/orders/{id}", "checkout"),
     Route::new(Method::POST, "/uploads", "upload"),
     Route::new(Method::GET, "/uploads/{id}", "upload"),
+    Route::new(Method::GET, "/admin/products", "admin"),
+    Route::new(Method::POST, "/admin/products", "admin"),
+    Route::new(Method::GET, "/admin/products/{id}", "admin"),
+    Route::new(Method::PATCH, "/admin/products/{id}", "admin"),
+    Route::new(Method::POST, "/admin/products/{id}/stock", "admin"),
+    Route::new(Method::GET, "/admin/audit", "admin"),
 ];
 
 /// What a request no route took is answered: 405 with the methods its path

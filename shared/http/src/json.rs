@@ -54,6 +54,21 @@ impl Fields {
         }
     }
 
+    /// A nested object that may be absent or null.
+    pub fn optional_object<T>(
+        &mut self,
+        name: &str,
+        build: impl FnOnce(&mut Fields) -> Option<T>,
+    ) -> Option<Option<T>> {
+        match self.members.get(name) {
+            None | Some(Value::Null) => {
+                self.members.remove(name);
+                Some(None)
+            }
+            Some(_) => self.object(name, build).map(Some),
+        }
+    }
+
     /// An array of objects, each parsed by `build`, with paths like `items[3].quantity`.
     pub fn array_of<T>(
         &mut self,

@@ -83,6 +83,12 @@ impl From<&Error> for Problem {
                 headers.push((WWW_AUTHENTICATE, "Bearer".into()));
                 (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized", "A valid bearer token is required.".into())
             }
+            Error::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Forbidden",
+                "Your account does not have the role this route needs.".into(),
+            ),
             Error::InvalidCredentials => (
                 StatusCode::UNAUTHORIZED,
                 "invalid_credentials",
@@ -150,6 +156,33 @@ impl From<&Error> for Problem {
                 "Payment declined",
                 "The payment was declined.".into(),
             ),
+            Error::PreconditionRequired => (
+                StatusCode::PRECONDITION_REQUIRED,
+                "precondition_required",
+                "Precondition required",
+                "Send If-Match with the ETag of the version you are changing.".into(),
+            ),
+            Error::PreconditionFailed => (
+                StatusCode::PRECONDITION_FAILED,
+                "precondition_failed",
+                "Precondition failed",
+                "The resource changed since that ETag; read it again and retry.".into(),
+            ),
+            Error::ProductExists => (
+                StatusCode::CONFLICT,
+                "product_exists",
+                "Product exists",
+                "A product with this id already exists.".into(),
+            ),
+            Error::InsufficientStock { available } => {
+                extensions.insert("available".into(), json!(available));
+                (
+                    StatusCode::CONFLICT,
+                    "insufficient_stock",
+                    "Insufficient stock",
+                    "The adjustment would take stock below zero.".into(),
+                )
+            }
             Error::UploadTooLarge { max_size } => {
                 extensions.insert("max_size".into(), json!(max_size));
                 (

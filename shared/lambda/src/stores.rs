@@ -10,8 +10,8 @@ use galley_shared::Error;
 use galley_shared::config::Backend;
 use galley_shared::keys::SigningKey;
 use galley_shared::ports::{
-    Blobs, Catalog, ChargeLedger, IdempotencyRecords, LoginAttempts, Mailer, Orders, Outbox, SearchIndex, Sessions,
-    Stock, UploadRecords, UploadUrls, Users,
+    AuditLog, Blobs, Catalog, ChargeLedger, IdempotencyRecords, LoginAttempts, Mailer, Orders, Outbox, ProductRecords,
+    SearchIndex, Sessions, Stock, UploadRecords, UploadUrls, Users,
 };
 
 /// One store object serves every port; this picks it, seen through the
@@ -112,6 +112,14 @@ impl Stores {
     }
 
     pub fn upload_records(&self) -> Arc<dyn UploadRecords> {
+        port!(self)
+    }
+
+    pub fn product_records(&self) -> Arc<dyn ProductRecords> {
+        port!(self)
+    }
+
+    pub fn audit_log(&self) -> Arc<dyn AuditLog> {
         port!(self)
     }
 

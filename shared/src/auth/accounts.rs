@@ -11,6 +11,7 @@ use super::authenticate::Principal;
 use super::email::Email;
 use super::lockout::{AttemptSlot, LOGIN_LOCKOUT};
 use super::password::{Password, PasswordHashString, PasswordHasher};
+use super::role::{Account, Role};
 use super::session::{RefreshKey, RefreshToken, Session};
 use super::user::{DisplayName, User, UserProfile};
 use crate::clock::Clock;
@@ -75,13 +76,14 @@ impl Accounts {
         Self { users, sessions, attempts, tokens, refresh_key, hasher: PasswordHasher::default(), clock }
     }
 
-    pub async fn register(&self, registration: Registration) -> Result<UserProfile, Error> {
+    pub async fn register(&self, registration: Registration) -> Result<Account, Error> {
         let Registration { email, password, name } = registration;
         let hasher = self.hasher.clone();
         let password_hash = blocking(move || hasher.hash(&password)).await?;
-        let user = User { profile: UserProfile { id: UserId::generate(), email, name }, password_hash };
+        let user =
+            User { profile: UserProfile { id: UserId::generate(), email, name }, password_hash, role: Role::Customer };
         match self.users.create(&user).await? {
-            Written::Created => Ok(user.profile),
+            Written::Created => Ok(Account::from(&user)),
             Written::AlreadyExists => Err(Error::EmailTaken),
         }
     }

@@ -6,6 +6,7 @@ mod authenticate;
 mod email;
 mod lockout;
 mod password;
+mod role;
 mod session;
 mod user;
 
@@ -15,5 +16,6 @@ pub use authenticate::{Authenticator, Principal};
 pub use email::Email;
 pub use lockout::{Admission, AttemptSlot, LOGIN_LOCKOUT, LockoutPolicy};
 pub use password::{Password, PasswordHashString, PasswordHasher};
+pub use role::{Account, Role, Roles};
 pub use session::{RefreshHash, RefreshToken, SESSION_TTL, Session};
 pub use user::{DisplayName, User, UserProfile};

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use super::email::Email;
 use super::password::PasswordHashString;
+use super::role::Role;
 use crate::id::UserId;
 
 /// A person's display name: 1 to 100 characters after trimming, no control characters.
@@ -45,11 +46,12 @@ pub struct UserProfile {
     pub name: DisplayName,
 }
 
-/// An account as stored: the profile and the password hash.
+/// An account as stored: the profile, the password hash and the role.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct User {
     pub profile: UserProfile,
     pub password_hash: PasswordHashString,
+    pub role: Role,
 }
 
 #[cfg(test)]

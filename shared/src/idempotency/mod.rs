@@ -10,11 +10,13 @@
 //! record remembers the request's fingerprint: the same key with another
 //! body is 422.
 
+mod guard;
 mod key;
 
 use std::time::Duration;
 
 use bytes::Bytes;
+pub use guard::{Claim, Guard};
 pub use key::{HEADER, IdempotencyKey};
 use sha2::{Digest, Sha256};
 

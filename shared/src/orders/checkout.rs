@@ -28,9 +28,7 @@ use crate::catalog::Product;
 use crate::clock::Clock;
 use crate::error::Error;
 use crate::id::{OrderId, ProductId};
-use crate::idempotency::{
-    Fingerprint, IdempotencyKey, IdempotencyScope, LeaseId, LeaseOutcome, LeaseRequest, RECORD_TTL, StoredResponse,
-};
+use crate::idempotency::{Claim, Fingerprint, Guard, IdempotencyKey, IdempotencyScope, StoredResponse};
 use crate::ports::{Catalog, Charge, Hold, IdempotencyRecords, Orders, PaymentGateway};
 
 /// How long a lease holds before a retry may take it over: longer than the
@@ -99,37 +97,23 @@ impl Checkout {
         let buyer = buyer?;
         let now = self.clock.unix_now();
         let scope = IdempotencyScope { user: buyer.user.id.clone(), key };
-        let lease = LeaseId::generate();
-        let lease_request = LeaseRequest {
-            scope: scope.clone(),
-            fingerprint,
-            lease: lease.clone(),
-            now,
-            lease_until: now + CHECKOUT_LEASE.as_secs() as i64,
-            expires_at: now + RECORD_TTL.as_secs() as i64,
-        };
-        let progress = match self.records.lease(&lease_request).await? {
-            LeaseOutcome::Completed(stored) => {
+        let guard = match Guard::claim(self.records.clone(), scope, fingerprint, now, CHECKOUT_LEASE).await? {
+            Claim::Replay(stored) => {
                 return Ok(CheckoutAnswer { status: stored.status, body: stored.body, replayed: true });
             }
-            LeaseOutcome::InProgress => return Err(Error::RequestInProgress),
-            LeaseOutcome::Mismatch => return Err(Error::IdempotencyKeyReused),
-            LeaseOutcome::Acquired { progress } => progress,
+            Claim::Held(guard) => guard,
         };
-        let hold = Hold { scope: &scope, lease: &lease };
-        match self.run(&buyer, &cart, products, progress, hold).await {
+        match self.run(&buyer, &cart, products, guard.progress.clone(), guard.hold()).await {
             // A final answer is stored like a success (API.md): a retry with
             // the key gets the same 409 or 400, even once stock is back.
             Err(error @ (Error::OutOfStock(_) | Error::UnknownProduct(_))) => {
                 let answer = (self.answer_error)(&error);
-                self.records.complete(&scope, &lease, &answer).await?;
+                guard.store(&answer).await?;
                 Ok(CheckoutAnswer { status: answer.status, body: answer.body, replayed: false })
             }
             Err(error) => {
                 // Let the retry in at once; what was done (the pending order) stays recorded.
-                if let Err(e) = self.records.release_lease(&scope, &lease).await {
-                    tracing::warn!(error = %e, "could not release an idempotency lease; it lapses with its time");
-                }
+                guard.release().await;
                 Err(error)
             }
             answered => answered,

@@ -5,6 +5,7 @@
 //! port takes is Unix seconds (`i64`, `Clock::unix_now`): the unit every
 //! store keeps and DynamoDB's TTL reads.
 
+mod admin;
 mod blobs;
 mod catalog;
 mod idempotency;
@@ -18,6 +19,7 @@ mod stock;
 mod uploads;
 mod users;
 
+pub use admin::{AdminWrite, AuditLog, ProductChange, ProductRecords, RecordListing};
 pub use blobs::{BlobHead, Blobs, PresignedUpload, UploadUrls};
 pub use catalog::{Catalog, ImportReport, Listing};
 pub use idempotency::IdempotencyRecords;

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 
 use super::Written;
-use crate::auth::{Email, User};
+use crate::auth::{Email, Role, User};
 use crate::error::Error;
 
 /// Accounts, keyed by their normalized email.
@@ -11,5 +11,11 @@ pub trait Users: Send + Sync {
     /// write, so two racing registrations cannot both win).
     async fn create(&self, user: &User) -> Result<Written, Error>;
 
+    /// The account of `email`, read consistently (a role change or a new
+    /// account counts at once).
     async fn by_email(&self, email: &Email) -> Result<Option<User>, Error>;
+
+    /// Gives the account of `email` the role `role`; false when there is
+    /// no such account.
+    async fn set_role(&self, email: &Email, role: Role) -> Result<bool, Error>;
 }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use galley_shared::auth::{
-    AttemptSlot, DisplayName, Email, LOGIN_LOCKOUT, PasswordHashString, RefreshToken, Session, User, UserProfile,
+    AttemptSlot, DisplayName, Email, LOGIN_LOCKOUT, PasswordHashString, RefreshToken, Role, Session, User, UserProfile,
 };
 use galley_shared::id::{SessionId, UserId};
 use galley_shared::ports::{Rotation, Sessions, Users, Written};
@@ -16,7 +16,7 @@ fn email(raw: &str) -> Email {
     Email::parse(raw).unwrap()
 }
 
-fn user(raw_email: &str, name: &str) -> User {
+pub(super) fn user(raw_email: &str, name: &str) -> User {
     User {
         profile: UserProfile {
             id: UserId::generate(),
@@ -24,6 +24,7 @@ fn user(raw_email: &str, name: &str) -> User {
             name: DisplayName::parse(name).unwrap(),
         },
         password_hash: PasswordHashString::from_stored(format!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$hash-of-{name}")),
+        role: Role::Customer,
     }
 }
 

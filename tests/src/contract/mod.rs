@@ -2,18 +2,20 @@
 //! the traits and run over each adapter by `contract_suite!`.
 
 mod accounts;
+mod admin;
 mod catalog;
 mod orders;
 mod uploads;
 
 pub use accounts::*;
+pub use admin::*;
 pub use catalog::*;
 pub use orders::*;
 pub use uploads::*;
 
 use galley_shared::ports::{
-    Catalog, ChargeLedger, IdempotencyRecords, LoginAttempts, Orders, Outbox, SearchIndex, Sessions, Stock,
-    UploadRecords, Users,
+    AuditLog, Catalog, ChargeLedger, IdempotencyRecords, LoginAttempts, Orders, Outbox, ProductRecords, SearchIndex,
+    Sessions, Stock, UploadRecords, Users,
 };
 
 /// Every port a full adapter implements.
@@ -29,6 +31,8 @@ pub trait Store:
     + IdempotencyRecords
     + Outbox
     + UploadRecords
+    + ProductRecords
+    + AuditLog
     + 'static
 {
 }
@@ -44,6 +48,8 @@ impl<T> Store for T where
         + IdempotencyRecords
         + Outbox
         + UploadRecords
+        + ProductRecords
+        + AuditLog
         + 'static
 {
 }
@@ -90,7 +96,13 @@ macro_rules! contract_suite {
                 a_receipt_has_one_sender_at_a_time,
                 orders_list_newest_first_own_only,
                 upload_records_are_owned_and_change_state_only_as_allowed,
-                pending_uploads_are_capped_and_freed_by_arrival_or_expiry
+                pending_uploads_are_capped_and_freed_by_arrival_or_expiry,
+                roles_are_granted_and_revoked_on_the_account,
+                admin_writes_are_conditional_and_audited_with_their_change,
+                archived_products_leave_every_public_read,
+                record_listings_filter_in_title_order_and_resume,
+                an_admin_write_completes_its_key_or_nothing,
+                the_audit_log_pages_newest_first
             );
         }
     };

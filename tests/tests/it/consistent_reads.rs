@@ -11,7 +11,7 @@ use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterce
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use galley_aws::DynamoStore;
-use galley_shared::auth::{DisplayName, Email, PasswordHashString, User, UserProfile};
+use galley_shared::auth::{DisplayName, Email, PasswordHashString, Role, User, UserProfile};
 use galley_shared::id::UserId;
 use galley_shared::ports::Users;
 use galley_tests::fixtures;
@@ -55,6 +55,7 @@ async fn a_user_is_read_by_email_consistently_so_login_finds_a_fresh_registratio
             name: DisplayName::parse("Fresh").unwrap(),
         },
         password_hash: PasswordHashString::from_stored("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
+        role: Role::Customer,
     };
     store.create(&user).await.unwrap();
     assert_eq!(store.by_email(&email).await.unwrap().map(|u| u.profile), Some(user.profile));

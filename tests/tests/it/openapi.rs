@@ -12,6 +12,7 @@ fn served() -> BTreeSet<(String, String)> {
         .chain(of(galley_login::ROUTES))
         .chain(of(galley_checkout::ROUTES))
         .chain(of(galley_upload::ROUTES))
+        .chain(of(galley_admin::ROUTES))
         .collect()
 }
 

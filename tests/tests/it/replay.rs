@@ -10,14 +10,17 @@ use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+use galley_admin::{AdminFunction, AdminStores};
 use galley_checkout::{CheckoutFunction, CheckoutStores};
 use galley_embedded::{EmbeddedStore, FileMailer, LocalBlobs, LocalUploadUrls};
 use galley_login::{AccountStores, LoginFunction};
 use galley_payments::SandboxGateway;
 use galley_receipts::ReceiptsFunction;
 use galley_search::SearchFunction;
+use galley_shared::admin::{Actor, ProductDesk};
 use galley_shared::auth::{
-    DisplayName, Email, LOGIN_LOCKOUT, Password, PasswordHasher, RefreshToken, SESSION_TTL, Session, User, UserProfile,
+    DisplayName, Email, LOGIN_LOCKOUT, Password, PasswordHasher, RefreshToken, Role, SESSION_TTL, Session, User,
+    UserProfile,
 };
 use galley_shared::clock::{Clock, ManualClock};
 use galley_shared::id::{OrderId, ProductId};
@@ -62,12 +65,14 @@ fn event_files() -> Vec<PathBuf> {
 /// minted at (`scripts/make_events.py`).
 const REPLAY_TIME: i64 = 1_795_262_400;
 const REPLAY_USER: &str = "01JREPLAYUSER0000000000000";
+const REPLAY_ADMIN: &str = "01JREPLAYADM1N000000000000";
 
 /// One in-process instance of every function, over one seeded store.
 struct Functions {
     search: SearchFunction,
     login: LoginFunction,
     checkout: CheckoutFunction,
+    admin: AdminFunction,
     receipts: ReceiptsFunction,
     upload: UploadFunction,
     upload_check: CheckFunction,
@@ -87,7 +92,7 @@ async fn seed_accounts(store: &EmbeddedStore, clock: &ManualClock) {
         name: DisplayName::parse("Replay User").unwrap(),
     };
     let password_hash = PasswordHasher::default().hash(&Password::offered("replay password 123")).unwrap();
-    Users::create(store, &User { profile: profile.clone(), password_hash }).await.unwrap();
+    Users::create(store, &User { profile: profile.clone(), password_hash, role: Role::Customer }).await.unwrap();
     let now = clock.unix_now();
     let sessions = [
         ("sess-me", 9),
@@ -108,6 +113,22 @@ async fn seed_accounts(store: &EmbeddedStore, clock: &ManualClock) {
         };
         Sessions::create(store, &session).await.unwrap();
     }
+    let admin = UserProfile {
+        id: UserId::parse(REPLAY_ADMIN).unwrap(),
+        email: Email::parse("owner@example.com").unwrap(),
+        name: DisplayName::parse("Shop Owner").unwrap(),
+    };
+    let password_hash = PasswordHasher::default().hash(&Password::offered("owner password 123")).unwrap();
+    Users::create(store, &User { profile: admin.clone(), password_hash, role: Role::Admin }).await.unwrap();
+    let session = Session {
+        id: SessionId::parse("sess-admin").unwrap(),
+        user: admin,
+        refresh_hash: refresh_token("sess-admin", 9).hash(),
+        rotations: 0,
+        created_at: now,
+        expires_at: now + SESSION_TTL.as_secs() as i64,
+    };
+    Sessions::create(store, &session).await.unwrap();
     let locked = Email::parse("locked@example.com").unwrap();
     for _ in 0..LOGIN_LOCKOUT.max_attempts {
         store.take_attempt(&locked, &LOGIN_LOCKOUT, now).await.unwrap();
@@ -138,6 +159,15 @@ const REPLAY_UPLOAD_PNG: &str = "01JREPLAYPNG0000000000000A";
 const REPLAY_UPLOAD_TEXT: &str = "01JREPLAYTEXT000000000000A";
 const REPLAY_FOREIGN_UPLOAD: &str = "01JREPLAYF0RE1GN000000000A";
 const OTHER_USER: &str = "01JREPLAY0THER000000000000";
+
+/// One admin write before the events, so the audit log has an entry to show.
+async fn seed_audit(store: &Arc<EmbeddedStore>, clock: Arc<ManualClock>) {
+    let desk = ProductDesk::new(store.clone(), store.clone(), clock, galley_http::problem::stored_response);
+    let actor = Actor { id: UserId::parse(REPLAY_ADMIN).unwrap(), email: Email::parse("owner@example.com").unwrap() };
+    let lamp = json!({"id": "replay-seed-lamp", "title": "Brass Reading Lamp", "description": "", "category": "home",
+                      "price": {"amount": 8900, "currency": "USD"}, "stock": 4});
+    desk.create(&actor, galley_http::documents::admin::new_product(lamp).unwrap()).await.unwrap();
+}
 
 /// Uploads the events ask about: one pending, one whose PNG bytes and one
 /// whose text bytes have arrived, and one of another user.
@@ -178,6 +208,18 @@ impl Functions {
         let checkout =
             CheckoutFunction::new(orders, Arc::new(SandboxGateway::new(temp.store.clone())), &key, clock.clone());
         seed_confirmed_order(&temp.store, &clock).await;
+        seed_audit(&temp.store, clock.clone()).await;
+        let admin = AdminFunction::new(
+            AdminStores {
+                users: temp.store.clone(),
+                sessions: temp.store.clone(),
+                records: temp.store.clone(),
+                audit: temp.store.clone(),
+                keys: temp.store.clone(),
+            },
+            &key,
+            clock.clone(),
+        );
         let mailer = Arc::new(FileMailer::new(temp.dir.path().join("outbox"), "Galley <receipts@galley.localhost>"));
         let receipts = ReceiptsFunction::new(ReceiptSender::new(temp.store.clone(), mailer, clock.clone()));
         let blobs = LocalBlobs::new(temp.dir.path().join("blobs"));
@@ -189,7 +231,7 @@ impl Functions {
         };
         let upload = UploadFunction::new(uploads, &key, clock);
         let upload_check = CheckFunction::new(ArrivalCheck::new(temp.store.clone(), Arc::new(blobs)));
-        Functions { search, login, checkout, receipts, upload, upload_check, data_dir: temp.dir }
+        Functions { search, login, checkout, admin, receipts, upload, upload_check, data_dir: temp.dir }
     }
 
     /// Non-HTTP events (streams, S3) go to their function as JSON.
@@ -210,6 +252,7 @@ impl Functions {
             "search" => self.search.handle(request).await,
             "login" => self.login.handle(request).await,
             "checkout" => self.checkout.handle(request).await,
+            "admin" => self.admin.handle(request).await,
             "upload" => self.upload.handle(request).await,
             other => panic!("events/{other}: no such function"),
         }
@@ -258,7 +301,9 @@ fn snapshot_of(event: &Value, response: &Response) -> Value {
     let request_id = response.headers().get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
     assert_eq!(request_id, gateway_id, "x-request-id carries the gateway's request id");
     let mut headers = serde_json::Map::new();
-    for name in ["content-type", "allow", "www-authenticate", "retry-after", "cache-control", "idempotent-replayed"] {
+    for name in
+        ["content-type", "allow", "www-authenticate", "retry-after", "cache-control", "idempotent-replayed", "etag"]
+    {
         if let Some(value) = response.headers().get(name) {
             headers.insert(name.into(), json!(value.to_str().unwrap()));
         }

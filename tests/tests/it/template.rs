@@ -143,6 +143,7 @@ fn served() -> BTreeSet<(String, String, String)> {
         of("login", galley_login::ROUTES),
         of("checkout", galley_checkout::ROUTES),
         of("upload", galley_upload::ROUTES),
+        of("admin", galley_admin::ROUTES),
     ]
     .into_iter()
     .flatten()

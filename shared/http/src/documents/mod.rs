@@ -1,6 +1,7 @@
 //! The JSON documents Galley reads, each parsed into its domain value with
 //! every bad field named (`crate::json`).
 
+pub mod admin;
 mod cart;
 pub mod catalog_lines;
 mod product;

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::json::{self, Fields};
 
-fn text(value: &Value, min: usize, max: usize) -> Result<String, String> {
+pub(crate) fn text(value: &Value, min: usize, max: usize) -> Result<String, String> {
     let s = json::string(value)?;
     let trimmed = s.trim();
     let chars = trimmed.chars().count();
@@ -30,7 +30,7 @@ fn image_url(value: &Value) -> Result<String, String> {
     if ok { Ok(url) } else { Err("must be an http(s) URL or an absolute path".into()) }
 }
 
-fn money(f: &mut Fields) -> Option<Money> {
+pub(crate) fn money(f: &mut Fields) -> Option<Money> {
     let amount = f.required("amount", json::integer);
     let currency = f.required("currency", |v| json::string(v).and_then(|c| Currency::parse(&c)));
     match Money::new(amount?, currency?) {
@@ -42,7 +42,7 @@ fn money(f: &mut Fields) -> Option<Money> {
     }
 }
 
-fn stock(value: &Value) -> Result<StockLevel, String> {
+pub(crate) fn stock(value: &Value) -> Result<StockLevel, String> {
     value
         .as_u64()
         .filter(|n| *n <= u64::from(MAX_STOCK))

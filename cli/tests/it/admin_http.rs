@@ -1,0 +1,251 @@
+//! The Back office of API.md (products, stock, audit) and its roles, over
+//! HTTP through `galley serve`, on the embedded store and on DynamoDB (moto).
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use crate::common::{Reply, Server};
+
+/// Every admin route, with a body where it takes one.
+const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/admin/products"),
+    ("POST", "/admin/products"),
+    ("GET", "/admin/products/p-1"),
+    ("PATCH", "/admin/products/p-1"),
+    ("POST", "/admin/products/p-1/stock"),
+    ("GET", "/admin/audit"),
+];
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", ulid::Ulid::new().to_string().to_lowercase())
+}
+
+/// `galley admin grant|revoke EMAIL` against the server's store.
+fn role(server: &Server, change: &str, email: &str) -> bool {
+    server.backend.command(server.data_dir.path(), &["admin", change, email]).status().unwrap().success()
+}
+
+/// A signed-in admin's token.
+fn admin(server: &Server) -> String {
+    let email = format!("{}@example.com", unique("admin"));
+    let token = server.signed_in(&email);
+    assert!(role(server, "grant", &email));
+    token
+}
+
+fn call(server: &Server, method: &str, path: &str, token: &str, headers: &[(&str, &str)], body: &Value) -> Reply {
+    let auth = format!("Bearer {token}");
+    let mut all = vec![("Content-Type", "application/json"), ("Authorization", auth.as_str())];
+    all.extend_from_slice(headers);
+    let body = if body.is_null() { Vec::new() } else { body.to_string().into_bytes() };
+    server.request(method, path, &all, &body)
+}
+
+fn new_product(id: &str, title: &str, stock: u32) -> Value {
+    json!({"id": id, "title": title, "description": "A back office test", "category": "test",
+           "price": {"amount": 2500, "currency": "USD"}, "stock": stock})
+}
+
+fn create(server: &Server, token: &str, id: &str, title: &str, stock: u32) -> Reply {
+    let created = call(server, "POST", "/admin/products", token, &[], &new_product(id, title, stock));
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    created
+}
+
+fn move_stock(server: &Server, token: &str, id: &str, key: &str, delta: i64) -> Reply {
+    let body = json!({"delta": delta, "reason": "count"});
+    call(server, "POST", &format!("/admin/products/{id}/stock"), token, &[("Idempotency-Key", key)], &body)
+}
+
+/// The audit entries about product `id`, newest first (all pages).
+fn audit_of(server: &Server, token: &str, id: &str) -> Vec<Value> {
+    let mut entries = Vec::new();
+    let mut path = "/admin/audit?limit=100".to_owned();
+    loop {
+        let page = call(server, "GET", &path, token, &[], &Value::Null);
+        assert_eq!(page.status, 200, "{:?}", page.body);
+        entries.extend(page.body["items"].as_array().unwrap().iter().filter(|e| e["target"]["id"] == id).cloned());
+        match page.body["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/admin/audit?limit=100&cursor={cursor}"),
+            None => return entries,
+        }
+    }
+}
+
+fn search_ids(server: &Server, q: &str) -> Vec<String> {
+    server.get(&format!("/products?q={}&limit=100", q.replace(' ', "+"))).ids()
+}
+
+fn roles_guard_every_admin_route(server: &Server) {
+    for (method, path) in ROUTES {
+        server.request(method, path, &[], b"").assert_problem(401, "unauthorized");
+    }
+    let email = format!("{}@example.com", unique("owner"));
+    let token = server.signed_in(&email);
+    assert_eq!(server.get_as("/auth/me", &token).body["user"]["role"], "customer");
+    for (method, path) in ROUTES {
+        call(server, method, path, &token, &[], &json!({})).assert_problem(403, "forbidden");
+    }
+
+    assert!(role(server, "grant", &email));
+    let listed = call(server, "GET", "/admin/products", &token, &[], &Value::Null);
+    assert_eq!(listed.status, 200, "the same token works at once: {:?}", listed.body);
+    assert_eq!(server.get_as("/auth/me", &token).body["user"]["role"], "admin");
+
+    assert!(role(server, "revoke", &email));
+    call(server, "GET", "/admin/products", &token, &[], &Value::Null).assert_problem(403, "forbidden");
+    assert_eq!(server.get_as("/auth/me", &token).body["user"]["role"], "customer");
+    assert!(!role(server, "grant", "nobody-here@example.com"), "granting an unknown account fails");
+}
+
+fn products_change_under_if_match_and_search_follows(server: &Server) {
+    let token = admin(server);
+    let id = unique("lamp");
+    let created = create(server, &token, &id, "Brass desk lamp", 5);
+    assert_eq!(created.header("etag"), Some("\"1\""));
+    assert_eq!((created.body["version"].clone(), created.body["archived"].clone()), (json!(1), json!(false)));
+    assert_eq!(created.body["stock"], 5);
+    call(server, "POST", "/admin/products", &token, &[], &new_product(&id, "Again", 1))
+        .assert_problem(409, "product_exists");
+    assert!(search_ids(server, "brass desk").contains(&id), "a created product is found at once");
+
+    let path = format!("/admin/products/{id}");
+    let read = call(server, "GET", &path, &token, &[], &Value::Null);
+    assert_eq!((read.status, read.header("etag")), (200, Some("\"1\"")));
+    let rename = json!({"title": "Copper reading light"});
+    call(server, "PATCH", &path, &token, &[], &rename).assert_problem(428, "precondition_required");
+    for stale in ["\"7\"", "W/\"1\"", "*"] {
+        call(server, "PATCH", &path, &token, &[("If-Match", stale)], &rename)
+            .assert_problem(412, "precondition_failed");
+    }
+    let renamed = call(server, "PATCH", &path, &token, &[("If-Match", "\"1\"")], &rename);
+    assert_eq!((renamed.status, renamed.header("etag")), (200, Some("\"2\"")), "{:?}", renamed.body);
+    assert_eq!(renamed.body["title"], "Copper reading light");
+    assert!(search_ids(server, "copper reading").contains(&id), "found by its new words");
+    assert!(!search_ids(server, "brass desk").contains(&id), "and not by its old ones");
+
+    let archived = call(server, "PATCH", &path, &token, &[("If-Match", "\"2\"")], &json!({"archived": true}));
+    assert_eq!(archived.status, 200, "{:?}", archived.body);
+    server.get(&format!("/products/{id}")).assert_problem(404, "not_found");
+    assert!(!search_ids(server, "copper reading").contains(&id), "an archived product is not found");
+    let shopper = server.signed_in(&format!("{}@example.com", unique("shopper")));
+    let cart = json!({"items": [{"product_id": id, "quantity": 1}], "payment": {"token": "pm_card_visa"}});
+    call(server, "POST", "/checkout", &shopper, &[("Idempotency-Key", &unique("buy"))], &cart)
+        .assert_problem(400, "unknown_product");
+    let record = call(server, "GET", &path, &token, &[], &Value::Null);
+    assert_eq!((record.status, record.body["archived"].clone()), (200, json!(true)));
+    let listed =
+        |query: &str| call(server, "GET", &format!("/admin/products?{query}"), &token, &[], &Value::Null).ids();
+    assert!(listed("archived=true&category=test&limit=100").contains(&id));
+    assert!(!listed("archived=false&category=test&limit=100").contains(&id));
+
+    // One entry per write, newest first; none for the refused ones.
+    let entries = audit_of(server, &token, &id);
+    let actions: Vec<&str> = entries.iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["product.update", "product.update", "product.create"]);
+    assert_eq!(entries[2]["before"], Value::Null);
+    assert_eq!(entries[1]["before"]["title"], "Brass desk lamp");
+    assert_eq!(entries[1]["after"]["title"], "Copper reading light");
+    assert_eq!(entries[0]["after"]["archived"], true);
+    assert!(entries[0]["actor"]["email"].as_str().unwrap().starts_with("admin-"));
+}
+
+fn stock_moves_happen_once_per_key(server: &Server) {
+    let token = admin(server);
+    let id = unique("mug");
+    create(server, &token, &id, "Stock test mug", 3);
+    let key = unique("move");
+    let moved = move_stock(server, &token, &id, &key, -2);
+    assert_eq!((moved.status, moved.body.clone()), (200, json!({"product_id": id, "stock": 1})));
+    let replay = move_stock(server, &token, &id, &key, -2);
+    assert_eq!((replay.status, &replay.body), (200, &moved.body));
+    assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+    move_stock(server, &token, &id, &key, -1).assert_problem(422, "idempotency_key_reused");
+
+    let short = unique("move");
+    let refused = move_stock(server, &token, &id, &short, -5);
+    refused.assert_problem(409, "insufficient_stock");
+    assert_eq!(refused.body["available"], 1);
+    assert_eq!(move_stock(server, &token, &id, &short, -5).header("idempotent-replayed"), Some("true"));
+
+    let path = format!("/admin/products/{id}/stock");
+    call(server, "POST", &path, &token, &[], &json!({"delta": 1, "reason": "x"}))
+        .assert_problem(400, "idempotency_key_required");
+    call(server, "POST", &path, &token, &[("Idempotency-Key", &unique("move"))], &json!({"delta": 0, "reason": "x"}))
+        .assert_problem(400, "validation_failed");
+    move_stock(server, &token, "no-such-product", &unique("move"), 1).assert_problem(404, "not_found");
+
+    let record = call(server, "GET", &format!("/admin/products/{id}"), &token, &[], &Value::Null);
+    assert_eq!(
+        (record.body["stock"].clone(), record.header("etag")),
+        (json!(1), Some("\"1\"")),
+        "a move leaves the ETag"
+    );
+    let moves: Vec<Value> =
+        audit_of(server, &token, &id).into_iter().filter(|e| e["action"] == "product.stock").collect();
+    assert_eq!(moves.len(), 1, "one entry for the one move: {moves:?}");
+    assert_eq!((moves[0]["before"]["stock"].clone(), moves[0]["after"]["stock"].clone()), (json!(3), json!(1)));
+}
+
+/// 40 checkouts of one unit and 20 moves of -1 race for 30 units: exactly
+/// 30 succeed, the rest are 409, and the stock ends at 0. Two PATCHes with
+/// the same If-Match: one 200, one 412.
+fn sales_and_moves_race_without_overselling(server: &Server) {
+    let token = Arc::new(admin(server));
+    let shopper = Arc::new(server.signed_in(&format!("{}@example.com", unique("racer"))));
+    let id = Arc::new(unique("race"));
+    create(server, &token, &id, "Race test kettle", 30);
+    let results: Vec<(u16, String)> = std::thread::scope(|scope| {
+        let mut handles = Vec::new();
+        for i in 0..60 {
+            let (token, shopper, id) = (token.clone(), shopper.clone(), id.clone());
+            handles.push(scope.spawn(move || {
+                let reply = if i % 3 == 2 {
+                    move_stock(server, &token, &id, &unique("race-move"), -1)
+                } else {
+                    let cart =
+                        json!({"items": [{"product_id": *id, "quantity": 1}], "payment": {"token": "pm_card_visa"}});
+                    call(server, "POST", "/checkout", &shopper, &[("Idempotency-Key", &unique("race-buy"))], &cart)
+                };
+                (reply.status, reply.code().to_owned())
+            }));
+        }
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let won = results.iter().filter(|(status, _)| *status == 200 || *status == 201).count();
+    let lost: Vec<&(u16, String)> = results.iter().filter(|(status, _)| *status != 200 && *status != 201).collect();
+    assert_eq!(won, 30, "{results:?}");
+    assert!(
+        lost.iter().all(|(status, code)| *status == 409 && (code == "out_of_stock" || code == "insufficient_stock")),
+        "{lost:?}"
+    );
+    let record = call(server, "GET", &format!("/admin/products/{id}"), &token, &[], &Value::Null);
+    assert_eq!(record.body["stock"], 0);
+
+    let path = format!("/admin/products/{id}");
+    let patches: Vec<u16> = std::thread::scope(|scope| {
+        let handles: Vec<_> = ["Kettle one", "Kettle two"]
+            .into_iter()
+            .map(|title| {
+                let (token, path) = (token.clone(), path.clone());
+                scope.spawn(move || {
+                    call(server, "PATCH", &path, &token, &[("If-Match", "\"1\"")], &json!({"title": title})).status
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut sorted = patches.clone();
+    sorted.sort();
+    assert_eq!(sorted, [200, 412], "{patches:?}");
+}
+
+// Its own servers: these rules add products the catalog rules would list.
+crate::rules_on_shared_servers!(
+    pool "admin":
+    roles_guard_every_admin_route,
+    products_change_under_if_match_and_search_follows,
+    stock_moves_happen_once_per_key,
+    sales_and_moves_race_without_overselling,
+);

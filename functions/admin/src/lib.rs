@@ -1,0 +1,163 @@
+//! The `admin` function: the back office (API.md "Back office") for
+//! accounts whose role is `admin`, checked against the store on every
+//! request: products, stock moves and the audit log.
+
+mod query;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use galley_http::Handler;
+use galley_http::documents::admin::{new_product, product_patch, stock_move};
+use galley_http::idempotency::{self, stored_answer};
+use galley_http::paging::{CursorKey, Page};
+use galley_http::problem;
+use galley_http::query::QueryParams;
+use galley_http::request::{Request, Response, bearer_token, json_body, json_response};
+use galley_http::route::{Route, resolve};
+use galley_shared::Error;
+use galley_shared::admin::{Actor, AdminProductView, ProductDesk, ProductRecord};
+use galley_shared::auth::{Authenticator, Role, Roles};
+use galley_shared::clock::Clock;
+use galley_shared::id::{AuditId, ProductId};
+use galley_shared::idempotency::Fingerprint;
+use galley_shared::keys::SigningKey;
+use galley_shared::ports::{AuditLog, IdempotencyRecords, ProductRecords, Sessions, Users};
+use http::header::{ETAG, HeaderValue, IF_MATCH};
+use http::{Method, StatusCode};
+
+pub use query::{audit_query, records_query};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Endpoint {
+    ListProducts,
+    CreateProduct,
+    GetProduct,
+    PatchProduct,
+    MoveStock,
+    Audit,
+}
+
+pub const ROUTES: &[Route<Endpoint>] = &[
+    Route::new(Method::GET, "/admin/products", Endpoint::ListProducts),
+    Route::new(Method::POST, "/admin/products", Endpoint::CreateProduct),
+    Route::new(Method::GET, "/admin/products/{id}", Endpoint::GetProduct),
+    Route::new(Method::PATCH, "/admin/products/{id}", Endpoint::PatchProduct),
+    Route::new(Method::POST, "/admin/products/{id}/stock", Endpoint::MoveStock),
+    Route::new(Method::GET, "/admin/audit", Endpoint::Audit),
+];
+
+/// The ports the function uses, built once at cold start.
+pub struct AdminStores {
+    pub users: Arc<dyn Users>,
+    pub sessions: Arc<dyn Sessions>,
+    pub records: Arc<dyn ProductRecords>,
+    pub audit: Arc<dyn AuditLog>,
+    pub keys: Arc<dyn IdempotencyRecords>,
+}
+
+impl From<&galley_lambda::Stores> for AdminStores {
+    fn from(stores: &galley_lambda::Stores) -> Self {
+        Self {
+            users: stores.users(),
+            sessions: stores.sessions(),
+            records: stores.product_records(),
+            audit: stores.audit_log(),
+            keys: stores.idempotency_records(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AdminFunction {
+    authenticator: Authenticator,
+    roles: Roles,
+    desk: ProductDesk,
+    audit: Arc<dyn AuditLog>,
+    cursors: CursorKey,
+}
+
+impl AdminFunction {
+    pub fn new(stores: AdminStores, key: &SigningKey, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            authenticator: Authenticator::new(key, stores.sessions, clock.clone()),
+            roles: Roles::new(stores.users),
+            desk: ProductDesk::new(stores.records, stores.keys, clock, problem::stored_response),
+            audit: stores.audit,
+            cursors: CursorKey::derive(key),
+        }
+    }
+
+    /// The signed-in admin: 401 without a live session, 403 unless the
+    /// account is an admin now.
+    async fn admin(&self, request: &Request) -> Result<Actor, Error> {
+        let principal = self.authenticator.authenticate(bearer_token(request)?).await?;
+        let account = self.roles.require(&principal, Role::Admin).await?;
+        Ok(Actor { id: account.profile.id, email: account.profile.email })
+    }
+}
+
+/// An AdminProduct with its `ETag`.
+fn product_response(status: StatusCode, record: &ProductRecord) -> Response {
+    let mut response = json_response(status, &AdminProductView::from(record));
+    if let Ok(etag) = HeaderValue::try_from(record.etag()) {
+        response.headers_mut().insert(ETAG, etag);
+    }
+    response
+}
+
+fn product_id(params: &galley_http::route::PathParams) -> Result<ProductId, Error> {
+    // An id that cannot exist is simply not found.
+    params.get("id").and_then(|raw| ProductId::parse(raw).ok()).ok_or(Error::NotFound)
+}
+
+#[async_trait]
+impl Handler for AdminFunction {
+    async fn respond(&self, request: &Request) -> Result<Response, Error> {
+        let (endpoint, params) = resolve(ROUTES, request.method(), request.uri().path())?;
+        let actor = self.admin(request).await?;
+        match endpoint {
+            Endpoint::ListProducts => {
+                let (filter, page) = records_query(QueryParams::of(request))?;
+                let scope = format!("admin-products|{filter:?}");
+                let after = page.cursor.map(|c| self.cursors.open::<String>(&scope, &c)).transpose()?;
+                let (records, next) = self.desk.records(&filter, after.as_deref(), page.limit).await?;
+                let items: Vec<AdminProductView> = records.iter().map(AdminProductView::from).collect();
+                let next_cursor = next.map(|key| self.cursors.seal(&scope, &key));
+                Ok(json_response(StatusCode::OK, &Page { items, next_cursor }))
+            }
+            Endpoint::CreateProduct => {
+                let record = self.desk.create(&actor, json_body(request, new_product)?).await?;
+                Ok(product_response(StatusCode::CREATED, &record))
+            }
+            Endpoint::GetProduct => {
+                Ok(product_response(StatusCode::OK, &self.desk.record(&product_id(&params)?).await?))
+            }
+            Endpoint::PatchProduct => {
+                let id = product_id(&params)?;
+                let patch = json_body(request, product_patch)?;
+                let if_match = request.headers().get(IF_MATCH).map(|v| v.to_str().unwrap_or_default());
+                let record = self.desk.patch(&actor, &id, if_match, patch).await?;
+                Ok(product_response(StatusCode::OK, &record))
+            }
+            Endpoint::MoveStock => {
+                let id = product_id(&params)?;
+                let stock_move = json_body(request, stock_move)?;
+                let key = idempotency::key(request)?;
+                let fingerprint = Fingerprint::of_json("POST", request.uri().path(), request.body());
+                let answer = self.desk.move_stock(&actor, &id, stock_move, key, fingerprint).await?;
+                Ok(stored_answer(answer.response.status, answer.response.body, answer.replayed))
+            }
+            Endpoint::Audit => {
+                let page = audit_query(QueryParams::of(request))?;
+                let scope = "admin-audit";
+                let before = page.cursor.map(|c| self.cursors.open::<AuditId>(scope, &c)).transpose()?;
+                let mut items = self.audit.entries(before.as_ref(), page.limit + 1).await?;
+                let more = items.len() > page.limit;
+                items.truncate(page.limit);
+                let next_cursor = items.last().filter(|_| more).map(|last| self.cursors.seal(scope, &last.id));
+                Ok(json_response(StatusCode::OK, &Page { items, next_cursor }))
+            }
+        }
+    }
+}

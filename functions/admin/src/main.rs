@@ -1,0 +1,14 @@
+use std::sync::Arc;
+
+use galley_admin::{AdminFunction, AdminStores};
+use galley_shared::clock::SystemClock;
+
+fn main() -> Result<(), lambda_http::Error> {
+    galley_lambda::block_on(async {
+        let deployment = galley_lambda::start().await?;
+        galley_lambda::serve(deployment, |stores, key| {
+            Ok(AdminFunction::new(AdminStores::from(stores), key, Arc::new(SystemClock)))
+        })
+        .await
+    })
+}

@@ -1,0 +1,64 @@
+//! The admin listings' query strings, parsed once at the edge.
+
+use galley_http::paging::PageRequest;
+use galley_http::query::QueryParams;
+use galley_shared::admin::RecordFilter;
+use galley_shared::catalog::Category;
+use galley_shared::{Error, FieldError};
+
+/// `GET /admin/products?category=&archived=&stock_below=&limit=&cursor=`.
+pub fn records_query(mut params: QueryParams) -> Result<(RecordFilter, PageRequest), Error> {
+    let mut errors = Vec::new();
+    let page = PageRequest::take(&mut params, &mut errors);
+    let mut filter = RecordFilter::default();
+    if let Some(category) = params.take("category") {
+        match Category::parse(&category) {
+            Ok(c) => filter.category = Some(c),
+            Err(message) => errors.push(FieldError::new("category", message)),
+        }
+    }
+    if let Some(archived) = params.take("archived") {
+        match archived.as_str() {
+            "true" => filter.archived = Some(true),
+            "false" => filter.archived = Some(false),
+            _ => errors.push(FieldError::new("archived", "must be true or false")),
+        }
+    }
+    if let Some(below) = params.take("stock_below") {
+        match below.parse::<i64>() {
+            Ok(n) if n >= 0 => filter.stock_below = Some(n),
+            _ => errors.push(FieldError::new("stock_below", "must be a non-negative integer")),
+        }
+    }
+    params.finish(errors, Vec::new())?;
+    Ok((filter, page))
+}
+
+/// `GET /admin/audit?limit=&cursor=`.
+pub fn audit_query(mut params: QueryParams) -> Result<PageRequest, Error> {
+    let mut errors = Vec::new();
+    let page = PageRequest::take(&mut params, &mut errors);
+    params.finish(errors, Vec::new())?;
+    Ok(page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bad_fields(query: &str) -> Vec<String> {
+        match records_query(QueryParams::parse(query)) {
+            Err(Error::Validation(errors)) => errors.into_iter().map(|e| e.field).collect(),
+            other => panic!("{query}: expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn filters_combine_and_bad_ones_are_named() {
+        let (filter, page) =
+            records_query(QueryParams::parse("category=kitchen&archived=false&stock_below=5&limit=3")).unwrap();
+        assert_eq!(filter.category.unwrap().as_str(), "kitchen");
+        assert_eq!((filter.archived, filter.stock_below, page.limit), (Some(false), Some(5), 3));
+        assert_eq!(bad_fields("archived=yes&stock_below=-1&category=A"), ["archived", "stock_below", "category"]);
+    }
+}

@@ -1,0 +1,220 @@
+//! The back office on DynamoDB: product records (archived ones too) and the
+//! audit log (`pk=AUDIT`, `sk=<ULID>`). Every admin write is one
+//! `TransactWriteItems`: the product's conditional write, the audit entry's
+//! put and the idempotency record's completion. A product's search index
+//! items (up to ~150 of them) cannot fit in the same transaction; they are
+//! rewritten right after it (see docs/data-model.md).
+
+use std::collections::HashSet;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, WriteRequest};
+use galley_shared::Error;
+use galley_shared::admin::{AuditEntry, ProductRecord, RecordFilter};
+use galley_shared::id::{AuditId, ProductId};
+use galley_shared::ports::{AdminWrite, AuditLog, ProductChange, ProductRecords, RecordListing};
+
+use crate::DynamoStore;
+use crate::catalog::{
+    Condition, Partition, index_items, index_keys, is_archived, pk_sk, product_from_item, product_key, record_item,
+};
+use crate::errors::sdk_error;
+use crate::item::{Item, Reader, key, n, s};
+use crate::orders::update;
+use crate::transact::Outcome;
+
+const AUDIT_PARTITION: &str = "AUDIT";
+
+fn record_from_item(item: &Item) -> Result<ProductRecord, Error> {
+    let r = Reader(item);
+    Ok(ProductRecord {
+        product: product_from_item(item)?,
+        archived: is_archived(item),
+        // Items written before #22 have neither: version 1, time unknown.
+        version: if item.contains_key("version") { r.n("version")? } else { 1 },
+        updated_at: if item.contains_key("updated_at") { r.n("updated_at")? } else { 0 },
+    })
+}
+
+impl DynamoStore {
+    /// The change's transaction action.
+    fn change_action(&self, change: &ProductChange) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, Error> {
+        match change {
+            ProductChange::Create(r) => {
+                self.table_put(record_item(&r.product, r.archived, r.version, r.updated_at), "attribute_not_exists(pk)")
+            }
+            ProductChange::Replace { record: r, previous } => {
+                // Every attribute but the key and the stock, which sales move meanwhile.
+                let item = record_item(&r.product, r.archived, r.version, r.updated_at);
+                let mut sets = Vec::new();
+                let mut builder = update(product_key(&r.product.id));
+                for (i, (name, value)) in
+                    item.into_iter().filter(|(k, _)| !matches!(k.as_str(), "pk" | "sk" | "stock")).enumerate()
+                {
+                    sets.push(format!("#a{i} = :a{i}"));
+                    builder = builder
+                        .expression_attribute_names(format!("#a{i}"), name)
+                        .expression_attribute_values(format!(":a{i}"), value);
+                }
+                let mut removes = Vec::new();
+                if r.product.image_url.is_none() {
+                    removes.push("image_url");
+                }
+                let mut expression = format!("SET {}", sets.join(", "));
+                if !removes.is_empty() {
+                    expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
+                }
+                // Version 1 may be an item from before versions were kept.
+                let condition = if previous.version == 1 {
+                    "attribute_exists(pk) AND (#version = :expected OR attribute_not_exists(#version))"
+                } else {
+                    "attribute_exists(pk) AND #version = :expected"
+                };
+                self.table_update(
+                    builder
+                        .update_expression(expression)
+                        .condition_expression(condition)
+                        .expression_attribute_names("#version", "version")
+                        .expression_attribute_values(":expected", n(previous.version)),
+                )
+            }
+            ProductChange::Stock { id, from, to } => self.table_update(
+                update(product_key(id))
+                    .update_expression("SET stock = :to")
+                    .condition_expression("stock = :from")
+                    .expression_attribute_values(":from", n(*from))
+                    .expression_attribute_values(":to", n(*to)),
+            ),
+        }
+    }
+
+    /// After a committed create or replace: the product's index items as its
+    /// new version has them (none while archived), stale ones deleted.
+    async fn reindex(&self, change: &ProductChange) -> Result<(), Error> {
+        let (record, previous) = match change {
+            ProductChange::Create(record) => (record, None),
+            ProductChange::Replace { record, previous } => (record, Some(previous)),
+            ProductChange::Stock { .. } => return Ok(()),
+        };
+        let fresh = if record.archived { Vec::new() } else { index_items(&record.product) };
+        let keep: HashSet<(String, String)> = fresh.iter().map(pk_sk).collect();
+        let mut writes = Vec::new();
+        if let Some(previous) = previous.filter(|p| !p.archived) {
+            for stale in index_keys(&previous.product).into_iter().filter(|k| !keep.contains(&pk_sk(k))) {
+                let delete = DeleteRequest::builder().set_key(Some(stale)).build().map_err(Error::internal)?;
+                writes.push(WriteRequest::builder().delete_request(delete).build());
+            }
+        }
+        for item in fresh {
+            let put = PutRequest::builder().set_item(Some(item)).build().map_err(Error::internal)?;
+            writes.push(WriteRequest::builder().put_request(put).build());
+        }
+        self.batch_write(writes).await
+    }
+}
+
+#[async_trait]
+impl ProductRecords for DynamoStore {
+    async fn product_record(&self, id: &ProductId) -> Result<Option<ProductRecord>, Error> {
+        self.product_item(id).await?.as_ref().map(record_from_item).transpose()
+    }
+
+    /// Live and archived products sit in separate partitions: with no
+    /// `archived` filter both are read (half the budget each) and merged in
+    /// title order.
+    async fn product_records(
+        &self,
+        filter: &RecordFilter,
+        after: Option<&str>,
+        limit: usize,
+        budget: usize,
+    ) -> Result<RecordListing, Error> {
+        let kinds: &[bool] = match filter.archived {
+            Some(archived) => {
+                if archived {
+                    &[true]
+                } else {
+                    &[false]
+                }
+            }
+            None => &[false, true],
+        };
+        let mut conditions: Vec<Condition> = Vec::new();
+        if let Some(below) = filter.stock_below {
+            conditions.push(("stock < :below", ":below", n(below)));
+        }
+        let share = (budget / kinds.len()).max(1);
+        let mut records = Vec::new();
+        let mut read_up_to: Option<String> = None;
+        for &archived in kinds {
+            let partition = match &filter.category {
+                Some(category) => Partition::category(category, archived),
+                None => Partition::catalog(archived),
+            };
+            let (items, stopped) = self.title_ordered(&partition, after, &conditions, limit, share).await?;
+            for item in &items {
+                records.push(record_from_item(item)?);
+            }
+            // Where the merged page may end: the earlier of the stops, so
+            // nothing of either partition before it is skipped.
+            if let Some(stopped) = stopped {
+                read_up_to = Some(match read_up_to {
+                    Some(earlier) if earlier <= stopped => earlier,
+                    _ => stopped,
+                });
+            }
+        }
+        records.sort_by_key(|r| r.product.title_order_key());
+        if let Some(stop) = &read_up_to {
+            records.retain(|r| r.product.title_order_key() <= *stop);
+        }
+        records.truncate(limit);
+        Ok(RecordListing { records, read_up_to })
+    }
+
+    async fn apply(&self, write: &AdminWrite<'_>) -> Result<bool, Error> {
+        let mut audit = key(AUDIT_PARTITION.to_owned(), write.audit.id.as_str());
+        audit.insert("doc".into(), s(serde_json::to_string(&write.audit).map_err(Error::internal)?));
+        let mut actions = vec![self.change_action(&write.change)?, self.table_put(audit, "attribute_not_exists(pk)")?];
+        if let Some((hold, response)) = &write.completion {
+            actions.push(self.complete_action(hold, response)?);
+        }
+        match self.transact(actions).await? {
+            Outcome::Committed => {}
+            refused if refused.failed_in(0..1) => return Ok(false),
+            // The lease lapsed and a retry took the key over.
+            Outcome::Refused(_) => return Err(Error::RequestInProgress),
+        }
+        self.reindex(&write.change).await?;
+        Ok(true)
+    }
+}
+
+#[async_trait]
+impl AuditLog for DynamoStore {
+    async fn entries(&self, before: Option<&AuditId>, limit: usize) -> Result<Vec<AuditEntry>, Error> {
+        let mut query = self
+            .client
+            .query()
+            .table_name(self.table.as_ref())
+            .expression_attribute_values(":audit", s(AUDIT_PARTITION))
+            .scan_index_forward(false)
+            .consistent_read(true)
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX));
+        query = match before {
+            Some(before) => query
+                .key_condition_expression("pk = :audit AND sk < :before")
+                .expression_attribute_values(":before", s(before.as_str())),
+            None => query.key_condition_expression("pk = :audit"),
+        };
+        let output = query.send().await.map_err(|e| sdk_error("Query", e))?;
+        output
+            .items()
+            .iter()
+            .map(|item| {
+                serde_json::from_str(Reader(item).s("doc")?)
+                    .map_err(|e| Error::internal(format!("corrupt audit entry: {e}")))
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,19 @@
+//! The back office (API.md "Back office"): what a shop's admins may change,
+//! and the audit log every change writes in the same atomic write.
+//!
+//! | module     | what it is for                                                  |
+//! |------------|-----------------------------------------------------------------|
+//! | `record`   | a product as the back office sees it: archived, version, times  |
+//! | `edits`    | what an admin asks: a new product, a patch, a stock move        |
+//! | `audit`    | audit entries: who changed what, before and after               |
+//! | `products` | the product desk: create, read, list, patch, move stock         |
+
+mod audit;
+mod edits;
+mod products;
+mod record;
+
+pub use audit::{Actor, AuditEntry, AuditTarget};
+pub use edits::{MAX_STOCK_DELTA, NewProduct, ProductPatch, RecordFilter, StockMove};
+pub use products::{ProductDesk, StockAnswer};
+pub use record::{AdminProductView, ProductRecord};
