@@ -18,18 +18,28 @@ const EVERY: Duration = Duration::from_secs(60);
 pub fn function(stores: &Stores) -> anyhow::Result<SettlerFunction> {
     let payments = Arc::new(SandboxGateway::new(stores.charge_ledger()));
     let mailer = stores.mailer(&crate::mail::mail_from()).context("mail")?;
-    Ok(SettlerFunction::new(stores.orders(), stores.outbox(), payments, mailer, Arc::new(SystemClock)))
+    Ok(SettlerFunction::new(
+        stores.orders(),
+        stores.outbox(),
+        stores.product_records(),
+        payments,
+        mailer,
+        Arc::new(SystemClock),
+    ))
 }
 
 /// `galley settle`: one run, and what it did.
 pub async fn run(backend: &Backend) -> anyhow::Result<()> {
     let stores = Stores::open(backend).await.context("open store")?;
-    let (settled, sent) = function(&stores)?.run().await.context("settle")?;
+    let run = function(&stores)?.run().await.context("settle")?;
+    let settled = run.settled;
     println!(
-        "settled {} pending order(s): {} confirmed, {} declined; {sent} receipt(s) sent",
+        "settled {} pending order(s): {} confirmed, {} declined; {} receipt(s) sent; {} search index(es) repaired",
         settled.confirmed + settled.declined,
         settled.confirmed,
-        settled.declined
+        settled.declined,
+        run.receipts_sent,
+        run.indexes_repaired
     );
     Ok(())
 }

@@ -14,6 +14,7 @@ fn main() -> Result<(), lambda_http::Error> {
         let function = SettlerFunction::new(
             stores.orders(),
             stores.outbox(),
+            stores.product_records(),
             payments,
             stores.mailer(&from)?,
             Arc::new(SystemClock),

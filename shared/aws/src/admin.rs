@@ -3,12 +3,16 @@
 //! `TransactWriteItems`: the product's conditional write, the audit entry's
 //! put and the idempotency record's completion. A product's search index
 //! items (up to ~150 of them) cannot fit in the same transaction; they are
-//! rewritten right after it (see docs/data-model.md).
+//! rewritten right after it. So that a crash between the two cannot leave
+//! the index stale for good, the transaction also notes the product under
+//! `pk=REINDEX` with the index keys its previous version had; the rewrite
+//! clears the note, and the settler repairs notes left behind (see
+//! docs/data-model.md).
 
 use std::collections::HashSet;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, TransactWriteItem, WriteRequest};
 use galley_shared::Error;
 use galley_shared::admin::{AuditEntry, ProductRecord, RecordFilter};
 use galley_shared::id::{AuditId, ProductId};
@@ -24,6 +28,13 @@ use crate::orders::update;
 use crate::transact::Outcome;
 
 const AUDIT_PARTITION: &str = "AUDIT";
+const REINDEX_PARTITION: &str = "REINDEX";
+/// Joins an index item's pk and sk in the note's string set.
+const KEY_SEPARATOR: char = '\u{1f}';
+
+fn reindex_key(id: &ProductId) -> Item {
+    key(REINDEX_PARTITION.to_owned(), id.as_str())
+}
 
 fn record_from_item(item: &Item) -> Result<ProductRecord, Error> {
     let r = Reader(item);
@@ -88,29 +99,94 @@ impl DynamoStore {
         }
     }
 
-    /// After a committed create or replace: the product's index items as its
-    /// new version has them (none while archived), stale ones deleted.
-    async fn reindex(&self, change: &ProductChange) -> Result<(), Error> {
-        let (record, previous) = match change {
-            ProductChange::Create(record) => (record, None),
-            ProductChange::Replace { record, previous } => (record, Some(previous)),
-            ProductChange::Stock { .. } => return Ok(()),
+    /// The note that goes in the transaction of a create or replace: when
+    /// (`at`), by which write (`token`), and the index keys the previous
+    /// version had, added to any a write before it left unrepaired.
+    fn reindex_note(&self, change: &ProductChange, at: i64, token: &str) -> Result<Option<TransactWriteItem>, Error> {
+        let (id, previous) = match change {
+            ProductChange::Create(record) => (&record.product.id, None),
+            ProductChange::Replace { record, previous } => (&record.product.id, Some(previous)),
+            ProductChange::Stock { .. } => return Ok(None),
         };
-        let fresh = if record.archived { Vec::new() } else { index_items(&record.product) };
-        let keep: HashSet<(String, String)> = fresh.iter().map(pk_sk).collect();
+        let stale: Vec<String> = previous
+            .filter(|p| !p.archived)
+            .map(|p| index_keys(&p.product).iter().map(|k| joined(&pk_sk(k))).collect())
+            .unwrap_or_default();
+        let mut builder = update(reindex_key(id))
+            .expression_attribute_names("#at", "at")
+            .expression_attribute_names("#token", "token")
+            .expression_attribute_values(":at", n(at))
+            .expression_attribute_values(":token", s(token));
+        // DynamoDB has no empty sets: a new product has nothing stale.
+        builder = if stale.is_empty() {
+            builder.update_expression("SET #at = :at, #token = :token")
+        } else {
+            builder
+                .update_expression("SET #at = :at, #token = :token ADD stale :stale")
+                .expression_attribute_values(":stale", AttributeValue::Ss(stale))
+        };
+        self.table_update(builder).map(Some)
+    }
+
+    /// Rewrites a noted product's index items from its item as it is now
+    /// (none when archived or gone), deletes every stale key the note holds
+    /// that the product no longer has, then clears the note unless a newer
+    /// write has noted it again meanwhile. Safe to run any number of times.
+    async fn reindex(&self, id: &ProductId) -> Result<bool, Error> {
+        let note = self
+            .client
+            .get_item()
+            .table_name(self.table.as_ref())
+            .set_key(Some(reindex_key(id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error("GetItem", e))?;
+        let Some(note) = note.item else { return Ok(false) };
+        let token = Reader(&note).s("token")?.to_owned();
+        let stale: Vec<String> = match note.get("stale") {
+            Some(AttributeValue::Ss(keys)) => keys.clone(),
+            _ => Vec::new(),
+        };
+        let fresh = match self.product_item(id).await? {
+            Some(item) if !is_archived(&item) => index_items(&product_from_item(&item)?),
+            _ => Vec::new(),
+        };
+        let keep: HashSet<String> = fresh.iter().map(|item| joined(&pk_sk(item))).collect();
         let mut writes = Vec::new();
-        if let Some(previous) = previous.filter(|p| !p.archived) {
-            for stale in index_keys(&previous.product).into_iter().filter(|k| !keep.contains(&pk_sk(k))) {
-                let delete = DeleteRequest::builder().set_key(Some(stale)).build().map_err(Error::internal)?;
-                writes.push(WriteRequest::builder().delete_request(delete).build());
-            }
+        for stale in stale.iter().filter(|k| !keep.contains(*k)) {
+            let Some((pk, sk)) = stale.split_once(KEY_SEPARATOR) else { continue };
+            let delete =
+                DeleteRequest::builder().set_key(Some(key(pk.to_owned(), sk))).build().map_err(Error::internal)?;
+            writes.push(WriteRequest::builder().delete_request(delete).build());
         }
         for item in fresh {
             let put = PutRequest::builder().set_item(Some(item)).build().map_err(Error::internal)?;
             writes.push(WriteRequest::builder().put_request(put).build());
         }
-        self.batch_write(writes).await
+        self.batch_write(writes).await?;
+        let cleared = self
+            .client
+            .delete_item()
+            .table_name(self.table.as_ref())
+            .set_key(Some(reindex_key(id)))
+            .condition_expression("#token = :token")
+            .expression_attribute_names("#token", "token")
+            .expression_attribute_values(":token", s(&token))
+            .send()
+            .await;
+        match cleared {
+            Ok(_) => Ok(true),
+            // A newer write noted the product again; its own rewrite (or
+            // the next repair) clears it.
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(true),
+            Err(e) => Err(sdk_error("DeleteItem", e)),
+        }
     }
+}
+
+fn joined((pk, sk): &(String, String)) -> String {
+    format!("{pk}{KEY_SEPARATOR}{sk}")
 }
 
 #[async_trait]
@@ -173,11 +249,57 @@ impl ProductRecords for DynamoStore {
     }
 
     async fn apply(&self, write: &AdminWrite<'_>) -> Result<bool, Error> {
+        let committed = self.commit(write).await?;
+        if committed && let Some(id) = write.change.reindexed() {
+            self.reindex(id).await?;
+        }
+        Ok(committed)
+    }
+
+    async fn repair_index(&self, noted_before: i64, batch: usize) -> Result<usize, Error> {
+        let output = self
+            .client
+            .query()
+            .table_name(self.table.as_ref())
+            .key_condition_expression("pk = :reindex")
+            .filter_expression("#at < :before")
+            .expression_attribute_names("#at", "at")
+            .expression_attribute_values(":reindex", s(REINDEX_PARTITION))
+            .expression_attribute_values(":before", n(noted_before))
+            .consistent_read(true)
+            .limit(i32::try_from(batch).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(|e| sdk_error("Query", e))?;
+        let mut repaired = 0;
+        for note in output.items() {
+            let id = ProductId::parse(Reader(note).s("sk")?).map_err(Error::internal)?;
+            if self.reindex(&id).await? {
+                tracing::info!(product_id = %id, "repaired a product's search index left stale by a lost write");
+                repaired += 1;
+            }
+        }
+        Ok(repaired)
+    }
+}
+
+impl DynamoStore {
+    /// The transaction of an admin write, without the index rewrite that
+    /// follows it: `apply` is this, then `reindex`. Public so that a test
+    /// can stop where a crash would.
+    #[doc(hidden)]
+    pub async fn commit(&self, write: &AdminWrite<'_>) -> Result<bool, Error> {
         let mut audit = key(AUDIT_PARTITION.to_owned(), write.audit.id.as_str());
         audit.insert("doc".into(), s(serde_json::to_string(&write.audit).map_err(Error::internal)?));
         let mut actions = vec![self.change_action(&write.change)?, self.table_put(audit, "attribute_not_exists(pk)")?];
         if let Some((hold, response)) = &write.completion {
             actions.push(self.complete_action(hold, response)?);
+        }
+        // The audit entry's id is unique to this write: the note's token.
+        if let Some(note) =
+            self.reindex_note(&write.change, write.audit.at.unix_timestamp(), write.audit.id.as_str())?
+        {
+            actions.push(note);
         }
         match self.transact(actions).await? {
             Outcome::Committed => {}
@@ -185,7 +307,6 @@ impl ProductRecords for DynamoStore {
             // The lease lapsed and a retry took the key over.
             Outcome::Refused(_) => return Err(Error::RequestInProgress),
         }
-        self.reindex(&write.change).await?;
         Ok(true)
     }
 }

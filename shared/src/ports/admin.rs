@@ -21,6 +21,17 @@ pub enum ProductChange {
     Stock { id: ProductId, from: StockLevel, to: StockLevel },
 }
 
+impl ProductChange {
+    /// The product whose search index the change rewrites, if any (a stock
+    /// move changes no word a search reads).
+    pub fn reindexed(&self) -> Option<&ProductId> {
+        match self {
+            Self::Create(record) | Self::Replace { record, .. } => Some(&record.product.id),
+            Self::Stock { .. } => None,
+        }
+    }
+}
+
 /// An admin write: the change, its audit entry, and the idempotency record
 /// it completes, all in one atomic write (a transaction on both stores).
 #[derive(Clone, Debug)]
@@ -60,6 +71,13 @@ pub trait ProductRecords: Send + Sync {
     /// condition did not hold (nothing written, the audit entry neither).
     /// A completion whose lease lapsed is `RequestInProgress`.
     async fn apply(&self, write: &AdminWrite<'_>) -> Result<bool, Error>;
+
+    /// Repairs, up to `batch` of them, the search index of products whose
+    /// write committed before `noted_before` (Unix seconds) but whose index
+    /// rewrite never finished (the writer crashed between the two); returns
+    /// how many. A store that changes a product and its index in one
+    /// transaction never leaves one to repair.
+    async fn repair_index(&self, noted_before: i64, batch: usize) -> Result<usize, Error>;
 }
 
 /// The audit log, newest first.

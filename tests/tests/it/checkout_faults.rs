@@ -319,6 +319,7 @@ fn settler<S: Store>(shop: &Shop<S>, mailer: Arc<FlakyMailer>) -> galley_settler
     galley_settler::SettlerFunction::new(
         shop.store.clone(),
         shop.store.clone(),
+        shop.store.clone(),
         shop.gateway.clone(),
         mailer,
         shop.clock.clone(),
@@ -337,13 +338,13 @@ async fn a_checkout_killed_after_the_charge_is_confirmed_by_the_settler<S: Store
 
     let mailer = Arc::new(FlakyMailer::default());
     let settler = settler(&shop, mailer.clone());
-    let (settled, sent) = settler.run().await.unwrap();
+    let galley_settler::Run { settled, receipts_sent: sent, .. } = settler.run().await.unwrap();
     assert_eq!((settled.confirmed, settled.declined, sent), (1, 0, 1));
     assert_eq!(shop.orders().await[0].status, OrderStatus::Confirmed);
     assert_eq!(shop.stock().await, 2, "the stock stays sold");
     assert_eq!(mailer.sent.lock().unwrap().len(), 1, "one receipt");
     assert_eq!(shop.gateway.charged.lock().unwrap().len(), 1, "charged once");
-    assert_eq!(settler.run().await.unwrap(), (Default::default(), 0), "nothing left to settle or send");
+    assert_eq!(settler.run().await.unwrap(), Default::default(), "nothing left to settle, send or repair");
 
     let (status, body, replayed) = shop.buy("killed-after-charge", 1).await;
     assert_eq!((status, replayed, body["id"].as_str()), (201, true, Some(orders[0].id.as_str())));
@@ -357,7 +358,7 @@ async fn a_checkout_killed_before_the_charge_is_declined_by_the_settler<S: Store
     a_checkout_killed_in_the_payment(&shop, "killed-before-charge").await;
 
     let mailer = Arc::new(FlakyMailer::default());
-    let (settled, sent) = settler(&shop, mailer.clone()).run().await.unwrap();
+    let galley_settler::Run { settled, receipts_sent: sent, .. } = settler(&shop, mailer.clone()).run().await.unwrap();
     assert_eq!((settled.confirmed, settled.declined, sent), (0, 1, 0));
     assert_eq!(shop.orders().await[0].status, OrderStatus::Declined);
     assert_eq!(shop.stock().await, 3, "the stock is back");

@@ -7,6 +7,7 @@ mod checkout_faults;
 mod consistent_reads;
 mod contract;
 mod data_dir;
+mod index_repair;
 mod mail_contract;
 mod multi_process;
 mod openapi;

@@ -97,13 +97,14 @@ async fn an_ses_outage_longer_than_the_stream_retries_loses_no_receipt_and_doubl
     let settler = galley_settler::SettlerFunction::new(
         store.clone(),
         store.clone(),
+        store.clone(),
         Arc::new(galley_payments::SandboxGateway::new(store.clone())),
         ses.clone(),
         clock.clone(),
     );
-    let (_, sent) = settler.run().await.unwrap();
+    let sent = settler.run().await.unwrap().receipts_sent;
     assert_eq!(sent, 3);
-    assert_eq!(settler.run().await.unwrap().1, 0, "a second sweep sends nothing");
+    assert_eq!(settler.run().await.unwrap().receipts_sent, 0, "a second sweep sends nothing");
     for entry in &pending {
         let doc = serde_json::to_string(&Order { status: OrderStatus::Confirmed, ..entry.order.clone() }).unwrap();
         let answer = receipts.handle(serde_json::from_value(stream_record(&doc, &entry.order.id)).unwrap()).await;

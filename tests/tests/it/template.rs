@@ -190,16 +190,53 @@ fn the_http_api_and_cargo_lambda_watch_route_exactly_what_the_functions_serve() 
 
 #[test]
 fn the_table_is_the_one_create_table_makes() {
-    use galley_aws::table::{GSI1, GSI1_PARTITION_KEY, GSI1_SORT_KEY, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE};
+    use galley_aws::table::{
+        GSI1, GSI1_PARTITION_KEY, GSI1_SORT_KEY, GSI2, GSI2_PARTITION_KEY, GSI2_SORT_KEY, PARTITION_KEY, SORT_KEY,
+        TITLE_INDEX, TITLE_INDEX_ATTRIBUTES, TITLE_INDEX_SORT_KEY, TTL_ATTRIBUTE,
+    };
     let table = &resources()["Table"]["Properties"];
     let keys = |schema: &Yaml| -> Vec<String> {
         schema.as_sequence().unwrap().iter().map(|k| k["AttributeName"].as_str().unwrap().to_owned()).collect()
     };
     assert_eq!(keys(&table["KeySchema"]), [PARTITION_KEY, SORT_KEY]);
-    let index = &table["GlobalSecondaryIndexes"][0];
-    assert_eq!(index["IndexName"].as_str(), Some(GSI1));
-    assert_eq!(keys(&index["KeySchema"]), [GSI1_PARTITION_KEY, GSI1_SORT_KEY]);
-    assert_eq!(index["Projection"]["ProjectionType"], "ALL");
+    let globals = table["GlobalSecondaryIndexes"].as_sequence().unwrap();
+    assert_eq!(globals.len(), 2, "gsi1 and gsi2, as create_table makes them");
+    for (index, (name, partition, sort)) in
+        globals.iter().zip([(GSI1, GSI1_PARTITION_KEY, GSI1_SORT_KEY), (GSI2, GSI2_PARTITION_KEY, GSI2_SORT_KEY)])
+    {
+        assert_eq!(index["IndexName"].as_str(), Some(name));
+        assert_eq!(keys(&index["KeySchema"]), [partition, sort]);
+        assert_eq!(index["Projection"]["ProjectionType"], "ALL");
+    }
+    let locals = table["LocalSecondaryIndexes"].as_sequence().unwrap();
+    assert_eq!(locals.len(), 1);
+    assert_eq!(locals[0]["IndexName"].as_str(), Some(TITLE_INDEX));
+    assert_eq!(keys(&locals[0]["KeySchema"]), [PARTITION_KEY, TITLE_INDEX_SORT_KEY]);
+    assert_eq!(locals[0]["Projection"]["ProjectionType"], "INCLUDE");
+    let projected: Vec<&str> = locals[0]["Projection"]["NonKeyAttributes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert_eq!(projected, TITLE_INDEX_ATTRIBUTES);
+    let defined: BTreeSet<&str> = table["AttributeDefinitions"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|a| a["AttributeName"].as_str().unwrap())
+        .collect();
+    let expected: BTreeSet<&str> = [
+        PARTITION_KEY,
+        SORT_KEY,
+        GSI1_PARTITION_KEY,
+        GSI1_SORT_KEY,
+        GSI2_PARTITION_KEY,
+        GSI2_SORT_KEY,
+        TITLE_INDEX_SORT_KEY,
+    ]
+    .into();
+    assert_eq!(defined, expected, "every key attribute defined, and no other");
     assert_eq!(table["TimeToLiveSpecification"]["AttributeName"].as_str(), Some(TTL_ATTRIBUTE));
     assert_eq!(table["StreamSpecification"]["StreamViewType"], "NEW_IMAGE");
     assert_eq!(table["BillingMode"], "PAY_PER_REQUEST");
