@@ -330,3 +330,44 @@ fn uploaded_bytes_expire_after_the_shops_retention() {
     assert_eq!(expression(&uploads["ExpirationInDays"]), "!Ref UploadRetentionDays");
     assert!(template()["Parameters"]["UploadRetentionDays"]["Default"].as_u64().is_some());
 }
+
+/// #22: product images are public through CloudFront with origin access
+/// control, and only `images/`: the bucket blocks every public access, and
+/// its policy lets the distribution alone read that prefix and nothing else.
+#[test]
+fn images_are_public_only_through_the_distribution_and_only_images() {
+    let resources = resources();
+    let block = &resources["UploadBucket"]["Properties"]["PublicAccessBlockConfiguration"];
+    for setting in ["BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"] {
+        assert_eq!(block[setting], true, "{setting}");
+    }
+    let oac = &resources["ImagesOriginAccessControl"]["Properties"]["OriginAccessControlConfig"];
+    assert_eq!(
+        (oac["OriginAccessControlOriginType"].as_str(), oac["SigningBehavior"].as_str()),
+        (Some("s3"), Some("always"))
+    );
+    assert_eq!(oac["SigningProtocol"], "sigv4");
+    let config = &resources["ImagesDistribution"]["Properties"]["DistributionConfig"];
+    let origins = config["Origins"].as_sequence().unwrap();
+    assert_eq!(origins.len(), 1);
+    assert_eq!(expression(&origins[0]["DomainName"]), "!GetAtt UploadBucket.RegionalDomainName");
+    assert_eq!(expression(&origins[0]["OriginAccessControlId"]), "!GetAtt ImagesOriginAccessControl.Id");
+    assert_eq!(config["DefaultCacheBehavior"]["ViewerProtocolPolicy"], "redirect-to-https");
+    let methods: Vec<&str> = config["DefaultCacheBehavior"]["AllowedMethods"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    assert_eq!(methods, ["GET", "HEAD"], "the distribution only reads");
+
+    let policy = &resources["UploadBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"];
+    let allows: Vec<&Yaml> = policy.as_sequence().unwrap().iter().filter(|s| s["Effect"] == "Allow").collect();
+    assert_eq!(allows.len(), 1, "one grant in the bucket policy, the distribution's");
+    let grant = allows[0];
+    assert_eq!(grant["Principal"]["Service"], "cloudfront.amazonaws.com");
+    assert_eq!(grant["Action"], "s3:GetObject");
+    assert_eq!(expression(&grant["Resource"]), "!Sub ${UploadBucket.Arn}/images/*");
+    let source = expression(&grant["Condition"]["StringEquals"]["AWS:SourceArn"]);
+    assert!(source.ends_with(":distribution/${ImagesDistribution}"), "{source}");
+}
