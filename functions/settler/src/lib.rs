@@ -17,7 +17,8 @@ pub const BATCH: usize = 100;
 
 /// How long an admin write's index rewrite may take before the settler
 /// repairs it: far beyond the writer's own rewrite (milliseconds), so the
-/// two rarely race, and a race is harmless (the rewrite is idempotent).
+/// two rarely race; when they do, each rewrite checks the product's version
+/// after writing and writes again from a newer one.
 pub const REINDEX_GRACE: std::time::Duration = std::time::Duration::from_secs(120);
 
 #[derive(Clone)]

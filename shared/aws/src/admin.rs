@@ -144,27 +144,40 @@ impl DynamoStore {
             .map_err(|e| sdk_error("GetItem", e))?;
         let Some(note) = note.item else { return Ok(false) };
         let token = Reader(&note).s("token")?.to_owned();
-        let stale: Vec<String> = match note.get("stale") {
+        let mut stale: Vec<String> = match note.get("stale") {
             Some(AttributeValue::Ss(keys)) => keys.clone(),
             _ => Vec::new(),
         };
-        let fresh = match self.product_item(id).await? {
-            Some(item) if !is_archived(&item) => index_items(&product_from_item(&item)?),
-            _ => Vec::new(),
-        };
-        let keep: HashSet<String> = fresh.iter().map(|item| joined(&pk_sk(item))).collect();
-        let mut writes = Vec::new();
-        for stale in stale.iter().filter(|k| !keep.contains(*k)) {
-            let Some((pk, sk)) = stale.split_once(KEY_SEPARATOR) else { continue };
-            let delete =
-                DeleteRequest::builder().set_key(Some(key(pk.to_owned(), sk))).build().map_err(Error::internal)?;
-            writes.push(WriteRequest::builder().delete_request(delete).build());
+        loop {
+            let current = self.product_item(id).await?;
+            let version = current.as_ref().map(version_of).transpose()?;
+            let fresh = match &current {
+                Some(item) if !is_archived(item) => index_items(&product_from_item(item)?),
+                _ => Vec::new(),
+            };
+            let keep: HashSet<String> = fresh.iter().map(|item| joined(&pk_sk(item))).collect();
+            let mut writes = Vec::new();
+            for stale in stale.iter().filter(|k| !keep.contains(*k)) {
+                let Some((pk, sk)) = stale.split_once(KEY_SEPARATOR) else { continue };
+                let delete =
+                    DeleteRequest::builder().set_key(Some(key(pk.to_owned(), sk))).build().map_err(Error::internal)?;
+                writes.push(WriteRequest::builder().delete_request(delete).build());
+            }
+            for item in fresh {
+                let put = PutRequest::builder().set_item(Some(item)).build().map_err(Error::internal)?;
+                writes.push(WriteRequest::builder().put_request(put).build());
+            }
+            self.batch_write(writes).await?;
+            // A write that committed while these items were being written
+            // may have finished its own rewrite first, and these would then
+            // be the stale ones: write again from the newer version, with
+            // what was just written as its stale set.
+            let after = self.product_item(id).await?.as_ref().map(version_of).transpose()?;
+            if after == version {
+                break;
+            }
+            stale = keep.into_iter().collect();
         }
-        for item in fresh {
-            let put = PutRequest::builder().set_item(Some(item)).build().map_err(Error::internal)?;
-            writes.push(WriteRequest::builder().put_request(put).build());
-        }
-        self.batch_write(writes).await?;
         let cleared = self
             .client
             .delete_item()
@@ -183,6 +196,10 @@ impl DynamoStore {
             Err(e) => Err(sdk_error("DeleteItem", e)),
         }
     }
+}
+
+fn version_of(item: &Item) -> Result<u64, Error> {
+    if item.contains_key("version") { Reader(item).n("version") } else { Ok(1) }
 }
 
 fn joined((pk, sk): &(String, String)) -> String {
@@ -250,36 +267,59 @@ impl ProductRecords for DynamoStore {
 
     async fn apply(&self, write: &AdminWrite<'_>) -> Result<bool, Error> {
         let committed = self.commit(write).await?;
-        if committed && let Some(id) = write.change.reindexed() {
-            self.reindex(id).await?;
+        if committed
+            && let Some(id) = write.change.reindexed()
+            && let Err(error) = self.reindex(id).await
+        {
+            // The change is stored: answering an error would make the client
+            // retry a write that is done (412 or 409 the second time). The
+            // note stays, and the settler finishes the rewrite.
+            tracing::warn!(product_id = %id, %error, "search index rewrite failed; the settler repairs it");
         }
         Ok(committed)
     }
 
     async fn repair_index(&self, noted_before: i64, batch: usize) -> Result<usize, Error> {
-        let output = self
-            .client
-            .query()
-            .table_name(self.table.as_ref())
-            .key_condition_expression("pk = :reindex")
-            .filter_expression("#at < :before")
-            .expression_attribute_names("#at", "at")
-            .expression_attribute_values(":reindex", s(REINDEX_PARTITION))
-            .expression_attribute_values(":before", n(noted_before))
-            .consistent_read(true)
-            .limit(i32::try_from(batch).unwrap_or(i32::MAX))
-            .send()
-            .await
-            .map_err(|e| sdk_error("Query", e))?;
         let mut repaired = 0;
-        for note in output.items() {
-            let id = ProductId::parse(Reader(note).s("sk")?).map_err(Error::internal)?;
-            if self.reindex(&id).await? {
-                tracing::info!(product_id = %id, "repaired a product's search index left stale by a lost write");
-                repaired += 1;
+        let mut start = None;
+        loop {
+            // `Limit` counts notes read before the filter: page on, so recent
+            // notes never hide older ones.
+            let output = self
+                .client
+                .query()
+                .table_name(self.table.as_ref())
+                .key_condition_expression("pk = :reindex")
+                .filter_expression("#at < :before")
+                .expression_attribute_names("#at", "at")
+                .expression_attribute_values(":reindex", s(REINDEX_PARTITION))
+                .expression_attribute_values(":before", n(noted_before))
+                .consistent_read(true)
+                .limit(i32::try_from(batch).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| sdk_error("Query", e))?;
+            for note in output.items() {
+                let id = ProductId::parse(Reader(note).s("sk")?).map_err(Error::internal)?;
+                // One product that fails waits for the next run; the rest go on.
+                match self.reindex(&id).await {
+                    Ok(true) => {
+                        tracing::info!(product_id = %id, "repaired a search index a lost write left stale");
+                        repaired += 1;
+                    }
+                    Ok(false) => {}
+                    Err(error) => tracing::warn!(product_id = %id, %error, "search index not repaired"),
+                }
+                if repaired >= batch {
+                    return Ok(repaired);
+                }
+            }
+            start = output.last_evaluated_key;
+            if start.is_none() {
+                return Ok(repaired);
             }
         }
-        Ok(repaired)
     }
 }
 
@@ -314,28 +354,36 @@ impl DynamoStore {
 #[async_trait]
 impl AuditLog for DynamoStore {
     async fn entries(&self, before: Option<&AuditId>, limit: usize) -> Result<Vec<AuditEntry>, Error> {
-        let mut query = self
-            .client
-            .query()
-            .table_name(self.table.as_ref())
-            .expression_attribute_values(":audit", s(AUDIT_PARTITION))
-            .scan_index_forward(false)
-            .consistent_read(true)
-            .limit(i32::try_from(limit).unwrap_or(i32::MAX));
-        query = match before {
-            Some(before) => query
-                .key_condition_expression("pk = :audit AND sk < :before")
-                .expression_attribute_values(":before", s(before.as_str())),
-            None => query.key_condition_expression("pk = :audit"),
-        };
-        let output = query.send().await.map_err(|e| sdk_error("Query", e))?;
-        output
-            .items()
-            .iter()
-            .map(|item| {
-                serde_json::from_str(Reader(item).s("doc")?)
-                    .map_err(|e| Error::internal(format!("corrupt audit entry: {e}")))
-            })
-            .collect()
+        let mut entries = Vec::with_capacity(limit);
+        let mut start = None;
+        // A Query answers at most 1 MB: entries with long before/after views
+        // can come back fewer than asked, with more to read.
+        loop {
+            let mut query = self
+                .client
+                .query()
+                .table_name(self.table.as_ref())
+                .expression_attribute_values(":audit", s(AUDIT_PARTITION))
+                .scan_index_forward(false)
+                .consistent_read(true)
+                .limit(i32::try_from(limit - entries.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start);
+            query = match before {
+                Some(before) => query
+                    .key_condition_expression("pk = :audit AND sk < :before")
+                    .expression_attribute_values(":before", s(before.as_str())),
+                None => query.key_condition_expression("pk = :audit"),
+            };
+            let output = query.send().await.map_err(|e| sdk_error("Query", e))?;
+            for item in output.items() {
+                let entry = serde_json::from_str(Reader(item).s("doc")?)
+                    .map_err(|e| Error::internal(format!("corrupt audit entry: {e}")))?;
+                entries.push(entry);
+            }
+            start = output.last_evaluated_key;
+            if start.is_none() || entries.len() >= limit {
+                return Ok(entries);
+            }
+        }
     }
 }

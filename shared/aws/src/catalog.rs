@@ -24,7 +24,7 @@ use crate::item::{Item, Reader, key, n, s};
 use crate::table::{
     GSI1, GSI1_PARTITION_KEY, GSI1_SORT_KEY, GSI2, GSI2_PARTITION_KEY, GSI2_SORT_KEY, TITLE_INDEX, TITLE_INDEX_SORT_KEY,
 };
-use crate::transact::{Outcome, RETRY, shortages};
+use crate::transact::{Outcome, RETRY, stock_refusal};
 
 const PRODUCT_SK: &str = "PRODUCT";
 /// Every live product sits in this GSI1 partition, sorted by title.
@@ -548,7 +548,7 @@ impl Stock for DynamoStore {
         let actions = lines.iter().map(|line| self.take_stock(line)).collect::<Result<Vec<_>, Error>>()?;
         match self.transact(actions).await? {
             Outcome::Committed => Ok(()),
-            refused => Err(Error::OutOfStock(shortages(lines, &refused)?)),
+            refused => Err(stock_refusal(lines, &refused)?),
         }
     }
 

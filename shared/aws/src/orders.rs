@@ -21,7 +21,7 @@ use crate::DynamoStore;
 use crate::errors::{applied, condition_failure, sdk_error};
 use crate::item::{Item, Reader, key, n, s};
 use crate::table::{GSI1, GSI1_PARTITION_KEY, GSI1_SORT_KEY};
-use crate::transact::{Outcome, RETRY, shortages};
+use crate::transact::{Outcome, RETRY, stock_refusal};
 
 const OUTBOX_PENDING: &str = "OUTBOX";
 /// Pending orders sit in these sparse GSI1 partitions (`PENDING#0` to
@@ -162,7 +162,7 @@ impl DynamoStore {
         let lines = order.stock_lines();
         match self.transact(actions).await? {
             Outcome::Committed => Ok(()),
-            refused if refused.failed_in(0..stock_lines) => Err(Error::OutOfStock(shortages(&lines, &refused)?)),
+            refused if refused.failed_in(0..stock_lines) => Err(stock_refusal(&lines, &refused)?),
             // The lease (or the order's state) changed under us: a retry took over.
             Outcome::Refused(_) => Err(Error::RequestInProgress),
         }

@@ -92,43 +92,69 @@ impl DynamoStore {
         Err(Error::unavailable("transaction kept conflicting or being throttled"))
     }
 
-    fn stock_update(&self, line: &StockLine, expression: &str, condition: &str) -> Result<TransactWriteItem, Error> {
-        let update = Update::builder()
+    /// `live_only`: the condition names `:archived` (true), so an archived
+    /// product refuses the update.
+    fn stock_update(
+        &self,
+        line: &StockLine,
+        expression: &str,
+        condition: &str,
+        live_only: bool,
+    ) -> Result<TransactWriteItem, Error> {
+        let mut update = Update::builder()
             .table_name(self.table.as_ref())
             .set_key(Some(product_key(&line.product_id)))
             .update_expression(expression)
             .condition_expression(condition)
-            .expression_attribute_values(":q", n(line.quantity.get()))
+            .expression_attribute_values(":q", n(line.quantity.get()));
+        if live_only {
+            update =
+                update.expression_attribute_values(":archived", aws_sdk_dynamodb::types::AttributeValue::Bool(true));
+        }
+        let update = update
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
             .map_err(Error::internal)?;
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
-    /// Takes a line's quantity from its product's stock, only if that much is there.
+    /// Takes a line's quantity from its product's stock, only if that much is
+    /// there and the product is live (one archived since the cart was priced
+    /// is not sold).
     pub(crate) fn take_stock(&self, line: &StockLine) -> Result<TransactWriteItem, Error> {
-        self.stock_update(line, "SET stock = stock - :q", "attribute_exists(pk) AND stock >= :q")
+        self.stock_update(
+            line,
+            "SET stock = stock - :q",
+            "attribute_exists(pk) AND stock >= :q AND NOT archived = :archived",
+            true,
+        )
     }
 
     /// Gives a line's quantity back to its product's stock.
     pub(crate) fn give_back_stock(&self, line: &StockLine) -> Result<TransactWriteItem, Error> {
-        self.stock_update(line, "SET stock = stock + :q", "attribute_exists(pk)")
+        self.stock_update(line, "SET stock = stock + :q", "attribute_exists(pk)", false)
     }
 }
 
-/// The short lines of a refused transaction whose first actions are
-/// `take_stock` for `lines`, in order, with what each product had left.
-pub(crate) fn shortages(lines: &[StockLine], outcome: &Outcome) -> Result<Vec<Shortage>, Error> {
+/// Why a transaction whose first actions are `take_stock` for `lines`, in
+/// order, was refused: a product archived since the cart was priced (unknown
+/// now), or the short lines with what each product had left.
+pub(crate) fn stock_refusal(lines: &[StockLine], outcome: &Outcome) -> Result<Error, Error> {
     let mut shortages = Vec::new();
+    let mut archived = Vec::new();
     for (line, reason) in lines.iter().zip(outcome.reasons(0..lines.len())) {
         let ActionReason::ConditionFailed(old_item) = reason else { continue };
+        if old_item.as_ref().is_some_and(crate::catalog::is_archived) {
+            archived.push(line.product_id.clone());
+            continue;
+        }
         let available = match old_item {
             Some(item) => Reader(item).n("stock")?,
             None => 0,
         };
         shortages.push(Shortage { product_id: line.product_id.clone(), requested: line.quantity.get(), available });
     }
-    Ok(shortages)
+    Ok(if archived.is_empty() { Error::OutOfStock(shortages) } else { Error::UnknownProduct(archived) })
 }
 
 #[cfg(test)]

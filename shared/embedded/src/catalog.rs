@@ -451,27 +451,37 @@ impl From<Term<'_>> for OwnedTerm {
     }
 }
 
-/// Takes every line's units inside `tx`, where `stock >= quantity`; any short
-/// line fails the whole with each shortage named (the caller's error rolls
-/// the transaction back).
+/// Takes every line's units inside `tx`, where `stock >= quantity` and the
+/// product is live; any short line fails the whole with each shortage named,
+/// and a product archived since the cart was priced fails it as unknown (the
+/// caller's error rolls the transaction back).
 pub(crate) fn take_stock(tx: &Transaction<'_>, lines: &[StockLine]) -> Result<(), Error> {
     let mut take = tx
-        .prepare_cached("UPDATE products SET stock = stock - ?2 WHERE id = ?1 AND stock >= ?2")
+        .prepare_cached("UPDATE products SET stock = stock - ?2 WHERE id = ?1 AND stock >= ?2 AND archived = 0")
         .map_err(store_error)?;
-    let mut level = tx.prepare_cached("SELECT stock FROM products WHERE id = ?1").map_err(store_error)?;
+    let mut level = tx.prepare_cached("SELECT stock, archived FROM products WHERE id = ?1").map_err(store_error)?;
     let mut shortages = Vec::new();
+    let mut archived = Vec::new();
     for line in lines {
         let quantity = i64::from(line.quantity.get());
         let taken = take.execute(params![line.product_id.as_str(), quantity]).map_err(store_error)?;
         if taken == 0 {
-            let available: Option<i64> =
-                level.query_row(params![line.product_id.as_str()], |row| row.get(0)).optional().map_err(store_error)?;
-            shortages.push(Shortage {
-                product_id: line.product_id.clone(),
-                requested: line.quantity.get(),
-                available: available.and_then(|n| StockLevel::try_from(n).ok()).unwrap_or(0),
-            });
+            let found: Option<(i64, bool)> = level
+                .query_row(params![line.product_id.as_str()], |row| Ok((row.get(0)?, row.get(1)?)))
+                .optional()
+                .map_err(store_error)?;
+            match found {
+                Some((_, true)) => archived.push(line.product_id.clone()),
+                found => shortages.push(Shortage {
+                    product_id: line.product_id.clone(),
+                    requested: line.quantity.get(),
+                    available: found.and_then(|(n, _)| StockLevel::try_from(n).ok()).unwrap_or(0),
+                }),
+            }
         }
+    }
+    if !archived.is_empty() {
+        return Err(Error::UnknownProduct(archived));
     }
     if shortages.is_empty() { Ok(()) } else { Err(Error::OutOfStock(shortages)) }
 }

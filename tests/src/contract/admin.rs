@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
+use galley_shared::Error;
 use galley_shared::admin::{Actor, AuditEntry, AuditTarget, ProductRecord, RecordFilter};
 use galley_shared::auth::{Email, Role};
 use galley_shared::id::{AuditId, ProductId, UserId};
@@ -12,6 +13,7 @@ use galley_shared::idempotency::{
 };
 use galley_shared::ports::{AdminWrite, Hold, ProductChange, Users};
 use galley_shared::search::{CatalogFilter, Term};
+use galley_shared::stock::{Quantity, StockLine};
 use serde_json::json;
 use time::OffsetDateTime;
 
@@ -115,6 +117,15 @@ pub async fn archived_products_leave_every_public_read(store: Arc<impl Store>) {
     assert_eq!(ids(store.product_records(&only(true), None, 10, 100).await.unwrap()), ["adm-cup"]);
     assert!(ids(store.product_records(&only(false), None, 10, 100).await.unwrap()).is_empty());
     assert_eq!(ids(store.product_records(&RecordFilter::default(), None, 10, 100).await.unwrap()), ["adm-cup"]);
+
+    // A cart priced before the archive reaches the stock take after it: the
+    // product is not sold, and it is unknown, not out of stock.
+    let line = StockLine { product_id: id("adm-cup"), quantity: Quantity::new(1).unwrap() };
+    match store.reserve(&[line]).await {
+        Err(Error::UnknownProduct(ids)) => assert_eq!(ids, [id("adm-cup")]),
+        other => panic!("an archived product was reserved: {other:?}"),
+    }
+    assert_eq!(store.product_record(&id("adm-cup")).await.unwrap().unwrap().product.stock, 2, "stock untouched");
 }
 
 pub async fn record_listings_filter_in_title_order_and_resume(store: Arc<impl Store>) {
@@ -180,4 +191,20 @@ pub async fn the_audit_log_pages_newest_first(store: Arc<impl Store>) {
     let rest = store.entries(Some(&first[1].id), 10).await.unwrap();
     assert_eq!(rest.iter().map(|e| e.target.id.as_str()).collect::<Vec<_>>(), ["t2", "t1", "t0"]);
     assert_eq!(rest[0].after, json!({"n": 1}), "entries keep their before and after");
+}
+
+/// An audit page holds as many entries as asked however large they are:
+/// DynamoDB answers a Query with at most 1 MB, and 40 entries of ~40 KB
+/// each are more than that.
+pub async fn an_audit_page_is_whole_however_large_its_entries(store: Arc<impl Store>) {
+    let bulky = "x".repeat(40_000);
+    for i in 0..40 {
+        let r = record(&format!("adm-big-{i:02}"), "Big", 1);
+        let mut w = write(ProductChange::Create(r), &format!("big{i:02}"));
+        w.audit.after = json!({ "description": bulky });
+        assert!(store.apply(&w).await.unwrap());
+    }
+    let page = store.entries(None, 40).await.unwrap();
+    assert_eq!(page.len(), 40, "a page of 40 when 40 are asked for");
+    assert!(page.iter().all(|e| e.after["description"] == bulky.as_str()));
 }

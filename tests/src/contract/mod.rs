@@ -102,7 +102,8 @@ macro_rules! contract_suite {
                 archived_products_leave_every_public_read,
                 record_listings_filter_in_title_order_and_resume,
                 an_admin_write_completes_its_key_or_nothing,
-                the_audit_log_pages_newest_first
+                the_audit_log_pages_newest_first,
+                an_audit_page_is_whole_however_large_its_entries
             );
         }
     };
