@@ -10,7 +10,7 @@ use galley_shared::ports::{AdminWrite, AuditLog, ProductChange, ProductRecords, 
 use rusqlite::{Row, Transaction, params};
 
 use crate::EmbeddedStore;
-use crate::catalog::{PRODUCT_COLUMNS, corrupt, index_product, product_from_row, write_product};
+use crate::catalog::{PRODUCT_COLUMNS, TitleWalk, corrupt, index_product, product_from_row, write_product};
 use crate::db::store_error;
 use crate::orders::complete_record;
 
@@ -111,38 +111,16 @@ impl ProductRecords for EmbeddedStore {
         let after = after.unwrap_or("").to_owned();
         self.db
             .read(move |conn| {
-                let category = filter.category.as_ref().map(|c| c.as_str().to_owned());
-                let sql = match category {
-                    Some(_) => format!(
-                        "SELECT {PRODUCT_COLUMNS}, {RECORD_COLUMNS} FROM products INDEXED BY products_by_category \
-                         WHERE category = ?2 AND title_key > ?1 ORDER BY title_key"
-                    ),
-                    None => format!(
-                        "SELECT {PRODUCT_COLUMNS}, {RECORD_COLUMNS} FROM products \
-                         WHERE title_key > ?1 AND ?2 IS NULL ORDER BY title_key"
-                    ),
-                };
-                let mut stmt = conn.prepare_cached(&sql).map_err(store_error)?;
-                let mut rows = stmt.query(params![after, category]).map_err(store_error)?;
-                let mut listing = RecordListing::default();
-                let mut read = 0;
-                while let Some(row) = rows.next().map_err(store_error)? {
+                let columns = format!("{PRODUCT_COLUMNS}, {RECORD_COLUMNS}");
+                let walk = TitleWalk { columns: &columns, live_only: false, limit, budget };
+                let category = filter.category.as_ref().map(|c| c.as_str());
+                let (records, read_up_to) = walk.run(conn, category, &after, |row| {
                     let record = record_from_row(row)?;
-                    read += 1;
-                    let title_key = record.product.title_order_key();
                     let p = &record.product;
-                    if filter.admits(&p.category, record.archived, i64::from(p.stock)) {
-                        listing.records.push(record);
-                        if listing.records.len() >= limit {
-                            return Ok(listing);
-                        }
-                    }
-                    if read >= budget {
-                        listing.read_up_to = Some(title_key);
-                        return Ok(listing);
-                    }
-                }
-                Ok(listing)
+                    let admitted = filter.admits(&p.category, record.archived, i64::from(p.stock));
+                    Ok((p.title_order_key(), admitted.then_some(record)))
+                })?;
+                Ok(RecordListing { records, read_up_to })
             })
             .await
     }

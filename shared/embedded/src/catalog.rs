@@ -155,6 +155,63 @@ pub(crate) fn index_product(tx: &Transaction<'_>, p: &Product, live: bool) -> Re
     Ok(())
 }
 
+/// A walk of products in title order after a title key, within one category
+/// when given, that stops at `limit` admitted rows or after reading
+/// `budget` rows (the listing's share of the store for one request).
+pub(crate) struct TitleWalk<'a> {
+    pub columns: &'a str,
+    /// Archived products are left out (every public read).
+    pub live_only: bool,
+    pub limit: usize,
+    pub budget: usize,
+}
+
+impl TitleWalk<'_> {
+    /// The admitted rows, and the title key the walk stopped at when the
+    /// budget ran out first. `admit` maps a row to its title key and the
+    /// item, if the filter admits it.
+    pub(crate) fn run<T>(
+        &self,
+        conn: &rusqlite::Connection,
+        category: Option<&str>,
+        after: &str,
+        admit: impl Fn(&Row<'_>) -> Result<(String, Option<T>), Error>,
+    ) -> Result<(Vec<T>, Option<String>), Error> {
+        // The category narrows the read by index (one statement per shape:
+        // `?2 IS NULL OR category = ?2` would walk the whole title index);
+        // other filters are checked on the rows read, at most `budget`.
+        let columns = self.columns;
+        let live = if self.live_only { " AND archived = 0" } else { "" };
+        let sql = match category {
+            Some(_) => format!(
+                "SELECT {columns} FROM products INDEXED BY products_by_category \
+                 WHERE category = ?2 AND title_key > ?1{live} ORDER BY title_key"
+            ),
+            None => {
+                format!("SELECT {columns} FROM products WHERE title_key > ?1 AND ?2 IS NULL{live} ORDER BY title_key")
+            }
+        };
+        let mut stmt = conn.prepare_cached(&sql).map_err(store_error)?;
+        let mut rows = stmt.query(params![after, category]).map_err(store_error)?;
+        let mut items = Vec::new();
+        let mut read = 0;
+        while let Some(row) = rows.next().map_err(store_error)? {
+            let (title_key, item) = admit(row)?;
+            read += 1;
+            if let Some(item) = item {
+                items.push(item);
+                if items.len() >= self.limit {
+                    return Ok((items, None));
+                }
+            }
+            if read >= self.budget {
+                return Ok((items, Some(title_key)));
+            }
+        }
+        Ok((items, None))
+    }
+}
+
 /// The smallest string above every string that starts with `prefix`
 /// (bytewise, as SQLite compares TEXT): the prefix with U+10FFFF appended.
 fn prefix_upper_bound(prefix: &str) -> String {
@@ -222,41 +279,14 @@ impl Catalog for EmbeddedStore {
         let after = after.unwrap_or("").to_owned();
         self.db
             .read(move |conn| {
-                // The category narrows the read by index (one statement per
-                // shape: `?2 IS NULL OR category = ?2` would walk the whole
-                // title index); price bounds are checked on the rows read, at
-                // most `budget` of them.
-                let category = filter.category.as_ref().map(|c| c.as_str().to_owned());
-                let sql = match category {
-                    Some(_) => format!(
-                        "SELECT {PRODUCT_COLUMNS} FROM products INDEXED BY products_by_category \
-                         WHERE category = ?2 AND title_key > ?1 AND archived = 0 ORDER BY title_key"
-                    ),
-                    None => format!(
-                        "SELECT {PRODUCT_COLUMNS} FROM products WHERE title_key > ?1 AND ?2 IS NULL AND archived = 0 \
-                         ORDER BY title_key"
-                    ),
-                };
-                let mut stmt = conn.prepare_cached(&sql).map_err(store_error)?;
-                let mut rows = stmt.query(params![after, category]).map_err(store_error)?;
-                let mut listing = Listing::default();
-                let mut read = 0;
-                while let Some(row) = rows.next().map_err(store_error)? {
+                let walk = TitleWalk { columns: PRODUCT_COLUMNS, live_only: true, limit, budget };
+                let category = filter.category.as_ref().map(|c| c.as_str());
+                let (products, read_up_to) = walk.run(conn, category, &after, |row| {
                     let product = product_from_row(row)?;
-                    read += 1;
-                    let title_key = product.title_order_key();
-                    if filter.admits(&product.category, product.price.amount) {
-                        listing.products.push(product);
-                        if listing.products.len() >= limit {
-                            return Ok(listing);
-                        }
-                    }
-                    if read >= budget {
-                        listing.read_up_to = Some(title_key);
-                        return Ok(listing);
-                    }
-                }
-                Ok(listing)
+                    let admitted = filter.admits(&product.category, product.price.amount);
+                    Ok((product.title_order_key(), admitted.then_some(product)))
+                })?;
+                Ok(Listing { products, read_up_to })
             })
             .await
     }
