@@ -228,6 +228,12 @@ def admin_events() -> dict:
         "stock-insufficient": stock("stock-insufficient", {"delta": -1000000, "reason": "write-off"}, "evt-stock-0002"),
         "stock-move": stock("stock-move", {"delta": 5, "reason": "restock"}, "evt-stock-0001"),
         "stock-no-key": stock("stock-no-key", {"delta": 5, "reason": "restock"}, None),
+        "order": http_v2("order", "GET", f"/admin/orders/{REPLAY_ORDER}", headers=auth),
+        "order-missing": http_v2("order-missing", "GET", "/admin/orders/01JREPLAYN0SVCH0RDER000000", headers=auth),
+        "orders-list": http_v2("orders-list", "GET", "/admin/orders", headers=auth,
+                               query="status=confirmed&email=%20Replay%40Example.com&limit=5"),
+        "orders-list-invalid": http_v2("orders-list-invalid", "GET", "/admin/orders", headers=auth,
+                                       query="status=lost&email=nobody"),
     }
 
 

@@ -14,6 +14,12 @@ pub trait Clock: Send + Sync {
     fn unix_now(&self) -> i64 {
         self.now().unix_timestamp()
     }
+
+    /// The time to the second, as orders and their history keep it.
+    fn stamp(&self) -> OffsetDateTime {
+        let now = self.now();
+        now.replace_nanosecond(0).unwrap_or(now)
+    }
 }
 
 /// The real time.

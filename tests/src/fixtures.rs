@@ -11,7 +11,7 @@ use galley_shared::idempotency::{
     Fingerprint, IdempotencyKey, IdempotencyScope, LeaseId, LeaseRequest, StoredResponse,
 };
 use galley_shared::money::{Currency, Money};
-use galley_shared::orders::Order;
+use galley_shared::orders::{HistoryEntry, Order, OrderStatus, Party};
 use galley_shared::ports::{Hold, IdempotencyRecords, Orders};
 
 /// An embedded store in its own temporary directory (removed on drop).
@@ -106,5 +106,6 @@ pub async fn confirmed_order(
     let hold = Hold { scope: &scope, lease: &lease };
     orders.place(order, hold).await.expect("place the order");
     let answer = StoredResponse { status: 201, body: bytes::Bytes::from_static(b"{}") };
-    orders.confirm(order, hold, &answer).await.expect("confirm the order");
+    let confirmed = HistoryEntry::new(OrderStatus::Confirmed, order.created_at, Party::Customer);
+    orders.confirm(order, &confirmed, hold, &answer).await.expect("confirm the order");
 }

@@ -17,7 +17,7 @@ use galley_shared::auth::{
 use galley_shared::clock::{Clock, SystemClock};
 use galley_shared::id::{OrderId, ProductId, UploadId, UserId};
 use galley_shared::keys::SigningKey;
-use galley_shared::orders::{CartLine, Order, OrderStatus, ReceiptSender, price};
+use galley_shared::orders::{CartLine, HistoryEntry, Order, OrderStatus, ReceiptSender, price};
 use galley_shared::stock::Quantity;
 use galley_shared::uploads::{ArrivalCheck, Filename, ImageType, Upload, UploadSize, UploadStatus};
 use galley_tests::fixtures::{self, PNG_1X1};
@@ -146,6 +146,7 @@ async fn confirmed_order(stores: &Stores, user: &UserProfile) -> (OrderId, Strin
         created_at: OffsetDateTime::from_unix_timestamp(now).unwrap(),
         items,
         total,
+        history: vec![HistoryEntry::placed(OffsetDateTime::from_unix_timestamp(now).unwrap())],
     };
     let key = ulid::Ulid::new().to_string();
     fixtures::confirmed_order(&*stores.idempotency_records(), &*stores.orders(), &order, &key, now).await;

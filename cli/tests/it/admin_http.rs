@@ -1,4 +1,4 @@
-//! The Back office of API.md (products, stock, audit) and its roles, over
+//! The Back office of API.md (products, stock, orders, audit) and its roles, over
 //! HTTP through `galley serve`, on the embedded store and on DynamoDB (moto).
 
 use std::sync::Arc;
@@ -14,6 +14,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/admin/products/p-1"),
     ("PATCH", "/admin/products/p-1"),
     ("POST", "/admin/products/p-1/stock"),
+    ("GET", "/admin/orders"),
+    ("GET", "/admin/orders/o-1"),
     ("GET", "/admin/audit"),
 ];
 
@@ -241,6 +243,89 @@ fn sales_and_moves_race_without_overselling(server: &Server) {
     assert_eq!(sorted, [200, 412], "{patches:?}");
 }
 
+fn buy(server: &Server, shopper: &str, id: &str, card: &str) -> String {
+    let cart = json!({"items": [{"product_id": id, "quantity": 1}], "payment": {"token": card}});
+    let reply = call(server, "POST", "/checkout", shopper, &[("Idempotency-Key", &unique("buy"))], &cart);
+    assert!(reply.status == 201 || reply.status == 402, "{:?}", reply.body);
+    match reply.status {
+        201 => reply.body["id"].as_str().unwrap().to_owned(),
+        // A decline names no order: the shopper's own listing does.
+        _ => server.get_as("/orders?limit=1", shopper).body["items"][0]["id"].as_str().unwrap().to_owned(),
+    }
+}
+
+/// Every order a listing walks to, page by page, with each page's statuses.
+fn walk_orders(server: &Server, token: &str, query: &str) -> Vec<Value> {
+    let mut orders = Vec::new();
+    let mut path = format!("/admin/orders?{query}");
+    loop {
+        let page = call(server, "GET", &path, token, &[], &Value::Null);
+        assert_eq!(page.status, 200, "{:?}", page.body);
+        orders.extend(page.body["items"].as_array().unwrap().iter().cloned());
+        match page.body["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/admin/orders?{query}&cursor={cursor}"),
+            None => return orders,
+        }
+    }
+}
+
+fn order_ids(orders: &[Value]) -> Vec<&str> {
+    orders.iter().map(|o| o["id"].as_str().unwrap()).collect()
+}
+
+/// The admin sees every customer's orders, newest first, filtered by
+/// status and email, each with its history from `pending` on.
+fn orders_are_listed_across_customers_with_their_history(server: &Server) {
+    let token = admin(server);
+    let ann_email = format!("{}@example.com", unique("ann"));
+    let (ann, bob) = (server.signed_in(&ann_email), server.signed_in(&format!("{}@example.com", unique("bob"))));
+    let id = unique("teapot");
+    create(server, &token, &id, "Order listing teapot", 10);
+    let first = buy(server, &ann, &id, "pm_card_visa");
+    let declined = buy(server, &ann, &id, "pm_card_chargeDeclined");
+    let bobs = buy(server, &bob, &id, "pm_card_visa");
+
+    let order = call(server, "GET", &format!("/admin/orders/{first}"), &token, &[], &Value::Null);
+    assert_eq!(order.status, 200, "{:?}", order.body);
+    assert_eq!((order.body["status"].as_str(), order.body["email"].as_str()), (Some("confirmed"), Some(&*ann_email)));
+    let history: Vec<(&str, &str)> = order.body["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| (h["status"].as_str().unwrap(), h["by"].as_str().unwrap()))
+        .collect();
+    assert_eq!(history, [("pending", "customer"), ("confirmed", "customer")]);
+    let refused = call(server, "GET", &format!("/admin/orders/{declined}"), &token, &[], &Value::Null);
+    assert_eq!(refused.body["history"][1]["status"], "declined");
+    assert!(server.get_as(&format!("/orders/{first}"), &ann).body.get("history").is_none(), "the customer's view");
+    call(server, "GET", "/admin/orders/01J0NOSUCHORDER0000000000", &token, &[], &Value::Null)
+        .assert_problem(404, "not_found");
+
+    let shouted = ann_email.to_uppercase().replace('@', "%40");
+    let anns = walk_orders(server, &token, &format!("email=%20{shouted}%20&limit=1"));
+    assert_eq!(order_ids(&anns), [declined.as_str(), first.as_str()], "exact email, newest first");
+    let anns_declined = walk_orders(server, &token, &format!("email={shouted}&status=declined"));
+    assert_eq!(order_ids(&anns_declined), [declined.as_str()], "filters combine");
+    assert!(walk_orders(server, &token, "email=nobody-at-all%40example.com").is_empty());
+
+    let confirmed = walk_orders(server, &token, "status=confirmed&limit=2");
+    assert!(confirmed.iter().all(|o| o["status"] == "confirmed"));
+    let listed = order_ids(&confirmed);
+    let (at_bob, at_first) = (listed.iter().position(|i| *i == bobs), listed.iter().position(|i| *i == first));
+    assert!(at_bob.unwrap() < at_first.unwrap(), "both customers, newest first: {listed:?}");
+    let all = walk_orders(server, &token, "limit=3");
+    let mut sorted = order_ids(&all);
+    sorted.sort_by(|a, b| b.cmp(a));
+    sorted.dedup();
+    assert_eq!(sorted, order_ids(&all), "every order once, newest first");
+    assert!([&first, &declined, &bobs].iter().all(|o| order_ids(&all).contains(&o.as_str())));
+
+    for bad in ["status=lost", "email=not-an-email", "limit=0", "cursor=forged"] {
+        let reply = call(server, "GET", &format!("/admin/orders?{bad}"), &token, &[], &Value::Null);
+        assert_eq!(reply.status, 400, "{bad}: {:?}", reply.body);
+    }
+}
+
 // Its own servers: these rules add products the catalog rules would list.
 crate::rules_on_shared_servers!(
     pool "admin":
@@ -248,4 +333,5 @@ crate::rules_on_shared_servers!(
     products_change_under_if_match_and_search_follows,
     stock_moves_happen_once_per_key,
     sales_and_moves_race_without_overselling,
+    orders_are_listed_across_customers_with_their_history,
 );

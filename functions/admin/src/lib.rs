@@ -1,6 +1,6 @@
 //! The `admin` function: the back office (API.md "Back office") for
 //! accounts whose role is `admin`, checked against the store on every
-//! request: products, stock moves and the audit log.
+//! request: products, stock moves, every customer's orders and the audit log.
 
 mod query;
 
@@ -16,17 +16,18 @@ use galley_http::query::QueryParams;
 use galley_http::request::{Request, Response, bearer_token, json_body, json_response};
 use galley_http::route::{Route, resolve};
 use galley_shared::Error;
-use galley_shared::admin::{Actor, AdminProductView, ProductDesk, ProductRecord};
+use galley_shared::admin::{Actor, AdminProductView, OrderDesk, ProductDesk, ProductRecord};
 use galley_shared::auth::{Authenticator, Role, Roles};
 use galley_shared::clock::Clock;
-use galley_shared::id::{AuditId, ProductId};
+use galley_shared::id::{AuditId, OrderId, ProductId};
 use galley_shared::idempotency::Fingerprint;
 use galley_shared::keys::SigningKey;
-use galley_shared::ports::{AuditLog, IdempotencyRecords, ProductRecords, Sessions, Users};
+use galley_shared::orders::AdminOrderView;
+use galley_shared::ports::{AuditLog, IdempotencyRecords, OrderBook, ProductRecords, Sessions, Users};
 use http::header::{ETAG, HeaderValue, IF_MATCH};
 use http::{Method, StatusCode};
 
-pub use query::{audit_query, records_query};
+pub use query::{audit_query, orders_query, records_query};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Endpoint {
@@ -35,6 +36,8 @@ pub enum Endpoint {
     GetProduct,
     PatchProduct,
     MoveStock,
+    ListOrders,
+    GetOrder,
     Audit,
 }
 
@@ -44,6 +47,8 @@ pub const ROUTES: &[Route<Endpoint>] = &[
     Route::new(Method::GET, "/admin/products/{id}", Endpoint::GetProduct),
     Route::new(Method::PATCH, "/admin/products/{id}", Endpoint::PatchProduct),
     Route::new(Method::POST, "/admin/products/{id}/stock", Endpoint::MoveStock),
+    Route::new(Method::GET, "/admin/orders", Endpoint::ListOrders),
+    Route::new(Method::GET, "/admin/orders/{id}", Endpoint::GetOrder),
     Route::new(Method::GET, "/admin/audit", Endpoint::Audit),
 ];
 
@@ -54,6 +59,7 @@ pub struct AdminStores {
     pub records: Arc<dyn ProductRecords>,
     pub audit: Arc<dyn AuditLog>,
     pub keys: Arc<dyn IdempotencyRecords>,
+    pub book: Arc<dyn OrderBook>,
 }
 
 impl From<&galley_lambda::Stores> for AdminStores {
@@ -64,6 +70,7 @@ impl From<&galley_lambda::Stores> for AdminStores {
             records: stores.product_records(),
             audit: stores.audit_log(),
             keys: stores.idempotency_records(),
+            book: stores.order_book(),
         }
     }
 }
@@ -73,6 +80,7 @@ pub struct AdminFunction {
     authenticator: Authenticator,
     roles: Roles,
     desk: ProductDesk,
+    orders: OrderDesk,
     audit: Arc<dyn AuditLog>,
     cursors: CursorKey,
 }
@@ -81,7 +89,8 @@ impl AdminFunction {
     pub fn new(stores: AdminStores, key: &SigningKey, clock: Arc<dyn Clock>) -> Self {
         Self {
             authenticator: Authenticator::new(key, stores.sessions, clock.clone()),
-            roles: Roles::new(stores.users),
+            roles: Roles::new(stores.users.clone()),
+            orders: OrderDesk::new(stores.book, stores.users),
             desk: ProductDesk::new(stores.records, stores.keys, clock, problem::stored_response),
             audit: stores.audit,
             cursors: CursorKey::derive(key),
@@ -147,6 +156,20 @@ impl Handler for AdminFunction {
                 let fingerprint = Fingerprint::of_json("POST", request.uri().path(), request.body());
                 let answer = self.desk.move_stock(&actor, &id, stock_move, key, fingerprint).await?;
                 Ok(stored_answer(answer.response.status, answer.response.body, answer.replayed))
+            }
+            Endpoint::ListOrders => {
+                let (query, page) = orders_query(QueryParams::of(request))?;
+                let scope = format!("admin-orders|{query:?}");
+                let before = page.cursor.map(|c| self.cursors.open::<OrderId>(&scope, &c)).transpose()?;
+                let (orders, next) = self.orders.orders(&query, before.as_ref(), page.limit).await?;
+                let items: Vec<AdminOrderView> = orders.iter().map(AdminOrderView::from).collect();
+                let next_cursor = next.map(|id| self.cursors.seal(&scope, &id));
+                Ok(json_response(StatusCode::OK, &Page { items, next_cursor }))
+            }
+            Endpoint::GetOrder => {
+                // An id that cannot exist is simply not found.
+                let id = params.get("id").and_then(|raw| OrderId::parse(raw).ok()).ok_or(Error::NotFound)?;
+                Ok(json_response(StatusCode::OK, &AdminOrderView::from(&self.orders.order(&id).await?)))
             }
             Endpoint::Audit => {
                 let page = audit_query(QueryParams::of(request))?;

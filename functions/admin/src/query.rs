@@ -2,8 +2,10 @@
 
 use galley_http::paging::PageRequest;
 use galley_http::query::QueryParams;
-use galley_shared::admin::RecordFilter;
+use galley_shared::admin::{OrderQuery, RecordFilter};
+use galley_shared::auth::Email;
 use galley_shared::catalog::Category;
+use galley_shared::orders::OrderStatus;
 use galley_shared::{Error, FieldError};
 
 /// `GET /admin/products?category=&archived=&stock_below=&limit=&cursor=`.
@@ -34,6 +36,27 @@ pub fn records_query(mut params: QueryParams) -> Result<(RecordFilter, PageReque
     Ok((filter, page))
 }
 
+/// `GET /admin/orders?status=&email=&limit=&cursor=`.
+pub fn orders_query(mut params: QueryParams) -> Result<(OrderQuery, PageRequest), Error> {
+    let mut errors = Vec::new();
+    let page = PageRequest::take(&mut params, &mut errors);
+    let mut query = OrderQuery::default();
+    if let Some(status) = params.take("status") {
+        match OrderStatus::parse(&status) {
+            Ok(s) => query.status = Some(s),
+            Err(_) => errors.push(FieldError::new("status", "must be an order status")),
+        }
+    }
+    if let Some(email) = params.take("email") {
+        match Email::parse(&email) {
+            Ok(e) => query.email = Some(e),
+            Err(message) => errors.push(FieldError::new("email", message)),
+        }
+    }
+    params.finish(errors, Vec::new())?;
+    Ok((query, page))
+}
+
 /// `GET /admin/audit?limit=&cursor=`.
 pub fn audit_query(mut params: QueryParams) -> Result<PageRequest, Error> {
     let mut errors = Vec::new();
@@ -60,5 +83,21 @@ mod tests {
         assert_eq!(filter.category.unwrap().as_str(), "kitchen");
         assert_eq!((filter.archived, filter.stock_below, page.limit), (Some(false), Some(5), 3));
         assert_eq!(bad_fields("archived=yes&stock_below=-1&category=A"), ["archived", "stock_below", "category"]);
+    }
+
+    #[test]
+    fn order_filters_are_parsed_once_and_bad_ones_named() {
+        let (query, page) =
+            orders_query(QueryParams::parse("status=confirmed&email=%20Ann%40Example.com&limit=5")).unwrap();
+        assert_eq!(query.status, Some(OrderStatus::Confirmed));
+        assert_eq!(query.email.unwrap().as_str(), "ann@example.com");
+        assert_eq!(page.limit, 5);
+        match orders_query(QueryParams::parse("status=lost&email=nobody&limit=0")) {
+            Err(Error::Validation(errors)) => {
+                let fields: Vec<_> = errors.into_iter().map(|e| e.field).collect();
+                assert_eq!(fields, ["status", "email", "limit"]);
+            }
+            other => panic!("expected a validation error, got {other:?}"),
+        }
     }
 }

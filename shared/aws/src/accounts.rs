@@ -98,16 +98,8 @@ impl Users for DynamoStore {
 
     /// Read consistently: a login right after registering must find the account.
     async fn by_email(&self, email: &Email) -> Result<Option<User>, Error> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(self.table.as_ref())
-            .set_key(Some(user_key(email)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_error("GetItem", e))?;
-        let Some(item) = output.item() else { return Ok(None) };
+        let output = self.read_item(user_key(email)).await?;
+        let Some(item) = output.as_ref() else { return Ok(None) };
         let r = Reader(item);
         let profile = UserProfile {
             id: UserId::parse(r.s("id")?).map_err(corrupt)?,
@@ -159,16 +151,8 @@ impl Sessions for DynamoStore {
 
     async fn session(&self, id: &SessionId, now: i64) -> Result<Option<Session>, Error> {
         // Strongly consistent: a logout must stop the next request at once.
-        let output = self
-            .client
-            .get_item()
-            .table_name(self.table.as_ref())
-            .set_key(Some(session_key(id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_error("GetItem", e))?;
-        match output.item() {
+        let output = self.read_item(session_key(id)).await?;
+        match output.as_ref() {
             Some(item) => Ok(Some(session_from_item(item)?).filter(|s| s.expires_at > now)),
             None => Ok(None),
         }
@@ -235,16 +219,8 @@ impl LoginAttempts for DynamoStore {
             if round > 1 {
                 RETRY.wait(round - 1).await;
             }
-            let output = self
-                .client
-                .get_item()
-                .table_name(self.table.as_ref())
-                .set_key(Some(attempts_key(email)))
-                .consistent_read(true)
-                .send()
-                .await
-                .map_err(|e| sdk_error("GetItem", e))?;
-            let (times, version) = match output.item() {
+            let output = self.read_item(attempts_key(email)).await?;
+            let (times, version) = match output.as_ref() {
                 Some(item) => attempt_times(item)?,
                 None => (Vec::new(), 0),
             };

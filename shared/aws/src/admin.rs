@@ -133,16 +133,7 @@ impl DynamoStore {
     /// that the product no longer has, then clears the note unless a newer
     /// write has noted it again meanwhile. Safe to run any number of times.
     async fn reindex(&self, id: &ProductId) -> Result<bool, Error> {
-        let note = self
-            .client
-            .get_item()
-            .table_name(self.table.as_ref())
-            .set_key(Some(reindex_key(id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_error("GetItem", e))?;
-        let Some(note) = note.item else { return Ok(false) };
+        let Some(note) = self.read_item(reindex_key(id)).await? else { return Ok(false) };
         let token = Reader(&note).s("token")?.to_owned();
         let mut stale: Vec<String> = match note.get("stale") {
             Some(AttributeValue::Ss(keys)) => keys.clone(),

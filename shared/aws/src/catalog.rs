@@ -182,17 +182,9 @@ pub(crate) fn pk_sk(item: &Item) -> (String, String) {
 impl DynamoStore {
     /// A product's item, live or archived, read consistently.
     pub(crate) async fn product_item(&self, id: &ProductId) -> Result<Option<Item>, Error> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(self.table.as_ref())
-            .set_key(Some(product_key(id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_error("GetItem", e))?;
-        Ok(output.item)
+        self.read_item(product_key(id)).await
     }
+
     /// Writes requests 25 at a time, retrying unprocessed ones with backoff.
     pub(crate) async fn batch_write(&self, writes: Vec<WriteRequest>) -> Result<(), Error> {
         for chunk in writes.chunks(BATCH_WRITE_MAX) {

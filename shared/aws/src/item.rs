@@ -52,3 +52,19 @@ impl Reader<'_> {
         }
     }
 }
+
+impl crate::DynamoStore {
+    /// One item by key, read consistently (a write a moment ago counts).
+    pub(crate) async fn read_item(&self, key: Item) -> Result<Option<Item>, Error> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(self.table.as_ref())
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| crate::errors::sdk_error("GetItem", e))?;
+        Ok(output.item)
+    }
+}

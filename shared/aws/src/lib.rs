@@ -14,6 +14,7 @@
 //! | `accounts`   | users, sessions and login attempts                              |
 //! | `admin`      | the back office: product records, admin writes, the audit log   |
 //! | `orders`     | orders, idempotency records and the receipt outbox              |
+//! | `order_book` | every customer's orders for the back office, by index           |
 //! | `charges`    | the sandbox gateway's ledger                                    |
 //! | `stream`     | the table's stream read back: which records are receipts        |
 //! | `uploads`    | upload records                                                  |
@@ -31,6 +32,7 @@ mod charges;
 mod errors;
 pub mod https;
 mod item;
+mod order_book;
 pub mod orders;
 #[cfg(feature = "s3")]
 pub mod s3;

@@ -1,4 +1,6 @@
-//! Orders (`ORDERS#<user>` / `ORDER#<id>`), idempotency records
+//! Orders (`ORDERS#<user>` / `ORDER#<id>`, listed by status in GSI2's
+//! `ORDERS#<status>` partitions, found by id through `ORDER#<id>` / `USER`),
+//! idempotency records
 //! (`IDEMP#<user>#<key>` / `IDEMP`) and the receipt outbox (`OUTBOX#<order>`
 //! / `RECEIPT`, in the sparse GSI1 partition `OUTBOX` while unsent). Each
 //! `Orders` method is one `TransactWriteItems`.
@@ -13,14 +15,14 @@ use galley_shared::id::{OrderId, UserId};
 use galley_shared::idempotency::{
     Fingerprint, IdempotencyKey, IdempotencyScope, LeaseId, LeaseOutcome, LeaseRequest, PINNED_UNTIL, StoredResponse,
 };
-use galley_shared::orders::{Order, OrderStatus};
+use galley_shared::orders::{HistoryEntry, Order, OrderStatus};
 use galley_shared::ports::{Hold, IdempotencyRecords, Orders, Outbox, OutboxEntry, PendingOrder};
 use galley_shared::stock::check_distinct;
 
 use crate::DynamoStore;
 use crate::errors::{applied, condition_failure, sdk_error};
 use crate::item::{Item, Reader, key, n, s};
-use crate::table::{GSI1, GSI1_PARTITION_KEY, GSI1_SORT_KEY};
+use crate::table::{GSI1, GSI1_PARTITION_KEY, GSI1_SORT_KEY, GSI2_PARTITION_KEY, GSI2_SORT_KEY};
 use crate::transact::{Outcome, RETRY, stock_refusal};
 
 const OUTBOX_PENDING: &str = "OUTBOX";
@@ -34,8 +36,27 @@ pub(crate) const OUTBOX_PREFIX: &str = "OUTBOX#";
 pub(crate) const OUTBOX_DOC: &str = "doc";
 pub(crate) const OUTBOX_SENT: &str = "sent";
 
-fn order_key(user: &UserId, id: &OrderId) -> Item {
+pub(crate) fn order_key(user: &UserId, id: &OrderId) -> Item {
     key(format!("ORDERS#{user}"), &format!("ORDER#{id}"))
+}
+
+/// The item that finds an order by id alone: it names the order's user.
+pub(crate) fn order_pointer_key(id: &OrderId) -> Item {
+    key(format!("ORDER#{id}"), "USER")
+}
+
+/// The GSI2 partition an order is listed in while it has `status`.
+pub(crate) fn status_partition(status: OrderStatus) -> String {
+    format!("ORDERS#{}", status.as_str())
+}
+
+fn history_value(entries: &[HistoryEntry]) -> Result<AttributeValue, Error> {
+    entries
+        .iter()
+        .map(|entry| serde_json::to_string(entry).map(AttributeValue::S))
+        .collect::<Result<Vec<_>, _>>()
+        .map(AttributeValue::L)
+        .map_err(|e| Error::internal(format!("history to JSON: {e}")))
 }
 
 fn record_key(scope: &IdempotencyScope) -> Item {
@@ -59,11 +80,18 @@ fn to_json(order: &Order) -> Result<String, Error> {
     serde_json::to_string(order).map_err(|e| Error::internal(format!("order to JSON: {e}")))
 }
 
-fn order_from_item(item: &Item) -> Result<Order, Error> {
+pub(crate) fn order_from_item(item: &Item) -> Result<Order, Error> {
     let r = Reader(item);
-    let mut order: Order =
-        serde_json::from_str(r.s("doc")?).map_err(|e| Error::internal(format!("corrupt order item: {e}")))?;
+    let corrupt = |e: serde_json::Error| Error::internal(format!("corrupt order item: {e}"));
+    let mut order: Order = serde_json::from_str(r.s("doc")?).map_err(corrupt)?;
     order.status = OrderStatus::parse(r.s("status")?).map_err(Error::internal)?;
+    if let Some(AttributeValue::L(entries)) = item.get("history") {
+        for entry in entries {
+            let json =
+                entry.as_s().map_err(|_| Error::internal("corrupt order item: a history entry is not a string"))?;
+            order.history.push(serde_json::from_str(json).map_err(corrupt)?);
+        }
+    }
     Ok(order)
 }
 
@@ -140,13 +168,22 @@ impl DynamoStore {
         self.table_put(receipt, "attribute_not_exists(pk)")
     }
 
-    fn settle_action(&self, order: &Order, to: OrderStatus) -> Result<TransactWriteItem, Error> {
+    /// Pending → `entry.status`: the order leaves the settler's partition,
+    /// moves to its new status's listing, and its history gains `entry`.
+    fn settle_action(&self, order: &Order, entry: &HistoryEntry) -> Result<TransactWriteItem, Error> {
         self.table_update(
             update(order_key(&order.user_id, &order.id))
-                .update_expression("SET #status = :to REMOVE gsi1pk, gsi1sk")
+                .update_expression(
+                    "SET #status = :to, #listed = :listed, \
+                     history = list_append(if_not_exists(history, :none), :entry) REMOVE gsi1pk, gsi1sk",
+                )
                 .condition_expression("#status = :pending")
                 .expression_attribute_names("#status", "status")
-                .expression_attribute_values(":to", s(to.as_str()))
+                .expression_attribute_names("#listed", GSI2_PARTITION_KEY)
+                .expression_attribute_values(":to", s(entry.status.as_str()))
+                .expression_attribute_values(":listed", s(status_partition(entry.status)))
+                .expression_attribute_values(":none", AttributeValue::L(Vec::new()))
+                .expression_attribute_values(":entry", history_value(std::slice::from_ref(entry))?)
                 .expression_attribute_values(":pending", s(OrderStatus::Pending.as_str())),
         )
     }
@@ -183,7 +220,13 @@ impl Orders for DynamoStore {
         item.insert("idempotency_key".into(), s(hold.scope.key.as_str()));
         item.insert(GSI1_PARTITION_KEY.into(), s(pending_partition(&order.id)));
         item.insert(GSI1_SORT_KEY.into(), s(pending_sort_key(order.created_at.unix_timestamp(), &order.id)));
+        item.insert(GSI2_PARTITION_KEY.into(), s(status_partition(OrderStatus::Pending)));
+        item.insert(GSI2_SORT_KEY.into(), s(order.id.as_str()));
+        item.insert("history".into(), history_value(&order.history)?);
         actions.push(self.table_put(item, "attribute_not_exists(pk)")?);
+        let mut pointer = order_pointer_key(&order.id);
+        pointer.insert("user_id".into(), s(order.user_id.as_str()));
+        actions.push(self.table_put(pointer, "attribute_not_exists(pk)")?);
         actions.push(
             self.table_update(
                 update(record_key(hold.scope))
@@ -198,20 +241,32 @@ impl Orders for DynamoStore {
         self.transact_order(order, actions, lines.len()).await
     }
 
-    async fn confirm(&self, order: &Order, hold: Hold<'_>, response: &StoredResponse) -> Result<(), Error> {
+    async fn confirm(
+        &self,
+        order: &Order,
+        entry: &HistoryEntry,
+        hold: Hold<'_>,
+        response: &StoredResponse,
+    ) -> Result<(), Error> {
         let actions = vec![
             self.complete_action(&hold, response)?,
-            self.settle_action(order, OrderStatus::Confirmed)?,
+            self.settle_action(order, entry)?,
             self.receipt_action(order)?,
         ];
         self.transact_order(order, actions, 0).await
     }
 
-    async fn decline(&self, order: &Order, hold: Hold<'_>, response: &StoredResponse) -> Result<(), Error> {
+    async fn decline(
+        &self,
+        order: &Order,
+        entry: &HistoryEntry,
+        hold: Hold<'_>,
+        response: &StoredResponse,
+    ) -> Result<(), Error> {
         let lines = order.stock_lines();
         let mut actions = lines.iter().map(|line| self.give_back_stock(line)).collect::<Result<Vec<_>, Error>>()?;
         actions.push(self.complete_action(&hold, response)?);
-        actions.push(self.settle_action(order, OrderStatus::Declined)?);
+        actions.push(self.settle_action(order, entry)?);
         match self.transact(actions).await? {
             Outcome::Committed => Ok(()),
             Outcome::Refused(_) => Err(Error::RequestInProgress),
@@ -219,16 +274,8 @@ impl Orders for DynamoStore {
     }
 
     async fn order(&self, user: &UserId, id: &OrderId) -> Result<Option<Order>, Error> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(self.table.as_ref())
-            .set_key(Some(order_key(user, id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_error("GetItem", e))?;
-        output.item().map(order_from_item).transpose()
+        let output = self.read_item(order_key(user, id)).await?;
+        output.as_ref().map(order_from_item).transpose()
     }
 
     async fn pending_before(&self, cutoff: i64, limit: usize) -> Result<Vec<PendingOrder>, Error> {
@@ -262,25 +309,22 @@ impl Orders for DynamoStore {
         Ok(found.into_iter().take(limit).map(|(_, pending)| pending).collect())
     }
 
-    async fn settle(&self, pending: &PendingOrder, to: OrderStatus, response: &StoredResponse) -> Result<bool, Error> {
+    async fn settle(
+        &self,
+        pending: &PendingOrder,
+        entry: &HistoryEntry,
+        response: &StoredResponse,
+    ) -> Result<bool, Error> {
         let order = &pending.order;
         // The record is completed only while it still points at the order
         // (a retry may have completed it, or it may be gone): read it first,
         // and a change between the read and the write refuses the whole
         // transaction, which is read again.
         for _ in 0..RETRY.attempts {
-            let mut actions = vec![self.settle_action(order, to)?];
+            let mut actions = vec![self.settle_action(order, entry)?];
             if let Some(scope) = pending.scope() {
-                let record = self
-                    .client
-                    .get_item()
-                    .table_name(self.table.as_ref())
-                    .set_key(Some(record_key(&scope)))
-                    .consistent_read(true)
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error("GetItem", e))?;
-                let points_here = record.item().is_some_and(|item| {
+                let record = self.read_item(record_key(&scope)).await?;
+                let points_here = record.as_ref().is_some_and(|item| {
                     Reader(item).n::<u8>("complete").is_ok_and(|c| c == 0)
                         && Reader(item).opt_s("progress").ok().flatten() == Some(order.id.as_str())
                 });
@@ -303,7 +347,7 @@ impl Orders for DynamoStore {
                     );
                 }
             }
-            match to {
+            match entry.status {
                 OrderStatus::Confirmed => actions.push(self.receipt_action(order)?),
                 _ => {
                     for line in order.stock_lines() {
@@ -321,25 +365,8 @@ impl Orders for DynamoStore {
     }
 
     async fn orders(&self, user: &UserId, before: Option<&OrderId>, limit: usize) -> Result<Vec<Order>, Error> {
-        let mut query = self
-            .client
-            .query()
-            .table_name(self.table.as_ref())
-            .consistent_read(true)
-            .scan_index_forward(false)
-            .limit(limit as i32)
-            .expression_attribute_values(":pk", s(format!("ORDERS#{user}")));
-        query = match before {
-            // The partition holds only this user's orders: every key below the cursor's is an older order.
-            Some(before) => query
-                .key_condition_expression("pk = :pk AND sk < :before")
-                .expression_attribute_values(":before", s(format!("ORDER#{before}"))),
-            None => query
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .expression_attribute_values(":prefix", s("ORDER#")),
-        };
-        let output = query.send().await.map_err(|e| sdk_error("Query", e))?;
-        output.items().iter().map(order_from_item).collect()
+        // Unfiltered, the read never stops short of the page.
+        Ok(self.of_user(user, None, before, limit).await?.orders)
     }
 }
 
@@ -466,16 +493,8 @@ impl Outbox for DynamoStore {
     }
 
     async fn entry(&self, order: &OrderId) -> Result<Option<OutboxEntry>, Error> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(self.table.as_ref())
-            .set_key(Some(outbox_key(order)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_error("GetItem", e))?;
-        output.item().map(outbox_entry_from_item).transpose()
+        let output = self.read_item(outbox_key(order)).await?;
+        output.as_ref().map(outbox_entry_from_item).transpose()
     }
 
     async fn take_send_lease(&self, order: &OrderId, now: i64, until: i64) -> Result<bool, Error> {

@@ -146,6 +146,10 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE products ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
     ALTER TABLE products ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;
     CREATE TABLE audit (id TEXT PRIMARY KEY, doc TEXT NOT NULL) STRICT;",
+    // 14: each order's history (a JSON array, appended to as it moves), and
+    // the back office's listing of one status across customers.
+    "ALTER TABLE orders ADD COLUMN history TEXT NOT NULL DEFAULT '[]';
+    CREATE INDEX orders_by_status ON orders (status, id);",
 ];
 
 /// One writer connection per process, serialised by a mutex, and a pool of

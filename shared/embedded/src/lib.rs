@@ -11,6 +11,7 @@
 //! | `accounts`          | users, sessions and login attempts                      |
 //! | `admin`             | the back office: product records, the audit log          |
 //! | `orders`            | orders, idempotency records and the receipt outbox      |
+//! | `order_book`        | every customer's orders for the back office, by index   |
 //! | `charges`           | the sandbox gateway's ledger                            |
 //! | `uploads`           | upload records                                          |
 //! | `local_blobs`       | upload bytes in `blobs/`                                |
@@ -29,6 +30,7 @@ mod db;
 mod file_mailer;
 mod local_blobs;
 mod local_upload_urls;
+mod order_book;
 mod orders;
 pub mod private_files;
 pub mod signing_key_file;

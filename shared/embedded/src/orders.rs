@@ -8,8 +8,10 @@ use galley_shared::id::{OrderId, UserId};
 use galley_shared::idempotency::{
     Fingerprint, IdempotencyKey, IdempotencyScope, LeaseId, LeaseOutcome, LeaseRequest, PINNED_UNTIL, StoredResponse,
 };
-use galley_shared::orders::{Order, OrderStatus};
-use galley_shared::ports::{Hold, IdempotencyRecords, Orders, Outbox, OutboxEntry, PendingOrder};
+use galley_shared::orders::{HistoryEntry, Order, OrderStatus};
+use galley_shared::ports::{
+    Hold, IdempotencyRecords, OrderBook, OrderFilter, Orders, Outbox, OutboxEntry, PendingOrder,
+};
 use galley_shared::stock::check_distinct;
 use rusqlite::{OptionalExtension, Transaction, params};
 
@@ -21,10 +23,34 @@ fn to_json(order: &Order) -> Result<String, Error> {
     serde_json::to_string(order).map_err(|e| Error::internal(format!("order to JSON: {e}")))
 }
 
-fn from_json(doc: &str, status: &str) -> Result<Order, Error> {
-    let mut order: Order = serde_json::from_str(doc).map_err(|e| Error::internal(format!("corrupt order row: {e}")))?;
-    order.status = OrderStatus::parse(status).map_err(Error::internal)?;
+/// The confirmed order an outbox row holds (its status is in the document).
+fn receipt_order(doc: &str) -> Result<Order, Error> {
+    serde_json::from_str(doc).map_err(|e| Error::internal(format!("corrupt outbox row: {e}")))
+}
+
+fn entry_json(entry: &HistoryEntry) -> Result<String, Error> {
+    serde_json::to_string(entry).map_err(|e| Error::internal(format!("history entry to JSON: {e}")))
+}
+
+/// The columns an order is read back from, in `order_from_row`'s order.
+pub(crate) const ORDER_COLUMNS: &str = "doc, status, history";
+
+pub(crate) fn order_from_row(row: &rusqlite::Row<'_>) -> Result<Order, Error> {
+    let (doc, status, history): (String, String, String) =
+        (row.get(0).map_err(store_error)?, row.get(1).map_err(store_error)?, row.get(2).map_err(store_error)?);
+    let corrupt = |e: serde_json::Error| Error::internal(format!("corrupt order row: {e}"));
+    let mut order: Order = serde_json::from_str(&doc).map_err(corrupt)?;
+    order.status = OrderStatus::parse(&status).map_err(Error::internal)?;
+    order.history = serde_json::from_str(&history).map_err(corrupt)?;
     Ok(order)
+}
+
+pub(crate) fn orders_from_rows(mut rows: rusqlite::Rows<'_>) -> Result<Vec<Order>, Error> {
+    let mut orders = Vec::new();
+    while let Some(row) = rows.next().map_err(store_error)? {
+        orders.push(order_from_row(row)?);
+    }
+    Ok(orders)
 }
 
 /// Fails unless `hold` still holds its idempotency record (a lapsed holder
@@ -57,20 +83,22 @@ pub(crate) fn complete_record(tx: &Transaction<'_>, hold: &Hold<'_>, response: &
     Ok(())
 }
 
-/// Moves a pending order to `to`; `false` when it was not pending.
-fn move_pending(tx: &Transaction<'_>, order: &Order, to: OrderStatus) -> Result<bool, Error> {
+/// Moves a pending order to `entry.status`, appending `entry` to its
+/// history; `false` when it was not pending.
+fn move_pending(tx: &Transaction<'_>, order: &Order, entry: &HistoryEntry) -> Result<bool, Error> {
     let changed = tx
         .execute(
-            "UPDATE orders SET status = ?2 WHERE id = ?1 AND status = 'pending'",
-            params![order.id.as_str(), to.as_str()],
+            "UPDATE orders SET status = ?2, history = json_insert(history, '$[#]', json(?3))
+             WHERE id = ?1 AND status = 'pending'",
+            params![order.id.as_str(), entry.status.as_str(), entry_json(entry)?],
         )
         .map_err(store_error)?;
     Ok(changed == 1)
 }
 
-/// Moves a pending order to `to`; anything else is a broken invariant.
-fn settle(tx: &Transaction<'_>, order: &Order, to: OrderStatus) -> Result<(), Error> {
-    if move_pending(tx, order, to)? {
+/// Moves a pending order on; anything else is a broken invariant.
+fn settle(tx: &Transaction<'_>, order: &Order, entry: &HistoryEntry) -> Result<(), Error> {
+    if move_pending(tx, order, entry)? {
         Ok(())
     } else {
         Err(Error::internal(format!("order {} is not pending", order.id)))
@@ -100,14 +128,15 @@ impl Orders for EmbeddedStore {
                 check_hold(tx, &hold)?;
                 take_stock(tx, &lines)?;
                 tx.execute(
-                    "INSERT INTO orders (id, user_id, status, doc, created_at, idempotency_key)
-                     VALUES (?1, ?2, 'pending', ?3, ?4, ?5)",
+                    "INSERT INTO orders (id, user_id, status, doc, created_at, idempotency_key, history)
+                     VALUES (?1, ?2, 'pending', ?3, ?4, ?5, ?6)",
                     params![
                         order.id.as_str(),
                         order.user_id.as_str(),
                         to_json(&order)?,
                         order.created_at.unix_timestamp(),
-                        scope.key.as_str()
+                        scope.key.as_str(),
+                        serde_json::to_string(&order.history).map_err(Error::internal)?
                     ],
                 )
                 .map_err(store_error)?;
@@ -121,26 +150,40 @@ impl Orders for EmbeddedStore {
             .await
     }
 
-    async fn confirm(&self, order: &Order, hold: Hold<'_>, response: &StoredResponse) -> Result<(), Error> {
+    async fn confirm(
+        &self,
+        order: &Order,
+        entry: &HistoryEntry,
+        hold: Hold<'_>,
+        response: &StoredResponse,
+    ) -> Result<(), Error> {
         let (order, scope, lease, response) = (order.clone(), hold.scope.clone(), hold.lease.clone(), response.clone());
+        let entry = entry.clone();
         self.db
             .write(move |tx| {
                 let hold = Hold { scope: &scope, lease: &lease };
                 complete_record(tx, &hold, &response)?;
-                settle(tx, &order, OrderStatus::Confirmed)?;
+                settle(tx, &order, &entry)?;
                 put_receipt(tx, &order)
             })
             .await
     }
 
-    async fn decline(&self, order: &Order, hold: Hold<'_>, response: &StoredResponse) -> Result<(), Error> {
+    async fn decline(
+        &self,
+        order: &Order,
+        entry: &HistoryEntry,
+        hold: Hold<'_>,
+        response: &StoredResponse,
+    ) -> Result<(), Error> {
         let lines = order.stock_lines();
         let (order, scope, lease, response) = (order.clone(), hold.scope.clone(), hold.lease.clone(), response.clone());
+        let entry = entry.clone();
         self.db
             .write(move |tx| {
                 let hold = Hold { scope: &scope, lease: &lease };
                 complete_record(tx, &hold, &response)?;
-                settle(tx, &order, OrderStatus::Declined)?;
+                settle(tx, &order, &entry)?;
                 give_stock(tx, &lines)
             })
             .await
@@ -150,15 +193,11 @@ impl Orders for EmbeddedStore {
         let (user, id) = (user.clone(), id.clone());
         self.db
             .read(move |conn| {
-                let row: Option<(String, String)> = conn
-                    .query_row(
-                        "SELECT doc, status FROM orders WHERE id = ?1 AND user_id = ?2",
-                        params![id.as_str(), user.as_str()],
-                        |row| Ok((row.get(0)?, row.get(1)?)),
-                    )
-                    .optional()
+                let mut statement = conn
+                    .prepare_cached(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1 AND user_id = ?2"))
                     .map_err(store_error)?;
-                row.map(|(doc, status)| from_json(&doc, &status)).transpose()
+                let mut rows = statement.query(params![id.as_str(), user.as_str()]).map_err(store_error)?;
+                rows.next().map_err(store_error)?.map(order_from_row).transpose()
             })
             .await
     }
@@ -167,32 +206,34 @@ impl Orders for EmbeddedStore {
         self.db
             .read(move |conn| {
                 let mut statement = conn
-                    .prepare_cached(
-                        "SELECT doc, status, idempotency_key FROM orders
-                         WHERE status = 'pending' AND created_at < ?1 ORDER BY created_at LIMIT ?2",
-                    )
+                    .prepare_cached(&format!(
+                        "SELECT {ORDER_COLUMNS}, idempotency_key FROM orders
+                             WHERE status = 'pending' AND created_at < ?1 ORDER BY created_at LIMIT ?2"
+                    ))
                     .map_err(store_error)?;
-                let rows = statement
-                    .query_map(params![cutoff, limit as i64], |row| {
-                        Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, Option<String>>(2)?))
-                    })
-                    .map_err(store_error)?;
-                rows.map(|row| {
-                    let (doc, status, key) = row.map_err(store_error)?;
+                let mut rows = statement.query(params![cutoff, limit as i64]).map_err(store_error)?;
+                let mut found = Vec::new();
+                while let Some(row) = rows.next().map_err(store_error)? {
+                    let key: Option<String> = row.get(3).map_err(store_error)?;
                     let key = key.map(|k| IdempotencyKey::parse(&k).map_err(Error::internal)).transpose()?;
-                    Ok(PendingOrder { order: from_json(&doc, &status)?, key })
-                })
-                .collect()
+                    found.push(PendingOrder { order: order_from_row(row)?, key });
+                }
+                Ok(found)
             })
             .await
     }
 
-    async fn settle(&self, pending: &PendingOrder, to: OrderStatus, response: &StoredResponse) -> Result<bool, Error> {
-        let (pending, response) = (pending.clone(), response.clone());
+    async fn settle(
+        &self,
+        pending: &PendingOrder,
+        entry: &HistoryEntry,
+        response: &StoredResponse,
+    ) -> Result<bool, Error> {
+        let (pending, entry, response) = (pending.clone(), entry.clone(), response.clone());
         self.db
             .write(move |tx| {
                 let order = &pending.order;
-                if !move_pending(tx, order, to)? {
+                if !move_pending(tx, order, &entry)? {
                     return Ok(false);
                 }
                 if let Some(scope) = pending.scope() {
@@ -208,7 +249,7 @@ impl Orders for EmbeddedStore {
                     )
                     .map_err(store_error)?;
                 }
-                match to {
+                match entry.status {
                     OrderStatus::Confirmed => put_receipt(tx, order)?,
                     _ => give_stock(tx, &order.stock_lines())?,
                 }
@@ -218,23 +259,8 @@ impl Orders for EmbeddedStore {
     }
 
     async fn orders(&self, user: &UserId, before: Option<&OrderId>, limit: usize) -> Result<Vec<Order>, Error> {
-        let (user, before) = (user.clone(), before.map(|b| b.to_string()));
-        self.db
-            .read(move |conn| {
-                let mut statement = conn
-                    .prepare_cached(
-                        "SELECT doc, status FROM orders WHERE user_id = ?1 AND (?2 IS NULL OR id < ?2)
-                         ORDER BY id DESC LIMIT ?3",
-                    )
-                    .map_err(store_error)?;
-                let rows = statement
-                    .query_map(params![user.as_str(), before, limit as i64], |row| {
-                        Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
-                    })
-                    .map_err(store_error)?;
-                rows.map(|row| row.map_err(store_error).and_then(|(doc, status)| from_json(&doc, &status))).collect()
-            })
-            .await
+        let filter = OrderFilter { status: None, user: Some(user.clone()) };
+        Ok(self.all_orders(&filter, before, limit).await?.orders)
     }
 }
 
@@ -351,7 +377,7 @@ impl Outbox for EmbeddedStore {
                 let rows = statement.query_map([limit as i64], |row| row.get::<_, String>(0)).map_err(store_error)?;
                 rows.map(|doc| {
                     let doc = doc.map_err(store_error)?;
-                    Ok(OutboxEntry { order: from_json(&doc, "confirmed")?, sent: false })
+                    Ok(OutboxEntry { order: receipt_order(&doc)?, sent: false })
                 })
                 .collect()
             })
@@ -368,10 +394,8 @@ impl Outbox for EmbeddedStore {
                     })
                     .optional()
                     .map_err(store_error)?;
-                row.map(|(doc, sent_at)| {
-                    Ok(OutboxEntry { order: from_json(&doc, "confirmed")?, sent: sent_at.is_some() })
-                })
-                .transpose()
+                row.map(|(doc, sent_at)| Ok(OutboxEntry { order: receipt_order(&doc)?, sent: sent_at.is_some() }))
+                    .transpose()
             })
             .await
     }

@@ -30,6 +30,8 @@ pub const API: &[Route<Function>] = &[
     Route::new(Method::GET, "/admin/products/{id}", "admin"),
     Route::new(Method::PATCH, "/admin/products/{id}", "admin"),
     Route::new(Method::POST, "/admin/products/{id}/stock", "admin"),
+    Route::new(Method::GET, "/admin/orders", "admin"),
+    Route::new(Method::GET, "/admin/orders/{id}", "admin"),
     Route::new(Method::GET, "/admin/audit", "admin"),
 ];
 

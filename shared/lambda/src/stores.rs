@@ -10,8 +10,8 @@ use galley_shared::Error;
 use galley_shared::config::Backend;
 use galley_shared::keys::SigningKey;
 use galley_shared::ports::{
-    AuditLog, Blobs, Catalog, ChargeLedger, IdempotencyRecords, LoginAttempts, Mailer, Orders, Outbox, ProductRecords,
-    SearchIndex, Sessions, Stock, UploadRecords, UploadUrls, Users,
+    AuditLog, Blobs, Catalog, ChargeLedger, IdempotencyRecords, LoginAttempts, Mailer, OrderBook, Orders, Outbox,
+    ProductRecords, SearchIndex, Sessions, Stock, UploadRecords, UploadUrls, Users,
 };
 
 /// One store object serves every port; this picks it, seen through the
@@ -120,6 +120,10 @@ impl Stores {
     }
 
     pub fn audit_log(&self) -> Arc<dyn AuditLog> {
+        port!(self)
+    }
+
+    pub fn order_book(&self) -> Arc<dyn OrderBook> {
         port!(self)
     }
 

@@ -18,9 +18,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use time::OffsetDateTime;
 
 use super::cart::Cart;
+use super::history::{HistoryEntry, Party};
 use super::order::{Order, OrderStatus, OrderView};
 use super::pricing::price;
 use crate::auth::Principal;
@@ -132,15 +132,16 @@ impl Checkout {
             Some(recorded) => self.resume(buyer, &recorded).await?,
             None => {
                 let (items, total) = price(&cart.lines, &products?)?;
+                let created_at = self.clock.stamp();
                 let order = Order {
                     id: OrderId::generate(),
                     user_id: buyer.user.id.clone(),
                     email: buyer.user.email.clone(),
                     status: OrderStatus::Pending,
-                    created_at: OffsetDateTime::from_unix_timestamp(self.clock.unix_now())
-                        .map_err(|e| Error::internal(format!("clock: {e}")))?,
+                    created_at,
                     items,
                     total,
+                    history: vec![HistoryEntry::placed(created_at)],
                 };
                 self.orders.place(&order, hold).await?;
                 order
@@ -150,12 +151,14 @@ impl Checkout {
             Charge::Approved { .. } => {
                 let confirmed = Order { status: OrderStatus::Confirmed, ..order };
                 let answer = confirmed_answer(&confirmed)?;
-                self.orders.confirm(&confirmed, hold, &answer).await?;
+                let entry = HistoryEntry::new(OrderStatus::Confirmed, self.clock.stamp(), Party::Customer);
+                self.orders.confirm(&confirmed, &entry, hold, &answer).await?;
                 Ok(CheckoutAnswer { status: answer.status, body: answer.body, replayed: false })
             }
             Charge::Declined => {
                 let answer = (self.answer_error)(&Error::PaymentDeclined);
-                self.orders.decline(&order, hold, &answer).await?;
+                let entry = HistoryEntry::new(OrderStatus::Declined, self.clock.stamp(), Party::Customer);
+                self.orders.decline(&order, &entry, hold, &answer).await?;
                 Ok(CheckoutAnswer { status: answer.status, body: answer.body, replayed: false })
             }
         }

@@ -3,6 +3,7 @@
 
 mod cart;
 mod checkout;
+mod history;
 mod order;
 mod pricing;
 mod receipt;
@@ -11,7 +12,8 @@ mod settler;
 
 pub use cart::{Cart, CartLine, MAX_LINES, PaymentToken};
 pub use checkout::{AnswerError, CHECKOUT_LEASE, Checkout, CheckoutAnswer, CheckoutRequest};
-pub use order::{Order, OrderLine, OrderStatus, OrderView};
+pub use history::{HistoryEntry, Party};
+pub use order::{AdminOrderView, Order, OrderLine, OrderStatus, OrderView};
 pub use pricing::price;
 pub use receipt::receipt;
 pub use receipts::{Delivery, ReceiptSender};

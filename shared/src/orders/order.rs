@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use super::history::HistoryEntry;
 use crate::auth::Email;
 use crate::id::{OrderId, ProductId, UserId};
 use crate::money::Money;
@@ -20,6 +21,9 @@ pub enum OrderStatus {
 }
 
 impl OrderStatus {
+    /// Every status, for listings that read one index partition each.
+    pub const ALL: [OrderStatus; 3] = [OrderStatus::Pending, OrderStatus::Confirmed, OrderStatus::Declined];
+
     pub fn as_str(self) -> &'static str {
         match self {
             OrderStatus::Pending => "pending",
@@ -58,6 +62,10 @@ pub struct Order {
     pub created_at: OffsetDateTime,
     pub items: Vec<OrderLine>,
     pub total: Money,
+    /// Kept beside the order's document, appended to as it moves (the
+    /// document is written once; `history` is not part of it).
+    #[serde(skip)]
+    pub history: Vec<HistoryEntry>,
 }
 
 impl Order {
@@ -89,5 +97,19 @@ impl<'a> From<&'a Order> for OrderView<'a> {
             total: o.total,
             email: &o.email,
         }
+    }
+}
+
+/// API.md's AdminOrder: the Order plus its history, oldest first.
+#[derive(Serialize)]
+pub struct AdminOrderView<'a> {
+    #[serde(flatten)]
+    pub order: OrderView<'a>,
+    pub history: &'a [HistoryEntry],
+}
+
+impl<'a> From<&'a Order> for AdminOrderView<'a> {
+    fn from(o: &'a Order) -> Self {
+        AdminOrderView { order: OrderView::from(o), history: &o.history }
     }
 }

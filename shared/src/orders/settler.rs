@@ -13,6 +13,7 @@
 use std::sync::Arc;
 
 use super::checkout::{AnswerError, CHECKOUT_LEASE, confirmed_answer};
+use super::history::{HistoryEntry, Party};
 use super::order::{Order, OrderStatus};
 use crate::clock::Clock;
 use crate::error::Error;
@@ -57,7 +58,8 @@ impl Settler {
                 }
                 Charge::Declined => (OrderStatus::Declined, (self.answer_error)(&Error::PaymentDeclined)),
             };
-            if self.orders.settle(&pending, to, &answer).await? {
+            let entry = HistoryEntry::new(to, self.clock.stamp(), Party::Settler);
+            if self.orders.settle(&pending, &entry, &answer).await? {
                 tracing::info!(order_id = %order.id, status = to.as_str(), "settled a pending order");
                 match to {
                     OrderStatus::Confirmed => settled.confirmed += 1,

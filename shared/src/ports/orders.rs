@@ -3,7 +3,7 @@ use async_trait::async_trait;
 use crate::error::Error;
 use crate::id::{OrderId, UserId};
 use crate::idempotency::{IdempotencyKey, IdempotencyScope, LeaseId, StoredResponse};
-use crate::orders::{Order, OrderStatus};
+use crate::orders::{HistoryEntry, Order, OrderStatus};
 
 /// The idempotency lease an order transaction runs under: each transaction
 /// checks the lease is still this holder's, so a holder whose lease lapsed
@@ -34,19 +34,34 @@ impl PendingOrder {
 #[async_trait]
 pub trait Orders: Send + Sync {
     /// Takes every line's stock (only where `stock >= quantity`), writes the
-    /// order as pending (findable by `pending_before`), and records its id
+    /// order as pending (findable by `pending_before`) with its history so
+    /// far, and records its id
     /// on the held idempotency record, which then never expires while the
     /// order is pending; all or nothing. Short lines: `OutOfStock` naming
     /// each with what is left.
     async fn place(&self, order: &Order, hold: Hold<'_>) -> Result<(), Error>;
 
-    /// Pending → confirmed; the idempotency record completed with `response`;
-    /// the order's receipt put in the outbox (transactional outbox).
-    async fn confirm(&self, order: &Order, hold: Hold<'_>, response: &StoredResponse) -> Result<(), Error>;
+    /// Pending → confirmed, `entry` appended to its history; the
+    /// idempotency record completed with `response`; the order's receipt put
+    /// in the outbox (transactional outbox).
+    async fn confirm(
+        &self,
+        order: &Order,
+        entry: &HistoryEntry,
+        hold: Hold<'_>,
+        response: &StoredResponse,
+    ) -> Result<(), Error>;
 
-    /// Pending → declined, every line's stock given back, the idempotency
-    /// record completed with `response` (compensating transaction).
-    async fn decline(&self, order: &Order, hold: Hold<'_>, response: &StoredResponse) -> Result<(), Error>;
+    /// Pending → declined, `entry` appended to its history, every line's
+    /// stock given back, the idempotency record completed with `response`
+    /// (compensating transaction).
+    async fn decline(
+        &self,
+        order: &Order,
+        entry: &HistoryEntry,
+        hold: Hold<'_>,
+        response: &StoredResponse,
+    ) -> Result<(), Error>;
 
     /// The user's order, or `None` (also when it is another user's).
     async fn order(&self, user: &UserId, id: &OrderId) -> Result<Option<Order>, Error>;
@@ -59,10 +74,49 @@ pub trait Orders: Send + Sync {
     async fn pending_before(&self, cutoff: i64, limit: usize) -> Result<Vec<PendingOrder>, Error>;
 
     /// Settles a pending order without a lease, as the settler does, in one
-    /// transaction: pending → `to` (confirmed: its receipt in the outbox;
-    /// declined: every line's stock back), and its key's record, while
+    /// transaction: pending → `entry.status`, appended to its history
+    /// (confirmed: its receipt in the outbox; declined: every line's stock
+    /// back), and its key's record, while
     /// incomplete and pointing at the order, completed with `response` (a
     /// retry then replays it). `false`, changing nothing, when the order
     /// was no longer pending: someone settled it first.
-    async fn settle(&self, pending: &PendingOrder, to: OrderStatus, response: &StoredResponse) -> Result<bool, Error>;
+    async fn settle(
+        &self,
+        pending: &PendingOrder,
+        entry: &HistoryEntry,
+        response: &StoredResponse,
+    ) -> Result<bool, Error>;
+}
+
+/// Which orders an admin listing wants; both filters combine.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OrderFilter {
+    pub status: Option<OrderStatus>,
+    pub user: Option<UserId>,
+}
+
+/// One stretch of orders, newest first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OrderListing {
+    pub orders: Vec<Order>,
+    /// Where a read that filtered as it went stopped before filling the
+    /// page: the next page starts below it (as `Listing::read_up_to`).
+    pub read_up_to: Option<OrderId>,
+}
+
+/// Every customer's orders, as the back office reads them: never by
+/// scanning the store (docs/data-model.md).
+#[async_trait]
+pub trait OrderBook: Send + Sync {
+    /// The order with this id, whoever placed it.
+    async fn any_order(&self, id: &OrderId) -> Result<Option<Order>, Error>;
+
+    /// Up to `limit` orders the filter admits, newest first, older than
+    /// `before`.
+    async fn all_orders(
+        &self,
+        filter: &OrderFilter,
+        before: Option<&OrderId>,
+        limit: usize,
+    ) -> Result<OrderListing, Error>;
 }

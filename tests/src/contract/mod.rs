@@ -4,18 +4,20 @@
 mod accounts;
 mod admin;
 mod catalog;
+mod order_book;
 mod orders;
 mod uploads;
 
 pub use accounts::*;
 pub use admin::*;
 pub use catalog::*;
+pub use order_book::*;
 pub use orders::*;
 pub use uploads::*;
 
 use galley_shared::ports::{
-    AuditLog, Catalog, ChargeLedger, IdempotencyRecords, LoginAttempts, Orders, Outbox, ProductRecords, SearchIndex,
-    Sessions, Stock, UploadRecords, Users,
+    AuditLog, Catalog, ChargeLedger, IdempotencyRecords, LoginAttempts, OrderBook, Orders, Outbox, ProductRecords,
+    SearchIndex, Sessions, Stock, UploadRecords, Users,
 };
 
 /// Every port a full adapter implements.
@@ -28,6 +30,7 @@ pub trait Store:
     + Sessions
     + LoginAttempts
     + Orders
+    + OrderBook
     + IdempotencyRecords
     + Outbox
     + UploadRecords
@@ -45,6 +48,7 @@ impl<T> Store for T where
         + Sessions
         + LoginAttempts
         + Orders
+        + OrderBook
         + IdempotencyRecords
         + Outbox
         + UploadRecords
@@ -103,7 +107,9 @@ macro_rules! contract_suite {
                 record_listings_filter_in_title_order_and_resume,
                 an_admin_write_completes_its_key_or_nothing,
                 the_audit_log_pages_newest_first,
-                an_audit_page_is_whole_however_large_its_entries
+                an_audit_page_is_whole_however_large_its_entries,
+                orders_are_found_by_id_whoever_placed_them_with_their_history,
+                every_order_lists_newest_first_by_status_and_customer
             );
         }
     };

@@ -9,7 +9,7 @@ use galley_shared::idempotency::{
     Fingerprint, IdempotencyKey, IdempotencyScope, LeaseId, LeaseOutcome, LeaseRequest, StoredResponse,
 };
 use galley_shared::money::{Currency, Money};
-use galley_shared::orders::{Order, OrderLine, OrderStatus};
+use galley_shared::orders::{HistoryEntry, Order, OrderLine, OrderStatus, Party};
 use galley_shared::ports::Hold;
 use galley_shared::stock::Quantity;
 use time::OffsetDateTime;
@@ -17,13 +17,13 @@ use time::OffsetDateTime;
 use super::Store;
 use crate::fixtures::product;
 
-const NOW: i64 = 1_795_000_000;
+pub(crate) const NOW: i64 = 1_795_000_000;
 
-fn scope(user: &UserId, key: &str) -> IdempotencyScope {
+pub(crate) fn scope(user: &UserId, key: &str) -> IdempotencyScope {
     IdempotencyScope { user: user.clone(), key: IdempotencyKey::parse(key).unwrap() }
 }
 
-fn lease_request(scope: &IdempotencyScope, body: &str, now: i64) -> LeaseRequest {
+pub(crate) fn lease_request(scope: &IdempotencyScope, body: &str, now: i64) -> LeaseRequest {
     LeaseRequest {
         scope: scope.clone(),
         fingerprint: Fingerprint::of("POST", "/checkout", body.as_bytes()),
@@ -34,7 +34,7 @@ fn lease_request(scope: &IdempotencyScope, body: &str, now: i64) -> LeaseRequest
     }
 }
 
-fn order(user: &UserId, lines: &[(&str, u32)]) -> Order {
+pub(crate) fn order(user: &UserId, lines: &[(&str, u32)]) -> Order {
     let usd = Currency::parse("USD").unwrap();
     let items: Vec<OrderLine> = lines
         .iter()
@@ -55,18 +55,23 @@ fn order(user: &UserId, lines: &[(&str, u32)]) -> Order {
         created_at: OffsetDateTime::from_unix_timestamp(NOW).unwrap(),
         items,
         total,
+        history: vec![moved(OrderStatus::Pending, Party::Customer)],
     }
+}
+
+pub(crate) fn moved(status: OrderStatus, by: Party) -> HistoryEntry {
+    HistoryEntry::new(status, OffsetDateTime::from_unix_timestamp(NOW).unwrap(), by)
 }
 
 fn id(raw: &str) -> ProductId {
     ProductId::parse(raw).unwrap()
 }
 
-fn answer(status: u16) -> StoredResponse {
+pub(crate) fn answer(status: u16) -> StoredResponse {
     StoredResponse { status, body: format!("{{\"answer\":{status}}}").into() }
 }
 
-async fn acquire(store: &impl Store, request: &LeaseRequest) {
+pub(crate) async fn acquire(store: &impl Store, request: &LeaseRequest) {
     assert_eq!(store.lease(request).await.unwrap(), LeaseOutcome::Acquired { progress: None });
 }
 
@@ -116,7 +121,7 @@ pub async fn confirming_completes_the_record_and_fills_the_outbox(store: Arc<imp
     let pending = order(&user, &[("a", 1)]);
     let hold = Hold { scope: &scope, lease: &request.lease };
     store.place(&pending, hold).await.unwrap();
-    store.confirm(&pending, hold, &answer(201)).await.unwrap();
+    store.confirm(&pending, &moved(OrderStatus::Confirmed, Party::Customer), hold, &answer(201)).await.unwrap();
     assert_eq!(store.order(&user, &pending.id).await.unwrap().unwrap().status, OrderStatus::Confirmed);
     assert_eq!(store.lease(&lease_request(&scope, "{}", NOW + 1)).await.unwrap(), LeaseOutcome::Completed(answer(201)));
     assert_eq!(
@@ -145,7 +150,7 @@ pub async fn declining_gives_the_stock_back(store: Arc<impl Store>) {
     let pending = order(&user, &[("a", 5), ("b", 2)]);
     let hold = Hold { scope: &scope, lease: &request.lease };
     store.place(&pending, hold).await.unwrap();
-    store.decline(&pending, hold, &answer(402)).await.unwrap();
+    store.decline(&pending, &moved(OrderStatus::Declined, Party::Customer), hold, &answer(402)).await.unwrap();
     assert_eq!(store.level(&id("a")).await.unwrap(), Some(5));
     assert_eq!(store.level(&id("b")).await.unwrap(), Some(3));
     assert_eq!(store.order(&user, &pending.id).await.unwrap().unwrap().status, OrderStatus::Declined);
@@ -191,13 +196,28 @@ pub async fn a_lapsed_holder_cannot_place_or_confirm(store: Arc<impl Store>) {
     store.place(&pending, Hold { scope: &scope, lease: &first.lease }).await.unwrap();
     let retry = lease_request(&scope, "{}", NOW + 31);
     assert_eq!(store.lease(&retry).await.unwrap(), LeaseOutcome::Acquired { progress: Some(pending.id.to_string()) });
-    let stale = store.confirm(&pending, Hold { scope: &scope, lease: &first.lease }, &answer(201)).await;
+    let stale = store
+        .confirm(
+            &pending,
+            &moved(OrderStatus::Confirmed, Party::Customer),
+            Hold { scope: &scope, lease: &first.lease },
+            &answer(201),
+        )
+        .await;
     assert!(matches!(stale, Err(Error::RequestInProgress)), "{stale:?}");
     assert_eq!(store.order(&user, &pending.id).await.unwrap().unwrap().status, OrderStatus::Pending);
     let again = store.place(&order(&user, &[("a", 1)]), Hold { scope: &scope, lease: &first.lease }).await;
     assert!(again.is_err());
     assert_eq!(store.level(&id("a")).await.unwrap(), Some(4), "the stale holder took nothing more");
-    store.confirm(&pending, Hold { scope: &scope, lease: &retry.lease }, &answer(201)).await.unwrap();
+    store
+        .confirm(
+            &pending,
+            &moved(OrderStatus::Confirmed, Party::Customer),
+            Hold { scope: &scope, lease: &retry.lease },
+            &answer(201),
+        )
+        .await
+        .unwrap();
 }
 
 pub async fn concurrent_leases_of_one_key_admit_one(store: Arc<impl Store>) {
@@ -275,17 +295,27 @@ pub async fn pending_orders_are_found_by_age_and_settled_once(store: Arc<impl St
     assert_eq!(found[0].key.as_ref().map(IdempotencyKey::as_str), Some("key-settle-paid"));
     assert_eq!(store.pending_before(NOW - 30, 1).await.unwrap().len(), 1, "at most the limit");
 
-    assert!(store.settle(&found[0], OrderStatus::Confirmed, &answer(201)).await.unwrap());
-    assert!(!store.settle(&found[0], OrderStatus::Declined, &answer(402)).await.unwrap(), "settled once");
+    assert!(store.settle(&found[0], &moved(OrderStatus::Confirmed, Party::Settler), &answer(201)).await.unwrap());
+    assert!(
+        !store.settle(&found[0], &moved(OrderStatus::Declined, Party::Settler), &answer(402)).await.unwrap(),
+        "settled once"
+    );
     assert_eq!(store.order(&user, &paid.id).await.unwrap().unwrap().status, OrderStatus::Confirmed);
     assert!(store.entry(&paid.id).await.unwrap().is_some_and(|e| !e.sent), "its receipt waits in the outbox");
     let replay = store.lease(&lease_request(&paid_scope, "{}", NOW + 1)).await.unwrap();
     assert_eq!(replay, LeaseOutcome::Completed(answer(201)), "a retry replays the settler's answer");
-    let late = store.confirm(&paid, Hold { scope: &paid_scope, lease: &paid_request.lease }, &answer(201)).await;
+    let late = store
+        .confirm(
+            &paid,
+            &moved(OrderStatus::Confirmed, Party::Customer),
+            Hold { scope: &paid_scope, lease: &paid_request.lease },
+            &answer(201),
+        )
+        .await;
     assert!(late.is_err(), "the crashed checkout's lease can settle nothing any more");
 
     let unpaid_pending = PendingOrder { order: unpaid.clone(), key: Some(unpaid_scope.key.clone()) };
-    assert!(store.settle(&unpaid_pending, OrderStatus::Declined, &answer(402)).await.unwrap());
+    assert!(store.settle(&unpaid_pending, &moved(OrderStatus::Declined, Party::Settler), &answer(402)).await.unwrap());
     assert_eq!(store.order(&user, &unpaid.id).await.unwrap().unwrap().status, OrderStatus::Declined);
     assert_eq!(store.level(&id("a")).await.unwrap(), Some(3), "the declined order's stock is back");
     assert!(store.entry(&unpaid.id).await.unwrap().is_none(), "no receipt for a declined order");
@@ -317,7 +347,15 @@ pub async fn a_record_pointing_at_a_pending_order_never_expires(store: Arc<impl 
     );
     let another_body = lease_request(&scope, "{\"other\":1}", NOW + 3_700);
     assert_eq!(store.lease(&another_body).await.unwrap(), LeaseOutcome::Mismatch, "not taken as a new key");
-    store.confirm(&pending, Hold { scope: &scope, lease: &long_after.lease }, &answer(201)).await.unwrap();
+    store
+        .confirm(
+            &pending,
+            &moved(OrderStatus::Confirmed, Party::Customer),
+            Hold { scope: &scope, lease: &long_after.lease },
+            &answer(201),
+        )
+        .await
+        .unwrap();
     let after_completion = lease_request(&scope, "{\"other\":1}", NOW + 3_700);
     assert_eq!(
         store.lease(&after_completion).await.unwrap(),

@@ -63,6 +63,7 @@ async fn an_ses_outage_longer_than_the_stream_retries_loses_no_receipt_and_doubl
             created_at: clock.now(),
             items,
             total,
+            history: vec![galley_shared::orders::HistoryEntry::placed(clock.now())],
         };
         fixtures::confirmed_order(&*store, &*store, &order, &format!("outage-order-{i}"), clock.unix_now()).await;
         orders.push(order);

@@ -90,6 +90,7 @@ async fn the_receipt_the_adapter_wrote_is_sent_once_from_its_stream_records() {
         created_at: clock.now(),
         items,
         total,
+        history: vec![galley_shared::orders::HistoryEntry::placed(clock.now())],
     };
     fixtures::confirmed_order(&*store, &*store, &order, "stream-order-1", clock.unix_now()).await;
 

@@ -150,6 +150,7 @@ async fn seed_confirmed_order(store: &EmbeddedStore, clock: &ManualClock) {
         created_at: clock.now(),
         items,
         total,
+        history: vec![galley_shared::orders::HistoryEntry::placed(clock.now())],
     };
     galley_tests::fixtures::confirmed_order(store, store, &order, "replay-seed-order", clock.unix_now()).await;
 }
@@ -216,6 +217,7 @@ impl Functions {
                 records: temp.store.clone(),
                 audit: temp.store.clone(),
                 keys: temp.store.clone(),
+                book: temp.store.clone(),
             },
             &key,
             clock.clone(),
