@@ -38,8 +38,14 @@ impl Dispatcher {
 }
 
 /// Mounts every HTTP function over the given stores. Upload tickets point
-/// at `upload_urls` (the local server itself, or S3).
-pub fn mount_all(stores: &galley_lambda::Stores, key: &SigningKey, upload_urls: Arc<dyn UploadUrls>) -> Dispatcher {
+/// at `upload_urls` (the local server itself, or S3); product images are
+/// served by the local server at `public_url`, whichever the store.
+pub fn mount_all(
+    stores: &galley_lambda::Stores,
+    key: &SigningKey,
+    upload_urls: Arc<dyn UploadUrls>,
+    public_url: &str,
+) -> Result<Dispatcher, Error> {
     let clock: Arc<dyn galley_shared::clock::Clock> = Arc::new(galley_shared::clock::SystemClock);
     let mut dispatcher = Dispatcher::default();
     let search = galley_search::SearchFunction::new(stores.catalog(), stores.search_index(), key);
@@ -54,6 +60,7 @@ pub fn mount_all(stores: &galley_lambda::Stores, key: &SigningKey, upload_urls: 
         urls: upload_urls,
     };
     dispatcher.mount(galley_upload::ROUTES, galley_upload::UploadFunction::new(upload_stores, key, clock.clone()));
-    dispatcher.mount(galley_admin::ROUTES, galley_admin::AdminFunction::new(stores.into(), key, clock));
-    dispatcher
+    let admin_stores = galley_admin::AdminStores::open(stores, public_url.to_owned())?;
+    dispatcher.mount(galley_admin::ROUTES, galley_admin::AdminFunction::new(admin_stores, key, clock));
+    Ok(dispatcher)
 }

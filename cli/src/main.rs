@@ -3,6 +3,7 @@
 mod admin;
 mod arrivals;
 mod dispatch;
+mod images;
 mod import;
 mod local_s3;
 mod mail;

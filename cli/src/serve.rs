@@ -52,8 +52,10 @@ pub async fn run(port: u16, backend: &Backend, data_dir: &std::path::Path, limit
 
     // The key lives in the data dir with either store, generated on first start.
     let key = galley_lambda::keys::load_or_create(data_dir).context("signing key")?;
-    let (upload_urls, local_s3, arrivals) = upload_storage(&stores, &key, &format!("http://{local}"))?;
-    let dispatcher = Arc::new(crate::dispatch::mount_all(&stores, &key, upload_urls));
+    let public_url = format!("http://{local}");
+    let (upload_urls, local_s3, arrivals) = upload_storage(&stores, &key, &public_url)?;
+    let dispatcher = Arc::new(crate::dispatch::mount_all(&stores, &key, upload_urls, &public_url).context("wiring")?);
+    let images = Arc::new(crate::images::Images::new(stores.blobs().context("images")?));
     let local_s3 = local_s3.map(Arc::new);
     let mailer = stores.mailer(&crate::mail::mail_from()).context("mail")?;
     let clock = Arc::new(galley_shared::clock::SystemClock);
@@ -84,12 +86,13 @@ pub async fn run(port: u16, backend: &Backend, data_dir: &std::path::Path, limit
                         continue;
                     }
                 };
-                let dispatcher = dispatcher.clone();
-                let local_s3 = local_s3.clone();
+                let (dispatcher, local_s3, images) = (dispatcher.clone(), local_s3.clone(), images.clone());
                 let service = service_fn(move |request| {
-                    let dispatcher = dispatcher.clone();
-                    let local_s3 = local_s3.clone();
-                    async move { Ok::<_, std::convert::Infallible>(handle(&dispatcher, local_s3.as_deref(), request).await) }
+                    let (dispatcher, local_s3, images) = (dispatcher.clone(), local_s3.clone(), images.clone());
+                    async move {
+                        let response = handle(&dispatcher, local_s3.as_deref(), &images, request).await;
+                        Ok::<_, std::convert::Infallible>(response)
+                    }
                 });
                 let connection = http.serve_connection(TokioIo::new(stream), service);
                 let connection = graceful.watch(connection);
@@ -143,8 +146,12 @@ fn upload_storage(stores: &Stores, key: &SigningKey, public_url: &str) -> anyhow
 async fn handle(
     dispatcher: &Dispatcher,
     local_s3: Option<&LocalS3>,
+    images: &crate::images::Images,
     request: hyper::Request<Incoming>,
 ) -> hyper::Response<Full<Bytes>> {
+    if request.uri().path().starts_with(crate::images::PATH_PREFIX) {
+        return images.serve(&request).await;
+    }
     if let Some(local_s3) = local_s3
         && let Some(key) = request.uri().path().strip_prefix(URL_PATH_PREFIX).map(str::to_owned)
     {

@@ -326,6 +326,73 @@ fn orders_are_listed_across_customers_with_their_history(server: &Server) {
     }
 }
 
+/// An uploaded PNG attached to a product is served at its `image_url`,
+/// byte for byte, typed and cacheable; only the uploader's stored uploads
+/// may be attached; `null` removes the image.
+fn uploaded_images_become_public_product_images(server: &Server) {
+    use crate::uploads_http::{send, settled_status, ticket};
+    use galley_tests::fixtures::PNG_1X1 as PNG;
+
+    let token = admin(server);
+    let png = ticket(server, &token, "teapot.png", "image/png", PNG.len() as u64);
+    assert_eq!(send(&png, PNG).0, 200);
+    let upload_id = png.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(settled_status(server, &token, &upload_id), "stored");
+
+    let id = unique("pictured");
+    let body = json!({"id": id, "title": "Pictured teapot", "description": "", "category": "test",
+                      "price": {"amount": 2500, "currency": "USD"}, "stock": 1, "image_upload_id": upload_id});
+    let created = call(server, "POST", "/admin/products", &token, &[], &body);
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let url = created.body["image_url"].as_str().unwrap().to_owned();
+    let path = url.strip_prefix(&format!("http://127.0.0.1:{}", server.port)).expect("served by galley serve");
+    assert!(path.starts_with(&format!("/images/{id}/")), "{url}");
+    let image = server.get(path);
+    assert_eq!(image.status, 200);
+    assert_eq!(image.bytes, PNG, "byte for byte");
+    assert_eq!(image.header("content-type"), Some("image/png"));
+    assert_eq!(image.header("cache-control"), Some("public, max-age=31536000, immutable"));
+    assert_eq!(server.get(&format!("/products/{id}")).body["image_url"], url.as_str(), "shown to shoppers");
+    server.request("POST", path, &[], b"").assert_problem(405, "method_not_allowed");
+    let private = format!("/images/../uploads/{upload_id}");
+    assert_eq!(server.get(&private).status, 404, "uploads are never served");
+
+    // Another admin's upload, or one that never arrived, is refused and changes nothing.
+    let other = admin(server);
+    let theirs = call(
+        server,
+        "PATCH",
+        &format!("/admin/products/{id}"),
+        &other,
+        &[("If-Match", "\"1\"")],
+        &json!({"image_upload_id": upload_id}),
+    );
+    theirs.assert_problem(400, "validation_failed");
+    assert_eq!(theirs.body["errors"][0]["field"], "image_upload_id");
+    let pending = ticket(server, &token, "later.png", "image/png", 67);
+    let early = call(
+        server,
+        "PATCH",
+        &format!("/admin/products/{id}"),
+        &token,
+        &[("If-Match", "\"1\"")],
+        &json!({"image_upload_id": pending.body["id"]}),
+    );
+    early.assert_problem(400, "validation_failed");
+    assert_eq!(audit_of(server, &token, &id).len(), 1, "only the creation is audited");
+
+    let removed = call(
+        server,
+        "PATCH",
+        &format!("/admin/products/{id}"),
+        &token,
+        &[("If-Match", "\"1\"")],
+        &json!({"image_upload_id": null}),
+    );
+    assert_eq!(removed.status, 200, "{:?}", removed.body);
+    assert_eq!(removed.body["image_url"], Value::Null);
+}
+
 // Its own servers: these rules add products the catalog rules would list.
 crate::rules_on_shared_servers!(
     pool "admin":
@@ -334,4 +401,5 @@ crate::rules_on_shared_servers!(
     stock_moves_happen_once_per_key,
     sales_and_moves_race_without_overselling,
     orders_are_listed_across_customers_with_their_history,
+    uploaded_images_become_public_product_images,
 );

@@ -217,7 +217,13 @@ impl Drop for Server {
 pub struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
+    /// The body as JSON; `Null` when empty or not JSON (see `bytes`).
     pub body: Value,
+    pub bytes: Vec<u8>,
+}
+
+fn headers_say_json(headers: &[(String, String)]) -> bool {
+    headers.iter().any(|(name, value)| name == "content-type" && value.contains("json"))
 }
 
 impl Reply {
@@ -226,13 +232,14 @@ impl Reply {
         let head = String::from_utf8_lossy(&raw[..split]);
         let mut lines = head.lines();
         let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
-        let headers = lines
+        let headers: Vec<(String, String)> = lines
             .filter_map(|l| l.split_once(':'))
             .map(|(n, v)| (n.trim().to_lowercase(), v.trim().to_owned()))
             .collect();
         let body_bytes = &raw[split + 4..];
-        let body = if body_bytes.is_empty() { Value::Null } else { serde_json::from_slice(body_bytes).unwrap() };
-        Reply { status, headers, body }
+        let is_json = headers_say_json(&headers);
+        let body = if is_json { serde_json::from_slice(body_bytes).unwrap() } else { Value::Null };
+        Reply { status, headers, body, bytes: body_bytes.to_vec() }
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {

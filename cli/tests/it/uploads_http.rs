@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use galley_tests::fixtures::{PNG_1X1 as PNG, text_posing_as_png};
 use galley_tests::http::send_to_url;
 
-fn ticket(server: &Server, token: &str, filename: &str, content_type: &str, size: u64) -> Reply {
+pub(crate) fn ticket(server: &Server, token: &str, filename: &str, content_type: &str, size: u64) -> Reply {
     let body = json!({"filename": filename, "content_type": content_type, "size": size});
     server.json("POST", "/uploads", &body, Some(token))
 }
@@ -25,7 +25,7 @@ fn headers(ticket: &Reply) -> Vec<(String, String)> {
 }
 
 /// Sends the file the way the ticket says.
-fn send(ticket: &Reply, body: &[u8]) -> (u16, String) {
+pub(crate) fn send(ticket: &Reply, body: &[u8]) -> (u16, String) {
     let headers = headers(ticket);
     let borrowed: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     send_to_url(ticket.body["method"].as_str().unwrap(), ticket.body["url"].as_str().unwrap(), &borrowed, body)
@@ -287,7 +287,7 @@ fn with_aws_files_go_to_s3_and_the_s3_event_decides() {
 }
 
 /// The status of an upload once it is no longer `pending`, waiting up to 10 s.
-fn settled_status(server: &Server, token: &str, id: &str) -> String {
+pub(crate) fn settled_status(server: &Server, token: &str, id: &str) -> String {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         let status = status_of(server, token, id);

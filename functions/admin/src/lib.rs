@@ -16,14 +16,16 @@ use galley_http::query::QueryParams;
 use galley_http::request::{Request, Response, bearer_token, json_body, json_response};
 use galley_http::route::{Route, resolve};
 use galley_shared::Error;
-use galley_shared::admin::{Actor, AdminProductView, OrderDesk, ProductDesk, ProductRecord};
+use galley_shared::admin::{Actor, AdminProductView, ImageHost, OrderDesk, ProductDesk, ProductRecord};
 use galley_shared::auth::{Authenticator, Role, Roles};
 use galley_shared::clock::Clock;
 use galley_shared::id::{AuditId, OrderId, ProductId};
 use galley_shared::idempotency::Fingerprint;
 use galley_shared::keys::SigningKey;
 use galley_shared::orders::AdminOrderView;
-use galley_shared::ports::{AuditLog, IdempotencyRecords, OrderBook, ProductRecords, Sessions, Users};
+use galley_shared::ports::{
+    AuditLog, Blobs, IdempotencyRecords, OrderBook, ProductRecords, Sessions, UploadRecords, Users,
+};
 use http::header::{ETAG, HeaderValue, IF_MATCH};
 use http::{Method, StatusCode};
 
@@ -60,18 +62,28 @@ pub struct AdminStores {
     pub audit: Arc<dyn AuditLog>,
     pub keys: Arc<dyn IdempotencyRecords>,
     pub book: Arc<dyn OrderBook>,
+    pub uploads: Arc<dyn UploadRecords>,
+    pub blobs: Arc<dyn Blobs>,
+    /// The public origin of product images.
+    pub images_url: String,
 }
 
-impl From<&galley_lambda::Stores> for AdminStores {
-    fn from(stores: &galley_lambda::Stores) -> Self {
-        Self {
+impl AdminStores {
+    /// The ports over `stores`, with images served from `images_url`
+    /// (`Stores::images_url` in a function; the local server's own address
+    /// under `galley serve`).
+    pub fn open(stores: &galley_lambda::Stores, images_url: String) -> Result<Self, Error> {
+        Ok(Self {
             users: stores.users(),
             sessions: stores.sessions(),
             records: stores.product_records(),
             audit: stores.audit_log(),
             keys: stores.idempotency_records(),
             book: stores.order_book(),
-        }
+            uploads: stores.upload_records(),
+            blobs: stores.blobs()?,
+            images_url,
+        })
     }
 }
 
@@ -91,7 +103,13 @@ impl AdminFunction {
             authenticator: Authenticator::new(key, stores.sessions, clock.clone()),
             roles: Roles::new(stores.users.clone()),
             orders: OrderDesk::new(stores.book, stores.users),
-            desk: ProductDesk::new(stores.records, stores.keys, clock, problem::stored_response),
+            desk: ProductDesk::new(
+                stores.records,
+                stores.keys,
+                ImageHost::new(stores.uploads, stores.blobs, &stores.images_url),
+                clock,
+                problem::stored_response,
+            ),
             audit: stores.audit,
             cursors: CursorKey::derive(key),
         }

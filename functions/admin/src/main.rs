@@ -7,7 +7,8 @@ fn main() -> Result<(), lambda_http::Error> {
     galley_lambda::block_on(async {
         let deployment = galley_lambda::start().await?;
         galley_lambda::serve(deployment, |stores, key| {
-            Ok(AdminFunction::new(AdminStores::from(stores), key, Arc::new(SystemClock)))
+            let admin = AdminStores::open(stores, stores.images_url()?)?;
+            Ok(AdminFunction::new(admin, key, Arc::new(SystemClock)))
         })
         .await
     })

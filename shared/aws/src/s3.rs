@@ -9,7 +9,7 @@ use aws_sdk_s3::config::RequestChecksumCalculation;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::presigning::PresigningConfig;
 use galley_shared::Error;
-use galley_shared::ports::{BlobHead, Blobs, PresignedUpload, UploadUrls};
+use galley_shared::ports::{BlobHead, Blobs, PresignedUpload, ServedAs, UploadUrls};
 
 use crate::errors::service_error;
 
@@ -125,6 +125,36 @@ impl Blobs for S3Blobs {
             .await
             .map_err(|e| service_error("s3", "DeleteObject", e))?;
         Ok(())
+    }
+
+    async fn copy(&self, from: &str, to: &str, served: ServedAs<'_>) -> Result<bool, Error> {
+        // Keys are Galley's own `[A-Za-z0-9_-/]`: nothing to escape in the source.
+        let copied = self
+            .client
+            .copy_object()
+            .bucket(&self.bucket)
+            .copy_source(format!("{}/{from}", self.bucket))
+            .key(to)
+            .metadata_directive(aws_sdk_s3::types::MetadataDirective::Replace)
+            .content_type(served.content_type)
+            .cache_control(served.cache_control)
+            .send()
+            .await;
+        match copied {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().and_then(|s| s.code()) == Some("NoSuchKey") => Ok(false),
+            Err(e) => Err(service_error("s3", "CopyObject", e)),
+        }
+    }
+
+    async fn read(&self, key: &str) -> Result<Option<bytes::Bytes>, Error> {
+        let output = match self.client.get_object().bucket(&self.bucket).key(key).send().await {
+            Ok(output) => output,
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
+            Err(e) => return Err(service_error("s3", "GetObject", e)),
+        };
+        let body = output.body.collect().await.map_err(|e| Error::unavailable(format!("s3 GetObject body: {e}")))?;
+        Ok(Some(body.into_bytes()))
     }
 }
 

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use async_trait::async_trait;
 use bytes::Bytes;
 use galley_shared::Error;
-use galley_shared::ports::{BlobHead, Blobs};
+use galley_shared::ports::{BlobHead, Blobs, ServedAs};
 
 use crate::blocking::run_blocking;
 
@@ -84,6 +84,35 @@ impl Blobs for LocalBlobs {
         })
         .await
     }
+
+    /// A file copy, aside then renamed as `store` writes; the folder keeps
+    /// no headers (the local server derives them from the bytes).
+    async fn copy(&self, from: &str, to: &str, _served: ServedAs<'_>) -> Result<bool, Error> {
+        let source = self.path_of(from).ok_or_else(|| Error::internal("blob key outside the blob folder"))?;
+        let target = self.path_of(to).ok_or_else(|| Error::internal("blob key outside the blob folder"))?;
+        let dir = target.parent().ok_or_else(|| Error::internal("blob path without a parent"))?.to_path_buf();
+        run_blocking(move || {
+            crate::private_files::create_dir(&dir).map_err(io)?;
+            let partial = dir.join(format!(".{}.partial", ulid::Ulid::new()));
+            match std::fs::copy(&source, &partial) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+                other => other.map_err(io)?,
+            };
+            std::fs::rename(&partial, &target).map_err(io)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn read(&self, key: &str) -> Result<Option<Bytes>, Error> {
+        let Some(path) = self.path_of(key) else { return Ok(None) };
+        run_blocking(move || match std::fs::read(&path) {
+            Ok(bytes) => Ok(Some(Bytes::from(bytes))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io(e)),
+        })
+        .await
+    }
 }
 
 #[cfg(test)]
@@ -104,6 +133,11 @@ mod tests {
             Some(BlobHead { size: 5, first_bytes: b"hell".to_vec() })
         );
         assert!(dir.path().join("blobs/uploads/u/a").is_file());
+        let served = ServedAs { content_type: "image/png", cache_control: "no-cache" };
+        assert!(blobs.copy("uploads/u/a", "images/p/a", served).await.unwrap());
+        assert_eq!(blobs.read("images/p/a").await.unwrap().as_deref(), Some(b"hello".as_slice()));
+        assert!(!blobs.copy("uploads/u/none", "images/p/b", served).await.unwrap(), "no source, no copy");
+        assert!(blobs.copy("../x", "images/p/c", served).await.is_err());
         blobs.delete("uploads/u/a").await.unwrap();
         blobs.delete("uploads/u/a").await.unwrap();
         assert_eq!(blobs.head("uploads/u/a", 4).await.unwrap(), None);

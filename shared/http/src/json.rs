@@ -38,6 +38,20 @@ impl Fields {
         }
     }
 
+    /// A member whose `null` means something (remove it): absent is
+    /// `None`, `null` is `Some(None)`.
+    pub fn nullable<T>(
+        &mut self,
+        name: &str,
+        parse: impl FnOnce(&Value) -> Result<T, String>,
+    ) -> Option<Option<Option<T>>> {
+        match self.members.remove(name) {
+            None => Some(None),
+            Some(Value::Null) => Some(Some(None)),
+            Some(value) => self.check(name, parse(&value)).map(|v| Some(Some(v))),
+        }
+    }
+
     /// A nested object, parsed with the same rules and error paths under `name`.
     pub fn object<T>(&mut self, name: &str, build: impl FnOnce(&mut Fields) -> Option<T>) -> Option<T> {
         let path = self.path(name);

@@ -38,6 +38,16 @@ fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
+#[cfg(feature = "aws")]
+fn images_url_in_aws() -> Result<String, Error> {
+    #[cfg(feature = "s3")]
+    {
+        env_var("IMAGES_URL").ok_or_else(|| Error::internal("IMAGES_URL is not set (template.yaml sets it)"))
+    }
+    #[cfg(not(feature = "s3"))]
+    Err(not_built("image hosting"))
+}
+
 /// The error of a build asked for an adapter it was compiled without (a
 /// function's features name what it uses, so this is a wiring mistake).
 #[allow(dead_code)]
@@ -154,6 +164,19 @@ impl Stores {
                 aws::s3(store)?
             }
         })
+    }
+
+    /// The public origin of product images (`images/...` keys): in AWS the
+    /// CloudFront distribution in `IMAGES_URL` (template.yaml sets it);
+    /// locally the local server, which serves them itself, at
+    /// `GALLEY_PUBLIC_URL` (default `DEFAULT_PUBLIC_URL`).
+    pub fn images_url(&self) -> Result<String, Error> {
+        match self {
+            #[cfg(feature = "embedded")]
+            Stores::Embedded(_) => Ok(env_var("GALLEY_PUBLIC_URL").unwrap_or_else(|| DEFAULT_PUBLIC_URL.into())),
+            #[cfg(feature = "aws")]
+            Stores::Aws(_) => images_url_in_aws(),
+        }
     }
 
     /// The mail adapter that goes with these stores: SES v2 in AWS, `.eml`

@@ -2,7 +2,7 @@
 //! edge, `galley_http::documents::admin`).
 
 use crate::catalog::Category;
-use crate::id::ProductId;
+use crate::id::{ProductId, UploadId};
 use crate::money::Money;
 use crate::stock::StockLevel;
 
@@ -19,6 +19,8 @@ pub struct NewProduct {
     pub category: Category,
     pub price: Money,
     pub stock: StockLevel,
+    /// A stored upload of the admin's, to become the product's image.
+    pub image_upload_id: Option<UploadId>,
 }
 
 /// `PATCH /admin/products/{id}`: every field optional; stock is not one of
@@ -29,6 +31,8 @@ pub struct ProductPatch {
     pub description: Option<String>,
     pub category: Option<Category>,
     pub price: Option<Money>,
+    /// `Some(None)` (JSON `null`) removes the image.
+    pub image_upload_id: Option<Option<UploadId>>,
     pub archived: Option<bool>,
 }
 

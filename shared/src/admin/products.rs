@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 
 use super::audit::{Actor, AuditEntry, AuditTarget};
 use super::edits::{NewProduct, ProductPatch, RecordFilter, StockMove};
+use super::images::ImageHost;
 use super::record::{AdminProductView, ProductRecord};
 use crate::backoff::{Backoff, RETRY};
 use crate::catalog::Product;
@@ -41,6 +42,7 @@ pub struct StockAnswer {
 pub struct ProductDesk {
     records: Arc<dyn ProductRecords>,
     keys: Arc<dyn IdempotencyRecords>,
+    images: ImageHost,
     clock: Arc<dyn Clock>,
     answer_error: AnswerError,
 }
@@ -49,22 +51,28 @@ impl ProductDesk {
     pub fn new(
         records: Arc<dyn ProductRecords>,
         keys: Arc<dyn IdempotencyRecords>,
+        images: ImageHost,
         clock: Arc<dyn Clock>,
         answer_error: AnswerError,
     ) -> Self {
-        Self { records, keys, clock, answer_error }
+        Self { records, keys, images, clock, answer_error }
     }
 
     pub async fn create(&self, actor: &Actor, new: NewProduct) -> Result<ProductRecord, Error> {
         let now = self.clock.unix_now();
+        let id = new.id.unwrap_or_else(ProductId::generate);
+        let image_url = match &new.image_upload_id {
+            Some(upload) => Some(self.images.publish(&actor.id, upload, &id).await?),
+            None => None,
+        };
         let record = ProductRecord {
             product: Product {
-                id: new.id.unwrap_or_else(ProductId::generate),
+                id,
                 title: new.title,
                 description: new.description,
                 category: new.category,
                 price: new.price,
-                image_url: None,
+                image_url,
                 stock: new.stock,
             },
             archived: false,
@@ -121,6 +129,11 @@ impl ProductDesk {
         p.description = patch.description.unwrap_or_else(|| p.description.clone());
         p.category = patch.category.unwrap_or_else(|| p.category.clone());
         p.price = patch.price.unwrap_or(p.price);
+        p.image_url = match &patch.image_upload_id {
+            Some(Some(upload)) => Some(self.images.publish(&actor.id, upload, id).await?),
+            Some(None) => None,
+            None => p.image_url.take(),
+        };
         record.archived = patch.archived.unwrap_or(record.archived);
         record.version = previous.version + 1;
         record.updated_at = now;
@@ -150,7 +163,9 @@ impl ProductDesk {
         };
         match self.move_held(actor, id, &stock_move, &guard, now).await {
             Ok(response) => Ok(StockAnswer { response, replayed: false }),
-            Err(error @ (Error::NotFound | Error::InsufficientStock { .. })) => {
+            // A move that would pass MAX_STOCK is refused by the state, not
+            // the request's shape: stored like the other final answers.
+            Err(error @ (Error::NotFound | Error::InsufficientStock { .. } | Error::Validation(_))) => {
                 let response = (self.answer_error)(&error);
                 guard.store(&response).await?;
                 Ok(StockAnswer { response, replayed: false })

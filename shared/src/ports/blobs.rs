@@ -39,7 +39,16 @@ pub struct BlobHead {
     pub first_bytes: Vec<u8>,
 }
 
-/// Object storage for uploaded files. Keys are Galley's own (`uploads/...`).
+/// How a copy is served: the headers storage keeps with it (S3 object
+/// metadata, which CloudFront passes on).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServedAs<'a> {
+    pub content_type: &'a str,
+    pub cache_control: &'a str,
+}
+
+/// Object storage for uploaded files and product images. Keys are Galley's
+/// own (`uploads/...`, `images/...`).
 #[async_trait]
 pub trait Blobs: Send + Sync {
     /// The object's size and up to `max_bytes` leading bytes (one ranged
@@ -48,4 +57,13 @@ pub trait Blobs: Send + Sync {
 
     /// Removes the object; removing a missing one is not an error.
     async fn delete(&self, key: &str) -> Result<(), Error>;
+
+    /// Copies `from` to `to` inside storage (S3 `CopyObject`: the bytes
+    /// never pass through the caller), served as `served`; `false` when
+    /// there is no `from`.
+    async fn copy(&self, from: &str, to: &str, served: ServedAs<'_>) -> Result<bool, Error>;
+
+    /// The whole object, or `None` (for the local server, which serves
+    /// images itself; a function never reads an image whole).
+    async fn read(&self, key: &str) -> Result<Option<bytes::Bytes>, Error>;
 }

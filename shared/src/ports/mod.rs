@@ -20,7 +20,7 @@ mod uploads;
 mod users;
 
 pub use admin::{AdminWrite, AuditLog, ProductChange, ProductRecords, RecordListing};
-pub use blobs::{BlobHead, Blobs, PresignedUpload, UploadUrls};
+pub use blobs::{BlobHead, Blobs, PresignedUpload, ServedAs, UploadUrls};
 pub use catalog::{Catalog, ImportReport, Listing};
 pub use idempotency::IdempotencyRecords;
 pub use login_attempts::LoginAttempts;

@@ -13,11 +13,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use galley_admin::{AdminFunction, AdminStores};
 use galley_checkout::{CheckoutFunction, CheckoutStores};
 use galley_embedded::{EmbeddedStore, FileMailer, LocalBlobs, LocalUploadUrls};
+use galley_lambda::stores::DEFAULT_PUBLIC_URL;
 use galley_login::{AccountStores, LoginFunction};
 use galley_payments::SandboxGateway;
 use galley_receipts::ReceiptsFunction;
 use galley_search::SearchFunction;
-use galley_shared::admin::{Actor, ProductDesk};
+use galley_shared::admin::{Actor, ImageHost, ProductDesk};
 use galley_shared::auth::{
     DisplayName, Email, LOGIN_LOCKOUT, Password, PasswordHasher, RefreshToken, Role, SESSION_TTL, Session, User,
     UserProfile,
@@ -28,7 +29,7 @@ use galley_shared::id::{SessionId, UploadId, UserId};
 use galley_shared::orders::{CartLine, Order, OrderStatus, ReceiptSender, price};
 use galley_shared::ports::UploadRecords as _;
 use galley_shared::stock::Quantity;
-use galley_shared::uploads::{ArrivalCheck, Upload};
+use galley_shared::uploads::{ArrivalCheck, Upload, UploadStatus};
 use galley_tests::contract::pending_upload;
 use galley_upload::{CheckFunction, UploadFunction, UploadStores};
 
@@ -160,10 +161,11 @@ const REPLAY_UPLOAD_PNG: &str = "01JREPLAYPNG0000000000000A";
 const REPLAY_UPLOAD_TEXT: &str = "01JREPLAYTEXT000000000000A";
 const REPLAY_FOREIGN_UPLOAD: &str = "01JREPLAYF0RE1GN000000000A";
 const OTHER_USER: &str = "01JREPLAY0THER000000000000";
+const REPLAY_ADMIN_PNG: &str = "01JREPLAYADM1NPNG000000000";
 
 /// One admin write before the events, so the audit log has an entry to show.
-async fn seed_audit(store: &Arc<EmbeddedStore>, clock: Arc<ManualClock>) {
-    let desk = ProductDesk::new(store.clone(), store.clone(), clock, galley_http::problem::stored_response);
+async fn seed_audit(store: &Arc<EmbeddedStore>, images: ImageHost, clock: Arc<ManualClock>) {
+    let desk = ProductDesk::new(store.clone(), store.clone(), images, clock, galley_http::problem::stored_response);
     let actor = Actor { id: UserId::parse(REPLAY_ADMIN).unwrap(), email: Email::parse("owner@example.com").unwrap() };
     let lamp = json!({"id": "replay-seed-lamp", "title": "Brass Reading Lamp", "description": "", "category": "home",
                       "price": {"amount": 8900, "currency": "USD"}, "stock": 4});
@@ -183,10 +185,17 @@ async fn seed_uploads(store: &EmbeddedStore, blobs: &LocalBlobs, clock: &ManualC
         (REPLAY_USER, REPLAY_UPLOAD_PNG),
         (REPLAY_USER, REPLAY_UPLOAD_TEXT),
         (OTHER_USER, REPLAY_FOREIGN_UPLOAD),
+        (REPLAY_ADMIN, REPLAY_ADMIN_PNG),
     ] {
         store.create_upload(&upload(owner, id)).await.unwrap();
     }
-    blobs.store(&upload(REPLAY_USER, REPLAY_UPLOAD_PNG).object_key(), galley_tests::fixtures::PNG_1X1).await.unwrap();
+    for (owner, id) in [(REPLAY_USER, REPLAY_UPLOAD_PNG), (REPLAY_ADMIN, REPLAY_ADMIN_PNG)] {
+        blobs.store(&upload(owner, id).object_key(), galley_tests::fixtures::PNG_1X1).await.unwrap();
+    }
+    // The admin's image has been checked: stored, ready to become a product's.
+    let admin = UserId::parse(REPLAY_ADMIN).unwrap();
+    let admin_png = UploadId::parse(REPLAY_ADMIN_PNG).unwrap();
+    assert!(store.set_status(&admin, &admin_png, &[UploadStatus::Pending], UploadStatus::Stored).await.unwrap());
     let text = galley_tests::fixtures::text_posing_as_png();
     blobs.store(&upload(REPLAY_USER, REPLAY_UPLOAD_TEXT).object_key(), text).await.unwrap();
 }
@@ -209,7 +218,10 @@ impl Functions {
         let checkout =
             CheckoutFunction::new(orders, Arc::new(SandboxGateway::new(temp.store.clone())), &key, clock.clone());
         seed_confirmed_order(&temp.store, &clock).await;
-        seed_audit(&temp.store, clock.clone()).await;
+        let blobs = LocalBlobs::new(temp.dir.path().join("blobs"));
+        seed_uploads(&temp.store, &blobs, &clock).await;
+        let images = ImageHost::new(temp.store.clone(), Arc::new(blobs.clone()), DEFAULT_PUBLIC_URL);
+        seed_audit(&temp.store, images, clock.clone()).await;
         let admin = AdminFunction::new(
             AdminStores {
                 users: temp.store.clone(),
@@ -218,18 +230,19 @@ impl Functions {
                 audit: temp.store.clone(),
                 keys: temp.store.clone(),
                 book: temp.store.clone(),
+                uploads: temp.store.clone(),
+                blobs: Arc::new(blobs.clone()),
+                images_url: DEFAULT_PUBLIC_URL.to_owned(),
             },
             &key,
             clock.clone(),
         );
         let mailer = Arc::new(FileMailer::new(temp.dir.path().join("outbox"), "Galley <receipts@galley.localhost>"));
         let receipts = ReceiptsFunction::new(ReceiptSender::new(temp.store.clone(), mailer, clock.clone()));
-        let blobs = LocalBlobs::new(temp.dir.path().join("blobs"));
-        seed_uploads(&temp.store, &blobs, &clock).await;
         let uploads = UploadStores {
             records: temp.store.clone(),
             sessions: temp.store.clone(),
-            urls: Arc::new(LocalUploadUrls::new(galley_lambda::stores::DEFAULT_PUBLIC_URL, &key)),
+            urls: Arc::new(LocalUploadUrls::new(DEFAULT_PUBLIC_URL, &key)),
         };
         let upload = UploadFunction::new(uploads, &key, clock);
         let upload_check = CheckFunction::new(ArrivalCheck::new(temp.store.clone(), Arc::new(blobs)));

@@ -3,7 +3,7 @@
 use galley_shared::Error;
 use galley_shared::admin::{MAX_STOCK_DELTA, NewProduct, ProductPatch, StockMove};
 use galley_shared::catalog::{Category, MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS};
-use galley_shared::id::ProductId;
+use galley_shared::id::{ProductId, UploadId};
 use serde_json::Value;
 
 use super::product::{money, stock, text};
@@ -16,11 +16,15 @@ fn category(value: &Value) -> Result<Category, String> {
     json::string(value).and_then(|s| Category::parse(&s))
 }
 
+fn upload_id(value: &Value) -> Result<UploadId, String> {
+    json::string(value).and_then(|s| UploadId::parse(&s).map_err(|_| "must be an upload id".to_owned()))
+}
+
 fn boolean(value: &Value) -> Result<bool, String> {
     value.as_bool().ok_or_else(|| "must be true or false".to_owned())
 }
 
-/// `POST /admin/products` `{id?, title, description, category, price, stock}`.
+/// `POST /admin/products` `{id?, title, description, category, price, stock, image_upload_id?}`.
 pub fn new_product(value: Value) -> Result<NewProduct, Error> {
     json::parse_object(value, |f: &mut Fields| {
         let id = f.optional("id", |v| json::string(v).and_then(|s| ProductId::parse(&s)));
@@ -29,6 +33,7 @@ pub fn new_product(value: Value) -> Result<NewProduct, Error> {
         let category = f.required("category", category);
         let price = f.object("price", money);
         let stock = f.required("stock", stock);
+        let image_upload_id = f.optional("image_upload_id", upload_id);
         Some(NewProduct {
             id: id?,
             title: title?,
@@ -36,23 +41,26 @@ pub fn new_product(value: Value) -> Result<NewProduct, Error> {
             category: category?,
             price: price?,
             stock: stock?,
+            image_upload_id: image_upload_id?,
         })
     })
 }
 
-/// `PATCH /admin/products/{id}` `{title?, description?, category?, price?, archived?}`.
+/// `PATCH /admin/products/{id}` `{title?, description?, category?, price?, image_upload_id?, archived?}`.
 pub fn product_patch(value: Value) -> Result<ProductPatch, Error> {
     json::parse_object(value, |f: &mut Fields| {
         let title = f.optional("title", |v| text(v, 1, MAX_TITLE_CHARS));
         let description = f.optional("description", |v| text(v, 0, MAX_DESCRIPTION_CHARS));
         let category = f.optional("category", category);
         let price = f.optional_object("price", money);
+        let image_upload_id = f.nullable("image_upload_id", upload_id);
         let archived = f.optional("archived", boolean);
         Some(ProductPatch {
             title: title?,
             description: description?,
             category: category?,
             price: price?,
+            image_upload_id: image_upload_id?,
             archived: archived?,
         })
     })
@@ -104,6 +112,9 @@ mod tests {
         assert_eq!(patch, ProductPatch { archived: Some(true), ..Default::default() });
         assert_eq!(fields(product_patch(json!({"stock": 5})).unwrap_err()), ["stock"], "stock moves only by delta");
         assert_eq!(fields(product_patch(json!({"price": {"amount": 5}})).unwrap_err()), ["price.currency"]);
+        assert_eq!(product_patch(json!({"image_upload_id": null})).unwrap().image_upload_id, Some(None), "removes");
+        assert_eq!(product_patch(json!({})).unwrap().image_upload_id, None, "keeps");
+        assert_eq!(fields(product_patch(json!({"image_upload_id": "../x"})).unwrap_err()), ["image_upload_id"]);
     }
 
     #[test]
