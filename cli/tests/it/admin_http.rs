@@ -178,6 +178,15 @@ fn stock_moves_happen_once_per_key(server: &Server) {
         .assert_problem(400, "validation_failed");
     move_stock(server, &token, "no-such-product", &unique("move"), 1).assert_problem(404, "not_found");
 
+    // Refused by the stock it would reach, not by its shape: stored and replayed.
+    let full = unique("full");
+    create(server, &token, &full, "Warehouse of mugs", 999_999_999);
+    let over = unique("move");
+    move_stock(server, &token, &full, &over, 1_000_000).assert_problem(400, "validation_failed");
+    let again = move_stock(server, &token, &full, &over, 1_000_000);
+    again.assert_problem(400, "validation_failed");
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+
     let record = call(server, "GET", &format!("/admin/products/{id}"), &token, &[], &Value::Null);
     assert_eq!(
         (record.body["stock"].clone(), record.header("etag")),
