@@ -231,6 +231,8 @@ def admin_events() -> dict:
         "product": http_v2("product", "GET", "/admin/products/desk-organiser", headers=auth),
         "products-list": http_v2("products-list", "GET", "/admin/products", headers=auth,
                                  query="category=stationery&stock_below=1000&limit=3"),
+        "products-search": http_v2("products-search", "GET", "/admin/products", headers=auth,
+                                   query="q=Pen+foun&limit=5"),
         "stock-insufficient": stock("stock-insufficient", {"delta": -1000000, "reason": "write-off"}, "evt-stock-0002"),
         "stock-move": stock("stock-move", {"delta": 5, "reason": "restock"}, "evt-stock-0001"),
         "stock-no-key": stock("stock-no-key", {"delta": 5, "reason": "restock"}, None),

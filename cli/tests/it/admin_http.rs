@@ -75,6 +75,21 @@ fn audit_of(server: &Server, token: &str, id: &str) -> Vec<Value> {
     }
 }
 
+/// Every product id an admin listing walks to, page by page.
+fn walk_products(server: &Server, token: &str, query: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut path = format!("/admin/products?{query}");
+    loop {
+        let page = call(server, "GET", &path, token, &[], &Value::Null);
+        assert_eq!(page.status, 200, "{:?}", page.body);
+        ids.extend(page.ids());
+        match page.body["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/admin/products?{query}&cursor={cursor}"),
+            None => return ids,
+        }
+    }
+}
+
 fn search_ids(server: &Server, q: &str) -> Vec<String> {
     server.get(&format!("/products?q={}&limit=100", q.replace(' ', "+"))).ids()
 }
@@ -141,6 +156,10 @@ fn products_change_under_if_match_and_search_follows(server: &Server) {
         |query: &str| call(server, "GET", &format!("/admin/products?{query}"), &token, &[], &Value::Null).ids();
     assert!(listed("archived=true&category=test&limit=100").contains(&id));
     assert!(!listed("archived=false&category=test&limit=100").contains(&id));
+    let searched = walk_products(server, &token, "q=copper+readi&limit=5");
+    assert!(searched.contains(&id), "the back office finds archived products by their words");
+    assert!(!walk_products(server, &token, "q=brass+desk&limit=5").contains(&id), "not by old ones");
+    assert!(walk_products(server, &token, "q=copper+reading&archived=false").iter().all(|i| *i != id));
 
     // One entry per write, newest first; none for the refused ones.
     let entries = audit_of(server, &token, &id);

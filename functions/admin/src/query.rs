@@ -6,13 +6,20 @@ use galley_shared::admin::{OrderQuery, RecordFilter};
 use galley_shared::auth::Email;
 use galley_shared::catalog::Category;
 use galley_shared::orders::OrderStatus;
+use galley_shared::search::query_words;
 use galley_shared::{Error, FieldError};
 
-/// `GET /admin/products?category=&archived=&stock_below=&limit=&cursor=`.
+/// `GET /admin/products?q=&category=&archived=&stock_below=&limit=&cursor=`.
 pub fn records_query(mut params: QueryParams) -> Result<(RecordFilter, PageRequest), Error> {
     let mut errors = Vec::new();
     let page = PageRequest::take(&mut params, &mut errors);
     let mut filter = RecordFilter::default();
+    if let Some(q) = params.take("q") {
+        match query_words(&q) {
+            Ok(words) => filter.words = words,
+            Err(message) => errors.push(FieldError::new("q", message)),
+        }
+    }
     if let Some(category) = params.take("category") {
         match Category::parse(&category) {
             Ok(c) => filter.category = Some(c),
@@ -83,6 +90,9 @@ mod tests {
         assert_eq!(filter.category.unwrap().as_str(), "kitchen");
         assert_eq!((filter.archived, filter.stock_below, page.limit), (Some(false), Some(5), 3));
         assert_eq!(bad_fields("archived=yes&stock_below=-1&category=A"), ["archived", "stock_below", "category"]);
+        let (filter, _) = records_query(QueryParams::parse("q=Blue+MUGS")).unwrap();
+        assert_eq!(filter.words, ["blue", "mugs"]);
+        assert_eq!(bad_fields("q=a+b+c+d+e+f+g+h+i"), ["q"], "nine distinct words");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use galley_http::paging::PageRequest;
 use galley_http::query::QueryParams;
 use galley_shared::catalog::Category;
-use galley_shared::search::{MAX_QUERY_CHARS, MAX_QUERY_WORDS, ProductQuery, distinct_words, words};
+use galley_shared::search::{ProductQuery, query_words};
 use galley_shared::{Error, FieldError};
 
 /// The search a query string asks for, and which page of it; every bad
@@ -13,13 +13,9 @@ pub fn product_query(mut params: QueryParams) -> Result<(ProductQuery, PageReque
     let page = PageRequest::take(&mut params, &mut errors);
     let mut query = ProductQuery { limit: page.limit, ..Default::default() };
     if let Some(q) = params.take("q") {
-        let folded = words(&q);
-        if q.chars().count() > MAX_QUERY_CHARS {
-            errors.push(FieldError::new("q", format!("must be at most {MAX_QUERY_CHARS} characters")));
-        } else if distinct_words(&folded) > MAX_QUERY_WORDS {
-            errors.push(FieldError::new("q", format!("must have at most {MAX_QUERY_WORDS} distinct words")));
-        } else {
-            query.words = folded;
+        match query_words(&q) {
+            Ok(words) => query.words = words,
+            Err(message) => errors.push(FieldError::new("q", message)),
         }
     }
     if let Some(category) = params.take("category") {

@@ -20,7 +20,8 @@ use galley_shared::ports::{AdminWrite, AuditLog, ProductChange, ProductRecords, 
 
 use crate::DynamoStore;
 use crate::catalog::{
-    Condition, Partition, index_items, index_keys, is_archived, pk_sk, product_from_item, product_key, record_item,
+    Condition, Keep, Partition, index_items, index_keys, is_archived, pk_sk, product_from_item, product_key,
+    record_item,
 };
 use crate::errors::sdk_error;
 use crate::item::{Item, Reader, key, n, s};
@@ -227,6 +228,9 @@ impl ProductRecords for DynamoStore {
         if let Some(below) = filter.stock_below {
             conditions.push(("stock < :below", ":below", n(below)));
         }
+        // Words are matched on the product as read: no expression can.
+        let words = |item: &Item| Ok(galley_shared::search::matches(&filter.words, &product_from_item(item)?));
+        let keep: Option<Keep<'_>> = if filter.words.is_empty() { None } else { Some(&words) };
         let share = (budget / kinds.len()).max(1);
         let mut records = Vec::new();
         let mut read_up_to: Option<String> = None;
@@ -235,7 +239,7 @@ impl ProductRecords for DynamoStore {
                 Some(category) => Partition::category(category, archived),
                 None => Partition::catalog(archived),
             };
-            let (items, stopped) = self.title_ordered(&partition, after, &conditions, limit, share).await?;
+            let (items, stopped) = self.title_ordered(&partition, after, (&conditions, keep), limit, share).await?;
             for item in &items {
                 records.push(record_from_item(item)?);
             }

@@ -291,19 +291,23 @@ impl Partition {
 /// A filter condition: its expression, its placeholder and value.
 pub(crate) type Condition = (&'static str, &'static str, AttributeValue);
 
+/// A test no filter expression can make, run on each item read.
+pub(crate) type Keep<'a> = &'a (dyn Fn(&Item) -> Result<bool, Error> + Send + Sync);
+
 impl DynamoStore {
     /// Up to `limit` items of `partition` in title order after `after`
-    /// that pass `conditions`, reading at most `budget` items (a page's
-    /// `Limit` counts items read, not items returned); when the budget runs
-    /// out first, also the sort key of the last item read.
+    /// that pass `conditions` (and `keep`, if any), reading at most `budget`
+    /// items (a page's `Limit` counts items read, not items returned); when
+    /// the budget runs out first, also the sort key of the last item read.
     pub(crate) async fn title_ordered(
         &self,
         partition: &Partition,
         after: Option<&str>,
-        conditions: &[Condition],
+        (conditions, keep): (&[Condition], Option<Keep<'_>>),
         limit: usize,
         budget: usize,
     ) -> Result<(Vec<Item>, Option<String>), Error> {
+        let filtered = !conditions.is_empty() || keep.is_some();
         let mut items = Vec::new();
         let mut start_key = None;
         let mut read = 0;
@@ -327,7 +331,7 @@ impl DynamoStore {
             for (_, placeholder, value) in conditions {
                 query = query.expression_attribute_values(*placeholder, value.clone());
             }
-            let wanted = if conditions.is_empty() { limit - items.len() } else { budget - read };
+            let wanted = if filtered { budget - read } else { limit - items.len() };
             query = query.limit(i32::try_from(wanted).unwrap_or(i32::MAX));
             if !conditions.is_empty() {
                 let all: Vec<&str> = conditions.iter().map(|(expression, _, _)| *expression).collect();
@@ -336,7 +340,7 @@ impl DynamoStore {
             let output = query.send().await.map_err(|e| sdk_error("Query", e))?;
             read += usize::try_from(output.scanned_count()).unwrap_or(0);
             for item in output.items() {
-                if items.len() < limit {
+                if items.len() < limit && keep.map_or(Ok(true), |keep| keep(item))? {
                     items.push(item.clone());
                 }
             }
@@ -397,23 +401,33 @@ impl Catalog for DynamoStore {
         Ok(Written::Created)
     }
 
+    /// An import rewrites a product's fields and stock but not what the
+    /// back office decided: an archived product stays archived (and out of
+    /// the index), and its version moves on, so an ETag from before the
+    /// import is stale. (Read, then written in a batch: an admin edit in
+    /// between may be overwritten; imports are an operator's bulk action.)
     async fn upsert(&self, products: &[Product]) -> Result<ImportReport, Error> {
         for chunk in products.chunks(BATCH_GET_MAX) {
-            // Index entries of the old version that the new one lacks must go.
-            let ids: Vec<ProductId> = chunk.iter().map(|p| p.id.clone()).collect();
-            let old: HashMap<ProductId, Product> =
-                self.products(&ids).await?.into_iter().map(|p| (p.id.clone(), p)).collect();
+            let keys: Vec<Item> = chunk.iter().map(|p| product_key(&p.id)).collect();
+            let mut old: HashMap<ProductId, (Product, bool, u64)> = HashMap::new();
+            for item in self.batch_get(keys).await? {
+                let version = if item.contains_key("version") { Reader(&item).n("version")? } else { 1 };
+                let product = product_from_item(&item)?;
+                old.insert(product.id.clone(), (product, is_archived(&item), version));
+            }
             let mut writes = Vec::new();
             for product in chunk {
-                let new_items = index_items(product);
-                if let Some(old) = old.get(&product.id) {
+                let (archived, version) = old.get(&product.id).map_or((false, 1), |(_, a, v)| (*a, v + 1));
+                let new_items = if archived { Vec::new() } else { index_items(product) };
+                // Index entries of the old version that the new one lacks must go.
+                if let Some((old, _, _)) = old.get(&product.id) {
                     let keep: std::collections::HashSet<(String, String)> = new_items.iter().map(pk_sk).collect();
                     for stale in index_keys(old).into_iter().filter(|k| !keep.contains(&pk_sk(k))) {
                         let delete = DeleteRequest::builder().set_key(Some(stale)).build().map_err(Error::internal)?;
                         writes.push(WriteRequest::builder().delete_request(delete).build());
                     }
                 }
-                for item in std::iter::once(product_item(product)).chain(new_items) {
+                for item in std::iter::once(record_item(product, archived, version, 0)).chain(new_items) {
                     let put = PutRequest::builder().set_item(Some(item)).build().map_err(Error::internal)?;
                     writes.push(WriteRequest::builder().put_request(put).build());
                 }
@@ -445,24 +459,32 @@ impl Catalog for DynamoStore {
         if let Some(max) = filter.max_price {
             conditions.push(("price <= :max", ":max", n(max)));
         }
-        let (items, read_up_to) = self.title_ordered(&partition, after, &conditions, limit, budget).await?;
+        let (items, read_up_to) = self.title_ordered(&partition, after, (&conditions, None), limit, budget).await?;
         let products = items.iter().map(product_from_item).collect::<Result<_, _>>()?;
         Ok(Listing { products, read_up_to })
     }
 
+    /// No product at all, live or archived (both GSI1 partitions), as the
+    /// embedded store counts: a shop whose products are all archived is
+    /// not empty.
     async fn is_empty(&self) -> Result<bool, Error> {
-        let output = self
-            .client
-            .query()
-            .table_name(self.table.as_ref())
-            .index_name(GSI1)
-            .key_condition_expression("gsi1pk = :catalog")
-            .expression_attribute_values(":catalog", s(CATALOG_PARTITION))
-            .limit(1)
-            .send()
-            .await
-            .map_err(|e| sdk_error("Query", e))?;
-        Ok(output.items().is_empty())
+        for partition in [CATALOG_PARTITION, ARCHIVED_PARTITION] {
+            let output = self
+                .client
+                .query()
+                .table_name(self.table.as_ref())
+                .index_name(GSI1)
+                .key_condition_expression("gsi1pk = :catalog")
+                .expression_attribute_values(":catalog", s(partition))
+                .limit(1)
+                .send()
+                .await
+                .map_err(|e| sdk_error("Query", e))?;
+            if !output.items().is_empty() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 }
 

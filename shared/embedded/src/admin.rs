@@ -35,11 +35,15 @@ fn change(tx: &Transaction<'_>, change: &ProductChange) -> Result<bool, Error> {
             if !write_product(tx, &record.product, false)? {
                 return Ok(false);
             }
+            let version = i64::try_from(record.version).map_err(Error::internal)?;
             tx.execute(
-                "UPDATE products SET updated_at = ?2 WHERE id = ?1",
-                params![record.product.id.as_str(), record.updated_at],
+                "UPDATE products SET updated_at = ?2, archived = ?3, version = ?4 WHERE id = ?1",
+                params![record.product.id.as_str(), record.updated_at, i64::from(record.archived), version],
             )
             .map_err(store_error)?;
+            if record.archived {
+                index_product(tx, &record.product, false)?;
+            }
             Ok(true)
         }
         ProductChange::Replace { record, previous } => {
@@ -116,9 +120,8 @@ impl ProductRecords for EmbeddedStore {
                 let category = filter.category.as_ref().map(|c| c.as_str());
                 let (records, read_up_to) = walk.run(conn, category, &after, |row| {
                     let record = record_from_row(row)?;
-                    let p = &record.product;
-                    let admitted = filter.admits(&p.category, record.archived, i64::from(p.stock));
-                    Ok((p.title_order_key(), admitted.then_some(record)))
+                    let admitted = filter.admits(&record);
+                    Ok((record.product.title_order_key(), admitted.then_some(record)))
                 })?;
                 Ok(RecordListing { records, read_up_to })
             })

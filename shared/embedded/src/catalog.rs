@@ -93,33 +93,38 @@ pub(crate) fn write_product(tx: &Transaction<'_>, p: &Product, replace: bool) ->
         "ON CONFLICT(id) DO UPDATE SET title = excluded.title, description = excluded.description, \
          category = excluded.category, price_amount = excluded.price_amount, \
          price_currency = excluded.price_currency, image_url = excluded.image_url, \
-         stock = excluded.stock, title_key = excluded.title_key, archived = 0, version = 1, updated_at = 0"
+         stock = excluded.stock, title_key = excluded.title_key, version = version + 1, updated_at = 0"
     } else {
         "ON CONFLICT(id) DO NOTHING"
     };
     let sql = format!(
-        "INSERT INTO products ({PRODUCT_COLUMNS}, title_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) {conflict}"
+        "INSERT INTO products ({PRODUCT_COLUMNS}, title_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) {conflict} \
+         RETURNING archived"
     );
-    let written = tx
+    let archived: Option<i64> = tx
         .prepare_cached(&sql)
         .and_then(|mut stmt| {
-            stmt.execute(params![
-                p.id.as_str(),
-                p.title,
-                p.description,
-                p.category.as_str(),
-                p.price.amount,
-                p.price.currency.as_str(),
-                p.image_url,
-                i64::from(p.stock),
-                p.title_order_key(),
-            ])
+            stmt.query_row(
+                params![
+                    p.id.as_str(),
+                    p.title,
+                    p.description,
+                    p.category.as_str(),
+                    p.price.amount,
+                    p.price.currency.as_str(),
+                    p.image_url,
+                    i64::from(p.stock),
+                    p.title_order_key(),
+                ],
+                |row| row.get(0),
+            )
+            .optional()
         })
         .map_err(store_error)?;
-    if written == 0 {
-        return Ok(false);
-    }
-    index_product(tx, p, true)?;
+    // Nothing written (a create of an existing id) returns no row.
+    let Some(archived) = archived else { return Ok(false) };
+    // An import keeps what the back office decided: archived stays archived.
+    index_product(tx, p, archived == 0)?;
     Ok(true)
 }
 

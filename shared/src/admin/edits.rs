@@ -1,6 +1,7 @@
 //! What an admin asks of the product desk, already valid (parsed at the
 //! edge, `galley_http::documents::admin`).
 
+use super::record::ProductRecord;
 use crate::catalog::Category;
 use crate::id::{ProductId, UploadId};
 use crate::money::Money;
@@ -47,6 +48,9 @@ pub struct StockMove {
 /// The admin listing's filters, combined with AND.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RecordFilter {
+    /// The folded words of `q`, matched by the catalog's rules; empty
+    /// matches every product.
+    pub words: Vec<String>,
     pub category: Option<Category>,
     /// `Some(true)`: archived only; `Some(false)`: live only; `None`: both.
     pub archived: Option<bool>,
@@ -55,9 +59,11 @@ pub struct RecordFilter {
 }
 
 impl RecordFilter {
-    pub fn admits(&self, category: &Category, archived: bool, stock: i64) -> bool {
-        self.category.as_ref().is_none_or(|c| c == category)
-            && self.archived.is_none_or(|a| a == archived)
-            && self.stock_below.is_none_or(|below| stock < below)
+    pub fn admits(&self, record: &ProductRecord) -> bool {
+        let p = &record.product;
+        self.category.as_ref().is_none_or(|c| *c == p.category)
+            && self.archived.is_none_or(|a| a == record.archived)
+            && self.stock_below.is_none_or(|below| i64::from(p.stock) < below)
+            && (self.words.is_empty() || crate::search::matches(&self.words, p))
     }
 }

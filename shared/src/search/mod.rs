@@ -16,4 +16,4 @@ pub use query::{CatalogFilter, MAX_QUERY_CHARS, ProductQuery};
 pub use rank::{Hit, Posting, intersect, page_after};
 pub use scan::TitleRun;
 pub use service::{LIST_BUDGET, PROBE_ABOVE, ProductSearch, SCAN_BUDGET, SearchPage};
-pub use term::{MAX_QUERY_WORDS, Term, distinct_words};
+pub use term::{MAX_QUERY_WORDS, Term, distinct_words, matches, query_words};

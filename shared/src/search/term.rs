@@ -29,6 +29,39 @@ impl<'a> Term<'a> {
     }
 }
 
+impl Term<'_> {
+    /// Whether the product holds this term, as the index would find it.
+    fn found_in(&self, entries: &std::collections::BTreeMap<String, bool>) -> bool {
+        match self {
+            Term::Word(word) => entries.contains_key(*word),
+            Term::Prefix(prefix) => {
+                entries.range(prefix.to_string()..).next().is_some_and(|(t, _)| t.starts_with(prefix))
+            }
+        }
+    }
+}
+
+/// Whether `product` matches every one of the folded `words` by the
+/// catalog's rules, read from the product itself rather than the index
+/// (the back office's search, which covers archived products, unindexed).
+pub fn matches(words: &[String], product: &crate::catalog::Product) -> bool {
+    let entries = super::analyze::index_entries(product);
+    Term::for_query(words).iter().all(|term| term.found_in(&entries))
+}
+
+/// The folded words of a `q` parameter, or why it is refused (API.md: at
+/// most `MAX_QUERY_CHARS` characters and `MAX_QUERY_WORDS` distinct words).
+pub fn query_words(q: &str) -> Result<Vec<String>, String> {
+    let folded = super::analyze::words(q);
+    if q.chars().count() > super::query::MAX_QUERY_CHARS {
+        Err(format!("must be at most {} characters", super::query::MAX_QUERY_CHARS))
+    } else if distinct_words(&folded) > MAX_QUERY_WORDS {
+        Err(format!("must have at most {MAX_QUERY_WORDS} distinct words"))
+    } else {
+        Ok(folded)
+    }
+}
+
 /// The most distinct words a query may have (API.md): each costs a lookup.
 pub const MAX_QUERY_WORDS: usize = 8;
 

@@ -109,6 +109,7 @@ pub async fn archived_products_leave_every_public_read(store: Arc<impl Store>) {
     let listing = store.list(&CatalogFilter::default(), None, 10, 100).await.unwrap();
     assert!(listing.products.iter().all(|p| p.id.as_str() != "adm-cup"), "not listed");
     assert_eq!(store.product_record(&id("adm-cup")).await.unwrap(), Some(archived), "the back office still has it");
+    assert!(!store.is_empty().await.unwrap(), "a shop of archived products is not empty (no demo import over it)");
 
     let only = |archived| RecordFilter { archived: Some(archived), ..Default::default() };
     let ids = |listing: galley_shared::ports::RecordListing| -> Vec<String> {
@@ -128,6 +129,34 @@ pub async fn archived_products_leave_every_public_read(store: Arc<impl Store>) {
     assert_eq!(store.product_record(&id("adm-cup")).await.unwrap().unwrap().product.stock, 2, "stock untouched");
 }
 
+/// A catalog import rewrites fields and stock, but an archived product
+/// stays archived and unfound, and every product's version moves on, so
+/// an ETag read before the import no longer matches.
+pub async fn an_import_keeps_archives_and_moves_versions(store: Arc<impl Store>) {
+    let (kept, live) = (record("adm-imp-a", "Copper kettle", 2), record("adm-imp-l", "Steel kettle", 2));
+    for r in [&kept, &live] {
+        store.apply(&write(ProductChange::Create(r.clone()), r.product.id.as_str())).await.unwrap();
+    }
+    let archived = ProductRecord { archived: true, version: 2, ..kept.clone() };
+    assert!(store.apply(&write(ProductChange::Replace { record: archived, previous: kept }, "a")).await.unwrap());
+
+    let mut again = [product("adm-imp-a", 9), product("adm-imp-l", 9)];
+    again[0].title = "Copper kettle, large".into();
+    again[1].title = "Steel kettle, large".into();
+    store.upsert(&again).await.unwrap();
+    let a = store.product_record(&id("adm-imp-a")).await.unwrap().unwrap();
+    assert_eq!(
+        (a.archived, a.version, a.product.stock, a.product.title.as_str()),
+        (true, 3, 9, "Copper kettle, large")
+    );
+    assert_eq!(store.product(&id("adm-imp-a")).await.unwrap(), None, "still not sold or shown");
+    assert!(store.postings(Term::Word("copper"), 10).await.unwrap().unwrap().is_empty(), "still not found");
+    let l = store.product_record(&id("adm-imp-l")).await.unwrap().unwrap();
+    assert_eq!((l.archived, l.version), (false, 2), "a live product's version moves on too");
+    let found = store.postings(Term::Word("large"), 10).await.unwrap().unwrap();
+    assert_eq!(found.iter().map(|p| p.product_id.as_str()).collect::<Vec<_>>(), ["adm-imp-l"]);
+}
+
 pub async fn record_listings_filter_in_title_order_and_resume(store: Arc<impl Store>) {
     for (i, title) in ["Delta", "alpha", "Charlie", "bravo"].iter().enumerate() {
         let r = record(&format!("adm-{i}"), title, i as u32);
@@ -144,6 +173,53 @@ pub async fn record_listings_filter_in_title_order_and_resume(store: Arc<impl St
     let after = first.records.last().unwrap().product.title_order_key();
     let rest = store.product_records(&RecordFilter::default(), Some(&after), 10, 100).await.unwrap();
     assert_eq!(titles(&rest), ["Charlie", "Delta"]);
+}
+
+/// `q` on the admin listing: the catalog's matching rules (every word, the
+/// last also as a prefix, title or description) over live and archived
+/// products alike; walking short pages under a small budget yields exactly
+/// the matches, in title order.
+pub async fn record_search_matches_live_and_archived_products(store: Arc<impl Store>) {
+    let titles = ["Blue mug", "Red mug", "Blue bowl", "Bluebell vase", "Mug rack", "Plain plate"];
+    let mut all = Vec::new();
+    for i in 0..24 {
+        let mut r = record(&format!("adm-q-{i:02}"), &format!("{} {i}", titles[i % titles.len()]), 1);
+        r.archived = i % 3 == 0;
+        if i % 5 == 0 {
+            r.product.description = "A blue glaze".into();
+        }
+        store.apply(&write(ProductChange::Create(r.clone()), "q")).await.unwrap();
+        all.push(r);
+    }
+    for q in ["blue", "mug", "blue mug", "blu", "mug blue", "nothing", "bluebell", "glaze"] {
+        let words = galley_shared::search::words(q);
+        let mut expected: Vec<&ProductRecord> =
+            all.iter().filter(|r| galley_shared::search::matches(&words, &r.product)).collect();
+        expected.sort_by_key(|r| r.product.title_order_key());
+        let expected: Vec<&str> = expected.iter().map(|r| r.product.id.as_str()).collect();
+        for (limit, budget) in [(3, 4), (2, 100), (50, 1000)] {
+            let filter = RecordFilter { words: words.clone(), ..Default::default() };
+            let mut seen = Vec::new();
+            let mut after: Option<String> = None;
+            for _ in 0..100 {
+                let page = store.product_records(&filter, after.as_deref(), limit + 1, budget).await.unwrap();
+                let more = page.records.len() > limit;
+                let shown: Vec<_> = page.records.iter().take(limit).collect();
+                seen.extend(shown.iter().map(|r| r.product.id.to_string()));
+                after = match shown.last() {
+                    Some(last) if more => Some(last.product.title_order_key()),
+                    _ => page.read_up_to,
+                };
+                if after.is_none() {
+                    break;
+                }
+            }
+            assert_eq!(seen, expected, "q={q} limit={limit} budget={budget}");
+        }
+    }
+    let archived_blue = RecordFilter { words: vec!["blue".into()], archived: Some(true), ..Default::default() };
+    let found = store.product_records(&archived_blue, None, 50, 1000).await.unwrap();
+    assert!(!found.records.is_empty() && found.records.iter().all(|r| r.archived), "filters combine");
 }
 
 pub async fn an_admin_write_completes_its_key_or_nothing(store: Arc<impl Store>) {
