@@ -142,8 +142,19 @@ fn products_change_under_if_match_and_search_follows(server: &Server) {
     assert!(search_ids(server, "copper reading").contains(&id), "found by its new words");
     assert!(!search_ids(server, "brass desk").contains(&id), "and not by its old ones");
 
+    let buyer = server.signed_in(&format!("{}@example.com", unique("early")));
+    let cart = json!({"items": [{"product_id": id, "quantity": 1}], "payment": {"token": "pm_card_visa"}});
+    let bought = call(server, "POST", "/checkout", &buyer, &[("Idempotency-Key", &unique("buy"))], &cart);
+    assert_eq!(bought.status, 201, "{:?}", bought.body);
+    let order_path = format!("/orders/{}", bought.body["id"].as_str().unwrap());
+
     let archived = call(server, "PATCH", &path, &token, &[("If-Match", "\"2\"")], &json!({"archived": true}));
     assert_eq!(archived.status, 200, "{:?}", archived.body);
+    let kept = server.get_as(&order_path, &buyer);
+    assert_eq!((kept.status, &kept.body["items"][0]["product_id"]), (200, &json!(id)), "the order that bought it");
+    assert_eq!(kept.body["items"][0]["title"], "Copper reading light");
+    let seen = call(server, "GET", &format!("/admin{order_path}"), &token, &[], &Value::Null);
+    assert_eq!(seen.body["items"], kept.body["items"], "and the back office's view of it");
     server.get(&format!("/products/{id}")).assert_problem(404, "not_found");
     assert!(!search_ids(server, "copper reading").contains(&id), "an archived product is not found");
     let shopper = server.signed_in(&format!("{}@example.com", unique("shopper")));
