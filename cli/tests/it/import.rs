@@ -84,6 +84,23 @@ fn bad_lines_are_named_and_the_rest_imported() {
     }
 }
 
+/// A snapshot's product rows at version 2 (the embedded row's `version`
+/// column, the item's `version` attribute).
+fn at_version_2(lines: Vec<String>) -> Vec<String> {
+    lines
+        .into_iter()
+        .map(|line| match line.strip_prefix("products: ") {
+            Some(row) => {
+                let mut columns: Vec<&str> = row.split(" | ").collect();
+                assert_eq!(columns[10], "Integer(1)", "the version column");
+                columns[10] = "Integer(2)";
+                format!("products: {}", columns.join(" | "))
+            }
+            None => line.replace("version=N(\"1\")", "version=N(\"2\")"),
+        })
+        .collect()
+}
+
 #[test]
 fn importing_twice_leaves_the_store_unchanged() {
     for backend in [Backend::Embedded, Backend::aws()] {
@@ -104,11 +121,12 @@ fn reimport_replaces_a_product_and_its_index_entries() {
         assert!(import(&backend, dir.path(), GOOD_A).status.success());
         let renamed = GOOD_A.replace("Gooseneck Kettle", "Pour-over Kettle");
         assert!(import(&backend, dir.path(), &renamed).status.success());
-        // The store must hold exactly what importing only the new version gives.
+        // The store must hold exactly what importing only the new version
+        // gives, but at version 2: an ETag from before the rename is stale.
         let fresh = tempfile::tempdir().unwrap();
         assert!(import(&fresh_backend, fresh.path(), &renamed).status.success());
         let (updated, expected) = (snapshot(&backend, dir.path()), snapshot(&fresh_backend, fresh.path()));
         assert!(!updated.iter().any(|l| l.contains("gooseneck")), "{backend:?}: stale index entry left");
-        assert_eq!(updated, expected, "{backend:?}");
+        assert_eq!(updated, at_version_2(expected), "{backend:?}");
     }
 }

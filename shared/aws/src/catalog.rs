@@ -409,25 +409,38 @@ impl Catalog for DynamoStore {
     async fn upsert(&self, products: &[Product]) -> Result<ImportReport, Error> {
         for chunk in products.chunks(BATCH_GET_MAX) {
             let keys: Vec<Item> = chunk.iter().map(|p| product_key(&p.id)).collect();
-            let mut old: HashMap<ProductId, (Product, bool, u64)> = HashMap::new();
+            let mut old: HashMap<ProductId, (Product, bool, u64, i64)> = HashMap::new();
             for item in self.batch_get(keys).await? {
-                let version = if item.contains_key("version") { Reader(&item).n("version")? } else { 1 };
+                let r = Reader(&item);
+                let version = if item.contains_key("version") { r.n("version")? } else { 1 };
+                let updated_at = if item.contains_key("updated_at") { r.n("updated_at")? } else { 0 };
                 let product = product_from_item(&item)?;
-                old.insert(product.id.clone(), (product, is_archived(&item), version));
+                old.insert(product.id.clone(), (product, is_archived(&item), version, updated_at));
             }
             let mut writes = Vec::new();
             for product in chunk {
-                let (archived, version) = old.get(&product.id).map_or((false, 1), |(_, a, v)| (*a, v + 1));
+                // What a shopper sees changed: the version moves (an ETag from
+                // before is stale); stock alone, like a sale, does not.
+                let (archived, version, updated_at) = match old.get(&product.id) {
+                    Some((was, archived, version, updated_at)) => {
+                        if (Product { stock: was.stock, ..product.clone() }) == *was {
+                            (*archived, *version, *updated_at)
+                        } else {
+                            (*archived, version + 1, 0)
+                        }
+                    }
+                    None => (false, 1, 0),
+                };
                 let new_items = if archived { Vec::new() } else { index_items(product) };
                 // Index entries of the old version that the new one lacks must go.
-                if let Some((old, _, _)) = old.get(&product.id) {
+                if let Some((old, ..)) = old.get(&product.id) {
                     let keep: std::collections::HashSet<(String, String)> = new_items.iter().map(pk_sk).collect();
                     for stale in index_keys(old).into_iter().filter(|k| !keep.contains(&pk_sk(k))) {
                         let delete = DeleteRequest::builder().set_key(Some(stale)).build().map_err(Error::internal)?;
                         writes.push(WriteRequest::builder().delete_request(delete).build());
                     }
                 }
-                for item in std::iter::once(record_item(product, archived, version, 0)).chain(new_items) {
+                for item in std::iter::once(record_item(product, archived, version, updated_at)).chain(new_items) {
                     let put = PutRequest::builder().set_item(Some(item)).build().map_err(Error::internal)?;
                     writes.push(WriteRequest::builder().put_request(put).build());
                 }

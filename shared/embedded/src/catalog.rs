@@ -86,16 +86,25 @@ fn collect<T>(
 }
 
 /// Writes one product row (insert, or replace when `replace`) and its index
-/// entries. Returns whether a row was written. An import replaces a product
-/// wholesale: live, at version 1 (API.md's version counts admin edits).
+/// entries. Returns whether a row was written. An import replaces a
+/// product's fields and stock; it keeps the back office's archive.
 pub(crate) fn write_product(tx: &Transaction<'_>, p: &Product, replace: bool) -> Result<bool, Error> {
+    // A change to what a shopper sees moves the version (so an ETag from
+    // before is stale) and marks the product as the import wrote it; stock
+    // alone, like a sale, does neither.
+    const CHANGED: &str = "(title IS NOT excluded.title OR description IS NOT excluded.description \
+         OR category IS NOT excluded.category OR price_amount IS NOT excluded.price_amount \
+         OR price_currency IS NOT excluded.price_currency OR image_url IS NOT excluded.image_url)";
     let conflict = if replace {
-        "ON CONFLICT(id) DO UPDATE SET title = excluded.title, description = excluded.description, \
-         category = excluded.category, price_amount = excluded.price_amount, \
-         price_currency = excluded.price_currency, image_url = excluded.image_url, \
-         stock = excluded.stock, title_key = excluded.title_key, version = version + 1, updated_at = 0"
+        format!(
+            "ON CONFLICT(id) DO UPDATE SET title = excluded.title, description = excluded.description, \
+             category = excluded.category, price_amount = excluded.price_amount, \
+             price_currency = excluded.price_currency, image_url = excluded.image_url, \
+             stock = excluded.stock, title_key = excluded.title_key, version = version + {CHANGED}, \
+             updated_at = CASE WHEN {CHANGED} THEN 0 ELSE updated_at END"
+        )
     } else {
-        "ON CONFLICT(id) DO NOTHING"
+        "ON CONFLICT(id) DO NOTHING".to_owned()
     };
     let sql = format!(
         "INSERT INTO products ({PRODUCT_COLUMNS}, title_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) {conflict} \
