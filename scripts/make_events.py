@@ -181,6 +181,12 @@ def checkout_events() -> dict:
         "orders-list": http_v2("orders-list", "GET", "/orders", headers=auth),
         "order-missing": http_v2("order-missing", "GET", "/orders/01JNOSUCHORDER000000000000", headers=auth),
         "order": http_v2("order", "GET", f"/orders/{REPLAY_ORDER}", headers=auth),
+        "order-cancel": http_v2("order-cancel", "POST", f"/orders/{REPLAY_ORDER_OWN_CANCEL}/cancel",
+                                {"reason": "ordered twice"}, dict(auth, **{"idempotency-key": "evt-own-cancel-1"})),
+        "order-cancel-invalid": http_v2("order-cancel-invalid", "POST", f"/orders/{REPLAY_ORDER}/cancel",
+                                        {}, dict(auth, **{"idempotency-key": "evt-own-cancel-2"})),
+        "order-cancel-missing": http_v2("order-cancel-missing", "POST", "/orders/01JNOSUCHORDER000000000000/cancel",
+                                        {}, dict(auth, **{"idempotency-key": "evt-own-cancel-3"})),
         "orders-list-unauthenticated": http_v2("orders-list-unauthenticated", "GET", "/orders"),
         "rest-orders": rest_v1("rest-orders", "GET", "/orders",
                                {"Authorization": f"Bearer {token}", "Host": "abc123.execute-api.us-east-1.amazonaws.com"}),
@@ -237,6 +243,18 @@ def admin_events() -> dict:
         "stock-move": stock("stock-move", {"delta": 5, "reason": "restock"}, "evt-stock-0001"),
         "stock-no-key": stock("stock-no-key", {"delta": 5, "reason": "restock"}, None),
         "order": http_v2("order", "GET", f"/admin/orders/{REPLAY_ORDER}", headers=auth),
+        "order-cancel": http_v2("order-cancel", "POST", f"/admin/orders/{REPLAY_ORDER_CANCELLED}/cancel",
+                                {"reason": "out of glaze", "restock": True}, with_auth({"idempotency-key": "evt-cancel-0001"})),
+        "order-fulfil": http_v2("order-fulfil", "POST", f"/admin/orders/{REPLAY_ORDER}/fulfil",
+                                {"carrier": "UPS", "tracking_number": "1Z999"}, with_auth({"idempotency-key": "evt-fulfil-0001"})),
+        "order-fulfil-invalid": http_v2("order-fulfil-invalid", "POST", f"/admin/orders/{REPLAY_ORDER_CANCELLED}/fulfil",
+                                        {}, with_auth({"idempotency-key": "evt-fulfil-0002"})),
+        "order-refund": http_v2("order-refund", "POST", f"/admin/orders/{REPLAY_ORDER}/refunds",
+                                {"amount": usd(500), "reason": "chipped handle"}, with_auth({"idempotency-key": "evt-refund-0001"})),
+        "order-refund-too-much": http_v2("order-refund-too-much", "POST", f"/admin/orders/{REPLAY_ORDER}/refunds",
+                                         {"amount": usd(5000), "reason": "everything"}, with_auth({"idempotency-key": "evt-refund-0002"})),
+        "order-refund-invalid": http_v2("order-refund-invalid", "POST", f"/admin/orders/{REPLAY_ORDER}/refunds",
+                                        {"amount": usd(0)}, with_auth({"idempotency-key": "evt-refund-0003"})),
         "order-missing": http_v2("order-missing", "GET", "/admin/orders/01JREPLAYN0SVCH0RDER000000", headers=auth),
         "orders-list": http_v2("orders-list", "GET", "/admin/orders", headers=auth,
                                query="status=confirmed&email=%20Replay%40Example.com&limit=5"),
@@ -248,15 +266,21 @@ def admin_events() -> dict:
 REPLAY_ORDER = "01JREPLAYORDER000000000000"
 
 
-def order_doc(order_id: str) -> str:
+REPLAY_ORDER_CANCELLED = "01JREPLAYORDER0CANCE000000"
+REPLAY_ORDER_OWN_CANCEL = "01JREPLAYORDER0WNCANCE0000"
+
+
+def notice_doc(order_id: str, kind: str, status: str = "confirmed", fulfilment=None) -> str:
+    """An outbox notice as the event's transaction writes it: its kind and the order then."""
     usd = lambda amount: {"amount": amount, "currency": "USD"}
-    return json.dumps({
-        "id": order_id, "user_id": USER_ID, "email": "replay@example.com", "status": "confirmed",
+    return json.dumps({"kind": kind, "order": {
+        "id": order_id, "user_id": USER_ID, "email": "replay@example.com", "status": status,
         "created_at": "2026-11-21T12:00:00Z",
         "items": [{"product_id": "mug-blue-350", "title": "Blue Stoneware Mug", "quantity": 2,
                    "unit_price": usd(1299), "line_total": usd(2598)}],
         "total": usd(2598),
-    }, separators=(",", ":"))
+        "state": {"refunds": [], "pending_refunds": [], "fulfilment": fulfilment},
+    }}, separators=(",", ":"))
 
 
 def stream_record(name: str, event_name: str, image: dict, sequence: str) -> dict:
@@ -280,9 +304,9 @@ def stream_record(name: str, event_name: str, image: dict, sequence: str) -> dic
     return record
 
 
-def outbox_image(order_id: str, sent: int) -> dict:
-    return {"pk": {"S": f"OUTBOX#{order_id}"}, "sk": {"S": "RECEIPT"}, "doc": {"S": order_doc(order_id)},
-            "sent": {"N": str(sent)}}
+def outbox_image(order_id: str, sent: int, kind: str = "RECEIPT", doc: str = None) -> dict:
+    return {"pk": {"S": f"OUTBOX#{order_id}"}, "sk": {"S": kind},
+            "doc": {"S": doc or notice_doc(order_id, kind)}, "sent": {"N": str(sent)}}
 
 
 def receipts_events() -> dict:
@@ -295,6 +319,12 @@ def receipts_events() -> dict:
         "stream-receipt-redelivered": {"Records": [
             stream_record("stream-receipt-redelivered", "INSERT", outbox_image(REPLAY_ORDER, 0), "100000000000000000003"),
             stream_record("stream-receipt-redelivered", "MODIFY", outbox_image(REPLAY_ORDER, 1), "100000000000000000004"),
+        ]},
+        "stream-fulfilled": {"Records": [
+            stream_record("stream-fulfilled", "INSERT", outbox_image(REPLAY_ORDER, 0, "FULFILLED", notice_doc(
+                REPLAY_ORDER, "FULFILLED", "fulfilled",
+                {"carrier": "UPS", "tracking_number": "1Z999", "fulfilled_at": "2026-11-21T12:00:00Z"})),
+                "100000000000000000005"),
         ]},
         "stream-receipt-unknown-order": {"Records": [
             stream_record("stream-receipt-unknown-order", "INSERT", outbox_image("01JUNKNOWNORDER00000000000", 0),

@@ -61,6 +61,7 @@ pub fn mount_all(
     };
     dispatcher.mount(galley_upload::ROUTES, galley_upload::UploadFunction::new(upload_stores, key, clock.clone()));
     let admin_stores = galley_admin::AdminStores::open(stores, public_url.to_owned())?;
-    dispatcher.mount(galley_admin::ROUTES, galley_admin::AdminFunction::new(admin_stores, key, clock));
+    let payments = Arc::new(galley_payments::SandboxGateway::new(stores.charge_ledger()));
+    dispatcher.mount(galley_admin::ROUTES, galley_admin::AdminFunction::new(admin_stores, payments, key, clock));
     Ok(dispatcher)
 }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use galley_shared::orders::ReceiptSender;
+use galley_shared::orders::NoticeSender;
 
 const IDLE_POLL: Duration = Duration::from_millis(200);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -11,7 +11,7 @@ const BATCH: usize = 25;
 
 /// Sends receipts until the task is aborted; a mail outage is retried with
 /// exponential backoff, and the orders stay confirmed meanwhile.
-pub fn spawn(sender: ReceiptSender) -> tokio::task::JoinHandle<()> {
+pub fn spawn(sender: NoticeSender) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut backoff = Duration::from_millis(250);
         loop {

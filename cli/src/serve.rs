@@ -14,7 +14,7 @@ use galley_lambda::Stores;
 use galley_shared::Error;
 use galley_shared::config::Backend;
 use galley_shared::keys::SigningKey;
-use galley_shared::orders::ReceiptSender;
+use galley_shared::orders::NoticeSender;
 use galley_shared::ports::UploadUrls;
 use galley_shared::uploads::ArrivalCheck;
 use http_body_util::{BodyExt, Full, Limited};
@@ -59,7 +59,7 @@ pub async fn run(port: u16, backend: &Backend, data_dir: &std::path::Path, limit
     let local_s3 = local_s3.map(Arc::new);
     let mailer = stores.mailer(&crate::mail::mail_from()).context("mail")?;
     let clock = Arc::new(galley_shared::clock::SystemClock);
-    let receipts = crate::receipts::spawn(ReceiptSender::new(stores.outbox(), mailer, clock));
+    let receipts = crate::receipts::spawn(NoticeSender::new(stores.outbox(), mailer, clock));
     let settler = crate::settle::spawn(crate::settle::function(&stores)?);
 
     tracing::info!(address = %local, store = %stores.describe(), "galley serving");

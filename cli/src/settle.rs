@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use galley_lambda::Stores;
 use galley_payments::SandboxGateway;
-use galley_settler::SettlerFunction;
+use galley_settler::{SettlerFunction, SettlerStores};
 use galley_shared::clock::SystemClock;
 use galley_shared::config::Backend;
 
@@ -18,14 +18,7 @@ const EVERY: Duration = Duration::from_secs(60);
 pub fn function(stores: &Stores) -> anyhow::Result<SettlerFunction> {
     let payments = Arc::new(SandboxGateway::new(stores.charge_ledger()));
     let mailer = stores.mailer(&crate::mail::mail_from()).context("mail")?;
-    Ok(SettlerFunction::new(
-        stores.orders(),
-        stores.outbox(),
-        stores.product_records(),
-        payments,
-        mailer,
-        Arc::new(SystemClock),
-    ))
+    Ok(SettlerFunction::new(SettlerStores::from(stores), payments, mailer, Arc::new(SystemClock)))
 }
 
 /// `galley settle`: one run, and what it did.

@@ -69,6 +69,12 @@ pub enum Error {
     ProductExists,
     #[error("insufficient stock")]
     InsufficientStock { available: i64 },
+    /// The order's status does not allow the move (API.md's status machine).
+    #[error("invalid transition")]
+    InvalidTransition,
+    /// A refund larger than what is left to refund (pending refunds count).
+    #[error("refund exceeds balance")]
+    RefundExceedsBalance { refundable: crate::money::Money },
     #[error("upload too large")]
     UploadTooLarge { max_size: u64 },
     #[error("too many pending uploads")]

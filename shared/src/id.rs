@@ -60,6 +60,11 @@ id_type!(
     /// An audit log entry: a ULID, so entries sort by time.
     AuditId
 );
+id_type!(
+    /// A refund of an order: the gateway is asked with a key made from it,
+    /// so asking again never refunds twice.
+    RefundId
+);
 
 #[cfg(test)]
 mod tests {

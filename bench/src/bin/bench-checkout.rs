@@ -43,6 +43,7 @@ async fn run(orders: u32, buyers: usize) {
         orders: store.clone(),
         records: store.clone(),
         sessions: store.clone(),
+        book: store.clone(),
     };
     let payments = Arc::new(SandboxGateway::new(store.clone()));
     let checkout = Arc::new(CheckoutFunction::new(stores, payments, &key, clock.clone()));

@@ -17,7 +17,7 @@ use galley_shared::auth::{
 use galley_shared::clock::{Clock, SystemClock};
 use galley_shared::id::{OrderId, ProductId, UploadId, UserId};
 use galley_shared::keys::SigningKey;
-use galley_shared::orders::{CartLine, HistoryEntry, Order, OrderStatus, ReceiptSender, price};
+use galley_shared::orders::{CartLine, HistoryEntry, NoticeSender, Order, OrderStatus, price};
 use galley_shared::stock::Quantity;
 use galley_shared::uploads::{ArrivalCheck, Filename, ImageType, Upload, UploadSize, UploadStatus};
 use galley_tests::fixtures::{self, PNG_1X1};
@@ -147,6 +147,8 @@ async fn confirmed_order(stores: &Stores, user: &UserProfile) -> (OrderId, Strin
         items,
         total,
         history: vec![HistoryEntry::placed(OffsetDateTime::from_unix_timestamp(now).unwrap())],
+        state: Default::default(),
+        version: 0,
     };
     let key = ulid::Ulid::new().to_string();
     fixtures::confirmed_order(&*stores.idempotency_records(), &*stores.orders(), &order, &key, now).await;
@@ -181,7 +183,7 @@ impl Functions {
                 stores.upload_records(),
                 stores.blobs().expect("blobs"),
             )),
-            receipts: ReceiptsFunction::new(ReceiptSender::new(
+            receipts: ReceiptsFunction::new(NoticeSender::new(
                 stores.outbox(),
                 stores.mailer(MAIL_FROM).expect("a mailer"),
                 clock,

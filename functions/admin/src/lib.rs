@@ -1,6 +1,7 @@
 //! The `admin` function: the back office (API.md "Back office") for
 //! accounts whose role is `admin`, checked against the store on every
-//! request: products, stock moves, every customer's orders and the audit log.
+//! request: products, stock moves, every customer's orders and their moves
+//! (fulfil, cancel, refund), and the audit log.
 
 mod query;
 
@@ -8,7 +9,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use galley_http::Handler;
-use galley_http::documents::admin::{new_product, product_patch, stock_move};
+use galley_http::documents::admin::{admin_cancel, fulfilment, new_product, product_patch, refund, stock_move};
 use galley_http::idempotency::{self, stored_answer};
 use galley_http::paging::{CursorKey, Page};
 use galley_http::problem;
@@ -22,9 +23,10 @@ use galley_shared::clock::Clock;
 use galley_shared::id::{AuditId, OrderId, ProductId};
 use galley_shared::idempotency::Fingerprint;
 use galley_shared::keys::SigningKey;
-use galley_shared::orders::AdminOrderView;
+use galley_shared::orders::{AdminOrderView, Asker, Keyed, Lifecycle};
 use galley_shared::ports::{
-    AuditLog, Blobs, IdempotencyRecords, OrderBook, ProductRecords, Sessions, UploadRecords, Users,
+    AuditLog, Blobs, IdempotencyRecords, OrderBook, Orders, PaymentGateway, ProductRecords, Sessions, UploadRecords,
+    Users,
 };
 use http::header::{ETAG, HeaderValue, IF_MATCH};
 use http::{Method, StatusCode};
@@ -40,6 +42,9 @@ pub enum Endpoint {
     MoveStock,
     ListOrders,
     GetOrder,
+    FulfilOrder,
+    CancelOrder,
+    RefundOrder,
     Audit,
 }
 
@@ -51,6 +56,9 @@ pub const ROUTES: &[Route<Endpoint>] = &[
     Route::new(Method::POST, "/admin/products/{id}/stock", Endpoint::MoveStock),
     Route::new(Method::GET, "/admin/orders", Endpoint::ListOrders),
     Route::new(Method::GET, "/admin/orders/{id}", Endpoint::GetOrder),
+    Route::new(Method::POST, "/admin/orders/{id}/fulfil", Endpoint::FulfilOrder),
+    Route::new(Method::POST, "/admin/orders/{id}/cancel", Endpoint::CancelOrder),
+    Route::new(Method::POST, "/admin/orders/{id}/refunds", Endpoint::RefundOrder),
     Route::new(Method::GET, "/admin/audit", Endpoint::Audit),
 ];
 
@@ -62,6 +70,7 @@ pub struct AdminStores {
     pub audit: Arc<dyn AuditLog>,
     pub keys: Arc<dyn IdempotencyRecords>,
     pub book: Arc<dyn OrderBook>,
+    pub orders: Arc<dyn Orders>,
     pub uploads: Arc<dyn UploadRecords>,
     pub blobs: Arc<dyn Blobs>,
     /// The public origin of product images.
@@ -80,6 +89,7 @@ impl AdminStores {
             audit: stores.audit_log(),
             keys: stores.idempotency_records(),
             book: stores.order_book(),
+            orders: stores.orders(),
             uploads: stores.upload_records(),
             blobs: stores.blobs()?,
             images_url,
@@ -93,15 +103,29 @@ pub struct AdminFunction {
     roles: Roles,
     desk: ProductDesk,
     orders: OrderDesk,
+    lifecycle: Lifecycle,
     audit: Arc<dyn AuditLog>,
     cursors: CursorKey,
 }
 
 impl AdminFunction {
-    pub fn new(stores: AdminStores, key: &SigningKey, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(
+        stores: AdminStores,
+        payments: Arc<dyn PaymentGateway>,
+        key: &SigningKey,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Self {
             authenticator: Authenticator::new(key, stores.sessions, clock.clone()),
             roles: Roles::new(stores.users.clone()),
+            lifecycle: Lifecycle::new(
+                stores.orders,
+                stores.book.clone(),
+                stores.keys.clone(),
+                payments,
+                clock.clone(),
+                problem::stored_response,
+            ),
             orders: OrderDesk::new(stores.book, stores.users),
             desk: ProductDesk::new(
                 stores.records,
@@ -131,6 +155,11 @@ fn product_response(status: StatusCode, record: &ProductRecord) -> Response {
         response.headers_mut().insert(ETAG, etag);
     }
     response
+}
+
+fn order_id(params: &galley_http::route::PathParams) -> Result<OrderId, Error> {
+    // An id that cannot exist is simply not found.
+    params.get("id").and_then(|raw| OrderId::parse(raw).ok()).ok_or(Error::NotFound)
 }
 
 fn product_id(params: &galley_http::route::PathParams) -> Result<ProductId, Error> {
@@ -185,9 +214,20 @@ impl Handler for AdminFunction {
                 Ok(json_response(StatusCode::OK, &Page { items, next_cursor }))
             }
             Endpoint::GetOrder => {
-                // An id that cannot exist is simply not found.
-                let id = params.get("id").and_then(|raw| OrderId::parse(raw).ok()).ok_or(Error::NotFound)?;
-                Ok(json_response(StatusCode::OK, &AdminOrderView::from(&self.orders.order(&id).await?)))
+                Ok(json_response(StatusCode::OK, &AdminOrderView::from(&self.orders.order(&order_id(&params)?).await?)))
+            }
+            Endpoint::FulfilOrder | Endpoint::CancelOrder | Endpoint::RefundOrder => {
+                let ask = match endpoint {
+                    Endpoint::FulfilOrder => json_body(request, fulfilment)?,
+                    Endpoint::CancelOrder => json_body(request, admin_cancel)?,
+                    _ => json_body(request, refund)?,
+                };
+                let keyed = Keyed {
+                    key: idempotency::key(request)?,
+                    fingerprint: Fingerprint::of_json("POST", request.uri().path(), request.body()),
+                };
+                let answer = self.lifecycle.run(&Asker::Admin(actor), &order_id(&params)?, ask, keyed).await?;
+                Ok(stored_answer(answer.response.status, answer.response.body, answer.replayed))
             }
             Endpoint::Audit => {
                 let page = audit_query(QueryParams::of(request))?;

@@ -8,7 +8,8 @@ fn main() -> Result<(), lambda_http::Error> {
         let deployment = galley_lambda::start().await?;
         galley_lambda::serve(deployment, |stores, key| {
             let admin = AdminStores::open(stores, stores.images_url()?)?;
-            Ok(AdminFunction::new(admin, key, Arc::new(SystemClock)))
+            let payments = Arc::new(galley_payments::SandboxGateway::new(stores.charge_ledger()));
+            Ok(AdminFunction::new(admin, payments, key, Arc::new(SystemClock)))
         })
         .await
     })

@@ -1,4 +1,5 @@
-//! The `checkout` function: `POST /checkout`, `GET /orders/{id}`, `GET /orders`.
+//! The `checkout` function: `POST /checkout`, `GET /orders/{id}`, `GET /orders`,
+//! and the customer's `POST /orders/{id}/cancel`.
 
 mod listing;
 
@@ -6,6 +7,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use galley_http::Handler;
+use galley_http::documents::admin::customer_cancel;
 use galley_http::documents::cart;
 use galley_http::paging::{CursorKey, Page};
 use galley_http::query::QueryParams;
@@ -18,8 +20,8 @@ use galley_shared::clock::Clock;
 use galley_shared::id::OrderId;
 use galley_shared::idempotency::Fingerprint;
 use galley_shared::keys::SigningKey;
-use galley_shared::orders::{Checkout, CheckoutRequest, OrderView};
-use galley_shared::ports::{Catalog, IdempotencyRecords, Orders, PaymentGateway, Sessions};
+use galley_shared::orders::{Asker, Checkout, CheckoutRequest, Keyed, Lifecycle, OrderView};
+use galley_shared::ports::{Catalog, IdempotencyRecords, OrderBook, Orders, PaymentGateway, Sessions};
 use http::{Method, StatusCode};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,12 +29,14 @@ pub enum Endpoint {
     Checkout,
     ListOrders,
     GetOrder,
+    CancelOrder,
 }
 
 pub const ROUTES: &[Route<Endpoint>] = &[
     Route::new(Method::POST, "/checkout", Endpoint::Checkout),
     Route::new(Method::GET, "/orders", Endpoint::ListOrders),
     Route::new(Method::GET, "/orders/{id}", Endpoint::GetOrder),
+    Route::new(Method::POST, "/orders/{id}/cancel", Endpoint::CancelOrder),
 ];
 
 /// The ports the function uses, built once at cold start.
@@ -41,6 +45,7 @@ pub struct CheckoutStores {
     pub orders: Arc<dyn Orders>,
     pub records: Arc<dyn IdempotencyRecords>,
     pub sessions: Arc<dyn Sessions>,
+    pub book: Arc<dyn OrderBook>,
 }
 
 impl From<&galley_lambda::Stores> for CheckoutStores {
@@ -50,6 +55,7 @@ impl From<&galley_lambda::Stores> for CheckoutStores {
             orders: stores.orders(),
             records: stores.idempotency_records(),
             sessions: stores.sessions(),
+            book: stores.order_book(),
         }
     }
 }
@@ -57,6 +63,7 @@ impl From<&galley_lambda::Stores> for CheckoutStores {
 #[derive(Clone)]
 pub struct CheckoutFunction {
     checkout: Checkout,
+    lifecycle: Lifecycle,
     orders: Arc<dyn Orders>,
     authenticator: Authenticator,
     cursors: CursorKey,
@@ -70,6 +77,14 @@ impl CheckoutFunction {
         clock: Arc<dyn Clock>,
     ) -> Self {
         let authenticator = Authenticator::new(key, stores.sessions, clock.clone());
+        let lifecycle = Lifecycle::new(
+            stores.orders.clone(),
+            stores.book,
+            stores.records.clone(),
+            payments.clone(),
+            clock.clone(),
+            problem::stored_response,
+        );
         let checkout = Checkout::new(
             stores.catalog,
             stores.orders.clone(),
@@ -78,7 +93,7 @@ impl CheckoutFunction {
             clock,
             problem::stored_response,
         );
-        Self { checkout, orders: stores.orders, authenticator, cursors: CursorKey::derive(key) }
+        Self { checkout, lifecycle, orders: stores.orders, authenticator, cursors: CursorKey::derive(key) }
     }
 }
 
@@ -103,6 +118,18 @@ impl Handler for CheckoutFunction {
                 let id = params.get("id").and_then(|raw| OrderId::parse(raw).ok()).ok_or(Error::NotFound)?;
                 let order = self.orders.order(&buyer.user.id, &id).await?.ok_or(Error::NotFound)?;
                 Ok(json_response(StatusCode::OK, &OrderView::from(&order)))
+            }
+            Endpoint::CancelOrder => {
+                let buyer = self.authenticator.authenticate(bearer_token(request)?).await?;
+                let ask = json_body(request, customer_cancel)?;
+                let keyed = Keyed {
+                    key: idempotency::key(request)?,
+                    fingerprint: Fingerprint::of_json("POST", request.uri().path(), request.body()),
+                };
+                // Another customer's order, or one that cannot exist, is not found.
+                let id = params.get("id").and_then(|raw| OrderId::parse(raw).ok()).ok_or(Error::NotFound)?;
+                let answer = self.lifecycle.run(&Asker::Customer(buyer.user.id), &id, ask, keyed).await?;
+                Ok(idempotency::stored_answer(answer.response.status, answer.response.body, answer.replayed))
             }
             Endpoint::ListOrders => {
                 let buyer = self.authenticator.authenticate(bearer_token(request)?).await?;

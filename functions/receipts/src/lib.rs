@@ -6,16 +6,16 @@
 //! receipts is the DynamoDB adapter's to say (`galley_aws::stream`).
 
 use galley_aws::stream::StreamEvent;
-use galley_shared::orders::ReceiptSender;
+use galley_shared::orders::NoticeSender;
 use serde_json::{Value, json};
 
 #[derive(Clone)]
 pub struct ReceiptsFunction {
-    sender: ReceiptSender,
+    sender: NoticeSender,
 }
 
 impl ReceiptsFunction {
-    pub fn new(sender: ReceiptSender) -> Self {
+    pub fn new(sender: NoticeSender) -> Self {
         Self { sender }
     }
 
@@ -23,7 +23,7 @@ impl ReceiptsFunction {
     pub async fn handle(&self, event: StreamEvent) -> Value {
         let mut failures = Vec::new();
         for record in &event.records {
-            let outcome = match record.unsent_receipt() {
+            let outcome = match record.unsent_notice() {
                 Ok(Some(entry)) => self.sender.deliver(&entry).await.map(|_| ()),
                 Ok(None) => Ok(()),
                 Err(e) => Err(e),

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use galley_aws::stream::StreamEvent;
 use galley_receipts::ReceiptsFunction;
 use galley_shared::clock::SystemClock;
-use galley_shared::orders::ReceiptSender;
+use galley_shared::orders::NoticeSender;
 use lambda_http::{LambdaEvent, service_fn};
 
 fn main() -> Result<(), lambda_http::Error> {
@@ -11,7 +11,7 @@ fn main() -> Result<(), lambda_http::Error> {
         let stores = galley_lambda::start_without_key().await?;
         let from = std::env::var("MAIL_FROM").map_err(|_| "MAIL_FROM (the SES sender identity) is not set")?;
         let mailer = stores.mailer(&from)?;
-        let function = ReceiptsFunction::new(ReceiptSender::new(stores.outbox(), mailer, Arc::new(SystemClock)));
+        let function = ReceiptsFunction::new(NoticeSender::new(stores.outbox(), mailer, Arc::new(SystemClock)));
         let function = &function;
         lambda_http::lambda_runtime::run(service_fn(move |event: LambdaEvent<StreamEvent>| async move {
             Ok::<_, lambda_http::Error>(function.handle(event.payload).await)

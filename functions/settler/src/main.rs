@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use galley_payments::SandboxGateway;
-use galley_settler::SettlerFunction;
+use galley_settler::{SettlerFunction, SettlerStores};
 use galley_shared::clock::SystemClock;
 use lambda_http::{LambdaEvent, service_fn};
 use serde_json::Value;
@@ -11,14 +11,8 @@ fn main() -> Result<(), lambda_http::Error> {
         let stores = galley_lambda::start_without_key().await?;
         let from = std::env::var("MAIL_FROM").map_err(|_| "MAIL_FROM (the SES sender identity) is not set")?;
         let payments = Arc::new(SandboxGateway::new(stores.charge_ledger()));
-        let function = SettlerFunction::new(
-            stores.orders(),
-            stores.outbox(),
-            stores.product_records(),
-            payments,
-            stores.mailer(&from)?,
-            Arc::new(SystemClock),
-        );
+        let function =
+            SettlerFunction::new(SettlerStores::from(&stores), payments, stores.mailer(&from)?, Arc::new(SystemClock));
         let function = &function;
         lambda_http::lambda_runtime::run(service_fn(move |_: LambdaEvent<Value>| async move {
             Ok::<_, lambda_http::Error>(function.handle().await?)

@@ -319,14 +319,19 @@ impl ProductRecords for DynamoStore {
 }
 
 impl DynamoStore {
+    /// An audit entry appended, inside the transaction of its change.
+    pub(crate) fn audit_action(&self, entry: &AuditEntry) -> Result<TransactWriteItem, Error> {
+        let mut audit = key(AUDIT_PARTITION.to_owned(), entry.id.as_str());
+        audit.insert("doc".into(), s(serde_json::to_string(entry).map_err(Error::internal)?));
+        self.table_put(audit, "attribute_not_exists(pk)")
+    }
+
     /// The transaction of an admin write, without the index rewrite that
     /// follows it: `apply` is this, then `reindex`. Public so that a test
     /// can stop where a crash would.
     #[doc(hidden)]
     pub async fn commit(&self, write: &AdminWrite<'_>) -> Result<bool, Error> {
-        let mut audit = key(AUDIT_PARTITION.to_owned(), write.audit.id.as_str());
-        audit.insert("doc".into(), s(serde_json::to_string(&write.audit).map_err(Error::internal)?));
-        let mut actions = vec![self.change_action(&write.change)?, self.table_put(audit, "attribute_not_exists(pk)")?];
+        let mut actions = vec![self.change_action(&write.change)?, self.audit_action(&write.audit)?];
         if let Some((hold, response)) = &write.completion {
             actions.push(self.complete_action(hold, response)?);
         }

@@ -1,10 +1,11 @@
 //! The sandbox gateway's ledger: `CHARGE#<order>` / `CHARGE`, written once
-//! (a conditional put), the first outcome recorded.
+//! (a conditional put), the first outcome recorded; its refunds beside it,
+//! `CHARGE#<order>` / `REFUND#<id>`, each written once.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 use galley_shared::Error;
-use galley_shared::id::OrderId;
+use galley_shared::id::{OrderId, RefundId};
 use galley_shared::money::{Currency, Money};
 use galley_shared::ports::{ChargeLedger, LedgerEntry};
 
@@ -14,6 +15,17 @@ use crate::item::{Item, Reader, key, n, s};
 
 fn charge_key(order: &OrderId) -> Item {
     key(format!("CHARGE#{order}"), "CHARGE")
+}
+
+/// A refund, in its order's charge partition: `CHARGE#<order>` / `REFUND#<id>`.
+fn refund_key(order: &OrderId, refund: &RefundId) -> Item {
+    key(format!("CHARGE#{order}"), &format!("REFUND#{refund}"))
+}
+
+fn money_of(item: &Item) -> Result<Money, Error> {
+    let r = Reader(item);
+    let currency = Currency::parse(r.s("currency")?).map_err(Error::internal)?;
+    Money::new(r.n("amount")?, currency).map_err(Error::internal)
 }
 
 fn entry_from_item(item: &Item) -> Result<LedgerEntry, Error> {
@@ -80,5 +92,52 @@ impl ChargeLedger for DynamoStore {
             .await
             .map_err(|e| sdk_error("GetItem", e))?;
         output.item().map(entry_from_item).transpose()
+    }
+
+    async fn record_refund(&self, order: &OrderId, refund: &RefundId, amount: Money) -> Result<Money, Error> {
+        let mut item = refund_key(order, refund);
+        item.insert("amount".into(), n(amount.amount));
+        item.insert("currency".into(), s(amount.currency.as_str()));
+        let put = self
+            .client()
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(amount),
+            Err(e) => match e.as_service_error() {
+                Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(failed)) => {
+                    money_of(failed.item().ok_or_else(|| Error::internal("refund refused without an item"))?)
+                }
+                _ => Err(sdk_error("PutItem", e)),
+            },
+        }
+    }
+
+    async fn refunds(&self, order: &OrderId) -> Result<Vec<(RefundId, Money)>, Error> {
+        let output = self
+            .client()
+            .query()
+            .table_name(self.table())
+            .key_condition_expression("pk = :pk AND begins_with(sk, :refund)")
+            .expression_attribute_values(":pk", s(format!("CHARGE#{order}")))
+            .expression_attribute_values(":refund", s("REFUND#"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error("Query", e))?;
+        output
+            .items()
+            .iter()
+            .map(|item| {
+                let sk = Reader(item).s("sk")?.to_owned();
+                let id = sk.strip_prefix("REFUND#").ok_or_else(|| Error::internal("refund key without REFUND#"))?;
+                Ok((RefundId::parse(id).map_err(Error::internal)?, money_of(item)?))
+            })
+            .collect()
     }
 }

@@ -13,7 +13,9 @@
 //! | `catalog`    | products, stock and the search index                            |
 //! | `accounts`   | users, sessions and login attempts                              |
 //! | `admin`      | the back office: product records, admin writes, the audit log   |
-//! | `orders`     | orders, idempotency records and the receipt outbox              |
+//! | `orders`     | orders, idempotency records                                     |
+//! | `lifecycle`  | the moves after checkout: fulfil, refunds, cancellations        |
+//! | `notices`    | the outbox: one notice per order event, sent once               |
 //! | `order_book` | every customer's orders for the back office, by index           |
 //! | `charges`    | the sandbox gateway's ledger                                    |
 //! | `stream`     | the table's stream read back: which records are receipts        |
@@ -32,6 +34,8 @@ mod charges;
 mod errors;
 pub mod https;
 mod item;
+mod lifecycle;
+mod notices;
 mod order_book;
 pub mod orders;
 #[cfg(feature = "s3")]

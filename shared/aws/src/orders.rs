@@ -1,9 +1,8 @@
 //! Orders (`ORDERS#<user>` / `ORDER#<id>`, listed by status in GSI2's
-//! `ORDERS#<status>` partitions, found by id through `ORDER#<id>` / `USER`),
-//! idempotency records
-//! (`IDEMP#<user>#<key>` / `IDEMP`) and the receipt outbox (`OUTBOX#<order>`
-//! / `RECEIPT`, in the sparse GSI1 partition `OUTBOX` while unsent). Each
-//! `Orders` method is one `TransactWriteItems`.
+//! `ORDERS#<status>` partitions, found by id through `ORDER#<id>` / `USER`)
+//! and idempotency records (`IDEMP#<user>#<key>` / `IDEMP`). Each `Orders`
+//! method is one `TransactWriteItems`, with the notices (`notices`) its
+//! events owe; the moves after checkout are in `lifecycle`.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::primitives::Blob;
@@ -15,8 +14,8 @@ use galley_shared::id::{OrderId, UserId};
 use galley_shared::idempotency::{
     Fingerprint, IdempotencyKey, IdempotencyScope, LeaseId, LeaseOutcome, LeaseRequest, PINNED_UNTIL, StoredResponse,
 };
-use galley_shared::orders::{HistoryEntry, Order, OrderStatus};
-use galley_shared::ports::{Hold, IdempotencyRecords, Orders, Outbox, OutboxEntry, PendingOrder};
+use galley_shared::orders::{HistoryEntry, Notice, NoticeKind, Order, OrderStatus};
+use galley_shared::ports::{Hold, IdempotencyRecords, OrderMove, Orders, PendingOrder};
 use galley_shared::stock::check_distinct;
 
 use crate::DynamoStore;
@@ -25,16 +24,10 @@ use crate::item::{Item, Reader, key, n, s};
 use crate::table::{GSI1, GSI1_PARTITION_KEY, GSI1_SORT_KEY, GSI2_PARTITION_KEY, GSI2_SORT_KEY};
 use crate::transact::{Outcome, RETRY, stock_refusal};
 
-const OUTBOX_PENDING: &str = "OUTBOX";
 /// Pending orders sit in these sparse GSI1 partitions (`PENDING#0` to
 /// `PENDING#7`, by the order id's last character, so checkouts spread over
 /// partitions), sorted by creation time, until they are settled.
 const PENDING_SHARDS: u8 = 8;
-/// The outbox item's partition key prefix and the attributes the stream
-/// reader (`stream`) reads back.
-pub(crate) const OUTBOX_PREFIX: &str = "OUTBOX#";
-pub(crate) const OUTBOX_DOC: &str = "doc";
-pub(crate) const OUTBOX_SENT: &str = "sent";
 
 pub(crate) fn order_key(user: &UserId, id: &OrderId) -> Item {
     key(format!("ORDERS#{user}"), &format!("ORDER#{id}"))
@@ -50,7 +43,7 @@ pub(crate) fn status_partition(status: OrderStatus) -> String {
     format!("ORDERS#{}", status.as_str())
 }
 
-fn history_value(entries: &[HistoryEntry]) -> Result<AttributeValue, Error> {
+pub(crate) fn history_value(entries: &[HistoryEntry]) -> Result<AttributeValue, Error> {
     entries
         .iter()
         .map(|entry| serde_json::to_string(entry).map(AttributeValue::S))
@@ -59,12 +52,8 @@ fn history_value(entries: &[HistoryEntry]) -> Result<AttributeValue, Error> {
         .map_err(|e| Error::internal(format!("history to JSON: {e}")))
 }
 
-fn record_key(scope: &IdempotencyScope) -> Item {
+pub(crate) fn record_key(scope: &IdempotencyScope) -> Item {
     key(format!("IDEMP#{}#{}", scope.user, scope.key.as_str()), "IDEMP")
-}
-
-fn outbox_key(id: &OrderId) -> Item {
-    key(format!("{OUTBOX_PREFIX}{id}"), "RECEIPT")
 }
 
 fn pending_partition(id: &OrderId) -> String {
@@ -85,6 +74,10 @@ pub(crate) fn order_from_item(item: &Item) -> Result<Order, Error> {
     let corrupt = |e: serde_json::Error| Error::internal(format!("corrupt order item: {e}"));
     let mut order: Order = serde_json::from_str(r.s("doc")?).map_err(corrupt)?;
     order.status = OrderStatus::parse(r.s("status")?).map_err(Error::internal)?;
+    if let Some(state) = r.opt_s("state")? {
+        order.state = serde_json::from_str(state).map_err(corrupt)?;
+    }
+    order.version = if item.contains_key("version") { r.n("version")? } else { 0 };
     if let Some(AttributeValue::L(entries)) = item.get("history") {
         for entry in entries {
             let json =
@@ -93,18 +86,6 @@ pub(crate) fn order_from_item(item: &Item) -> Result<Order, Error> {
         }
     }
     Ok(order)
-}
-
-/// An outbox item as the table holds it.
-fn outbox_entry_from_item(item: &Item) -> Result<OutboxEntry, Error> {
-    let r = Reader(item);
-    outbox_entry_from_doc(r.s(OUTBOX_DOC)?, r.n::<u8>(OUTBOX_SENT)? == 1)
-}
-
-/// An outbox entry from its order document, as the item and its stream image hold it.
-pub(crate) fn outbox_entry_from_doc(doc: &str, sent: bool) -> Result<OutboxEntry, Error> {
-    let order: Order = serde_json::from_str(doc).map_err(|e| Error::internal(format!("corrupt outbox item: {e}")))?;
-    Ok(OutboxEntry { order, sent })
 }
 
 pub(crate) fn update(key: Item) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
@@ -160,12 +141,7 @@ impl DynamoStore {
     /// The confirmed order's receipt put in the outbox (once).
     fn receipt_action(&self, order: &Order) -> Result<TransactWriteItem, Error> {
         let confirmed = Order { status: OrderStatus::Confirmed, ..order.clone() };
-        let mut receipt = outbox_key(&order.id);
-        receipt.insert(OUTBOX_DOC.into(), s(to_json(&confirmed)?));
-        receipt.insert(OUTBOX_SENT.into(), n(0));
-        receipt.insert(GSI1_PARTITION_KEY.into(), s(OUTBOX_PENDING));
-        receipt.insert(GSI1_SORT_KEY.into(), s(order.id.as_str()));
-        self.table_put(receipt, "attribute_not_exists(pk)")
+        self.notice_action(&Notice { kind: NoticeKind::Receipt, order: confirmed })
     }
 
     /// Pending → `entry.status`: the order leaves the settler's partition,
@@ -223,6 +199,7 @@ impl Orders for DynamoStore {
         item.insert(GSI2_PARTITION_KEY.into(), s(status_partition(OrderStatus::Pending)));
         item.insert(GSI2_SORT_KEY.into(), s(order.id.as_str()));
         item.insert("history".into(), history_value(&order.history)?);
+        item.insert("version".into(), n(order.version));
         actions.push(self.table_put(item, "attribute_not_exists(pk)")?);
         let mut pointer = order_pointer_key(&order.id);
         pointer.insert("user_id".into(), s(order.user_id.as_str()));
@@ -364,6 +341,14 @@ impl Orders for DynamoStore {
         Err(Error::unavailable("settling an order kept racing its key's record"))
     }
 
+    async fn apply_move(&self, m: &OrderMove<'_>) -> Result<bool, Error> {
+        self.write_move(m).await
+    }
+
+    async fn refunding_before(&self, cutoff: i64, limit: usize) -> Result<Vec<Order>, Error> {
+        self.orders_refunding_before(cutoff, limit).await
+    }
+
     async fn orders(&self, user: &UserId, before: Option<&OrderId>, limit: usize) -> Result<Vec<Order>, Error> {
         // Unfiltered, the read never stops short of the page.
         Ok(self.of_user(user, None, before, limit).await?.orders)
@@ -471,74 +456,5 @@ impl IdempotencyRecords for DynamoStore {
             .expression_attribute_values(":claim", s(&lease.0));
         // Someone else holds it now, or it completed: nothing of ours to release.
         applied(release).await.map(|_| ())
-    }
-}
-
-#[async_trait]
-impl Outbox for DynamoStore {
-    async fn pending(&self, limit: usize) -> Result<Vec<OutboxEntry>, Error> {
-        let output = self
-            .client
-            .query()
-            .table_name(self.table.as_ref())
-            .index_name(GSI1)
-            .key_condition_expression("#pk = :pk")
-            .expression_attribute_names("#pk", GSI1_PARTITION_KEY)
-            .expression_attribute_values(":pk", s(OUTBOX_PENDING))
-            .limit(limit as i32)
-            .send()
-            .await
-            .map_err(|e| sdk_error("Query", e))?;
-        output.items().iter().map(outbox_entry_from_item).filter(|e| e.as_ref().map_or(true, |e| !e.sent)).collect()
-    }
-
-    async fn entry(&self, order: &OrderId) -> Result<Option<OutboxEntry>, Error> {
-        let output = self.read_item(outbox_key(order)).await?;
-        output.as_ref().map(outbox_entry_from_item).transpose()
-    }
-
-    async fn take_send_lease(&self, order: &OrderId, now: i64, until: i64) -> Result<bool, Error> {
-        let take = self
-            .client
-            .update_item()
-            .table_name(self.table.as_ref())
-            .set_key(Some(outbox_key(order)))
-            .update_expression("SET sending_until = :until")
-            .condition_expression(
-                "attribute_exists(pk) AND sent = :zero AND (attribute_not_exists(sending_until) OR sending_until <= :now)",
-            )
-            .expression_attribute_values(":until", n(until))
-            .expression_attribute_values(":zero", n(0))
-            .expression_attribute_values(":now", n(now));
-        applied(take).await
-    }
-
-    async fn release_send_lease(&self, order: &OrderId) -> Result<(), Error> {
-        let release = self
-            .client
-            .update_item()
-            .table_name(self.table.as_ref())
-            .set_key(Some(outbox_key(order)))
-            .update_expression("REMOVE sending_until")
-            .condition_expression("attribute_exists(pk) AND sent = :zero")
-            .expression_attribute_values(":zero", n(0));
-        // Sent meanwhile, or gone: nothing to give back.
-        applied(release).await.map(|_| ())
-    }
-
-    async fn mark_sent(&self, order: &OrderId, now: i64) -> Result<bool, Error> {
-        let mark = self
-            .client
-            .update_item()
-            .table_name(self.table.as_ref())
-            .set_key(Some(outbox_key(order)))
-            .update_expression("SET sent = :one, sent_at = :now REMOVE #gpk, #gsk")
-            .condition_expression("sent = :zero")
-            .expression_attribute_names("#gpk", GSI1_PARTITION_KEY)
-            .expression_attribute_names("#gsk", GSI1_SORT_KEY)
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":zero", n(0))
-            .expression_attribute_values(":now", n(now));
-        applied(mark).await
     }
 }

@@ -1,7 +1,7 @@
 //! The table's DynamoDB stream, read back by the `receipts` function: a
-//! record's new image is turned into the outbox entry the confirming
+//! record's new image is turned into the outbox entry its event's
 //! transaction wrote, here beside the code that writes those items
-//! (`orders`), so no function knows the table's keys or attribute names.
+//! (`notices`), so no function knows the table's keys or attribute names.
 //!
 //! Typed `Deserialize` structs rather than `aws_lambda_events`: its
 //! `dynamodb` feature brings chrono and serde_dynamo to read five fields.
@@ -12,7 +12,7 @@ use galley_shared::Error;
 use galley_shared::ports::OutboxEntry;
 use serde::Deserialize;
 
-use crate::orders::{OUTBOX_DOC, OUTBOX_PREFIX, OUTBOX_SENT, outbox_entry_from_doc};
+use crate::notices::{OUTBOX_DOC, OUTBOX_PREFIX, OUTBOX_SENT, entry_from_doc};
 
 /// A batch of stream records, as Lambda hands it over.
 #[derive(Debug, Default, Deserialize)]
@@ -57,9 +57,9 @@ impl StreamRecord {
         self.dynamodb.new_image.get(name)?.s.as_deref()
     }
 
-    /// The unsent receipt this record brings, if it brings one: not for
-    /// other items, removals, or the write that marks a receipt sent.
-    pub fn unsent_receipt(&self) -> Result<Option<OutboxEntry>, Error> {
+    /// The unsent notice this record brings, if it brings one: not for
+    /// other items, removals, or the write that marks a notice sent.
+    pub fn unsent_notice(&self) -> Result<Option<OutboxEntry>, Error> {
         if self.event_name != "INSERT" && self.event_name != "MODIFY" {
             return Ok(None);
         }
@@ -71,7 +71,7 @@ impl StreamRecord {
             return Ok(None);
         }
         let doc = self.string(OUTBOX_DOC).ok_or_else(|| Error::internal("outbox record without doc"))?;
-        outbox_entry_from_doc(doc, false).map(Some)
+        entry_from_doc(doc, false).map(Some)
     }
 }
 
@@ -94,12 +94,12 @@ mod tests {
     }
 
     #[test]
-    fn only_unsent_outbox_inserts_and_modifies_are_receipts_to_send() {
-        assert!(record("REMOVE", "OUTBOX#o", "0", Some("{}")).unsent_receipt().unwrap().is_none());
-        assert!(record("INSERT", "ORDERS#u", "0", Some("{}")).unsent_receipt().unwrap().is_none());
-        assert!(record("MODIFY", "OUTBOX#o", "1", Some("{}")).unsent_receipt().unwrap().is_none());
-        assert!(record("INSERT", "OUTBOX#o", "0", None).unsent_receipt().is_err(), "an outbox item without doc");
-        assert!(record("INSERT", "OUTBOX#o", "0", Some("not json")).unsent_receipt().is_err());
+    fn only_unsent_outbox_inserts_and_modifies_are_notices_to_send() {
+        assert!(record("REMOVE", "OUTBOX#o", "0", Some("{}")).unsent_notice().unwrap().is_none());
+        assert!(record("INSERT", "ORDERS#u", "0", Some("{}")).unsent_notice().unwrap().is_none());
+        assert!(record("MODIFY", "OUTBOX#o", "1", Some("{}")).unsent_notice().unwrap().is_none());
+        assert!(record("INSERT", "OUTBOX#o", "0", None).unsent_notice().is_err(), "an outbox item without doc");
+        assert!(record("INSERT", "OUTBOX#o", "0", Some("not json")).unsent_notice().is_err());
         assert_eq!(record("INSERT", "OUTBOX#o", "0", None).sequence_number(), "7");
     }
 }

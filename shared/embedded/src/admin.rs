@@ -90,6 +90,12 @@ fn change(tx: &Transaction<'_>, change: &ProductChange) -> Result<bool, Error> {
     }
 }
 
+/// Appends an audit entry, inside the transaction of the change it records.
+pub(crate) fn put_audit(tx: &Transaction<'_>, id: &AuditId, doc: &str) -> Result<(), Error> {
+    tx.execute("INSERT INTO audit (id, doc) VALUES (?1, ?2)", params![id.as_str(), doc]).map_err(store_error)?;
+    Ok(())
+}
+
 #[async_trait]
 impl ProductRecords for EmbeddedStore {
     async fn product_record(&self, id: &ProductId) -> Result<Option<ProductRecord>, Error> {
@@ -141,8 +147,7 @@ impl ProductRecords for EmbeddedStore {
                 if !change(tx, &changed)? {
                     return Ok(false);
                 }
-                tx.execute("INSERT INTO audit (id, doc) VALUES (?1, ?2)", params![audit_id.as_str(), audit])
-                    .map_err(store_error)?;
+                put_audit(tx, &audit_id, &audit)?;
                 if let Some(((scope, lease), response)) = &completion {
                     let hold = galley_shared::ports::Hold { scope, lease };
                     complete_record(tx, &hold, response)?;

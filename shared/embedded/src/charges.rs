@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use galley_shared::Error;
-use galley_shared::id::OrderId;
+use galley_shared::id::{OrderId, RefundId};
 use galley_shared::money::{Currency, Money};
 use galley_shared::ports::{ChargeLedger, LedgerEntry};
 use rusqlite::{OptionalExtension, params};
@@ -65,6 +65,53 @@ impl ChargeLedger for EmbeddedStore {
                     .optional()
                     .map_err(store_error)?;
                 row.map(entry_from_row).transpose()
+            })
+            .await
+    }
+
+    async fn record_refund(&self, order: &OrderId, refund: &RefundId, amount: Money) -> Result<Money, Error> {
+        let (order, refund) = (order.clone(), refund.clone());
+        self.db
+            .write(move |tx| {
+                tx.execute(
+                    "INSERT INTO refunds (refund_id, order_id, amount, currency) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (refund_id) DO NOTHING",
+                    params![refund.as_str(), order.as_str(), amount.amount, amount.currency.as_str()],
+                )
+                .map_err(store_error)?;
+                let (amount, currency): (i64, String) = tx
+                    .query_row("SELECT amount, currency FROM refunds WHERE refund_id = ?1", [refund.as_str()], |row| {
+                        Ok((row.get(0)?, row.get(1)?))
+                    })
+                    .map_err(store_error)?;
+                Money::new(amount, Currency::parse(&currency).map_err(Error::internal)?).map_err(Error::internal)
+            })
+            .await
+    }
+
+    async fn refunds(&self, order: &OrderId) -> Result<Vec<(RefundId, Money)>, Error> {
+        let order = order.clone();
+        self.db
+            .read(move |conn| {
+                let mut statement = conn
+                    .prepare_cached(
+                        "SELECT refund_id, amount, currency FROM refunds WHERE order_id = ?1 ORDER BY refund_id",
+                    )
+                    .map_err(store_error)?;
+                let rows = statement
+                    .query_map([order.as_str()], |row| {
+                        Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?, row.get::<_, String>(2)?))
+                    })
+                    .map_err(store_error)?;
+                rows.map(|row| {
+                    let (id, amount, currency) = row.map_err(store_error)?;
+                    let currency = Currency::parse(&currency).map_err(Error::internal)?;
+                    Ok((
+                        RefundId::parse(&id).map_err(Error::internal)?,
+                        Money::new(amount, currency).map_err(Error::internal)?,
+                    ))
+                })
+                .collect()
             })
             .await
     }

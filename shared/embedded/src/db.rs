@@ -150,6 +150,34 @@ const MIGRATIONS: &[&str] = &[
     // the back office's listing of one status across customers.
     "ALTER TABLE orders ADD COLUMN history TEXT NOT NULL DEFAULT '[]';
     CREATE INDEX orders_by_status ON orders (status, id);",
+    // 15: the order lifecycle: each order's state after checkout (refunds,
+    // fulfilment) and a version every move is conditioned on; orders with
+    // a refund being asked, for the settler; one outbox row per event's
+    // notice (the receipt and the later emails); the sandbox's refunds.
+    "ALTER TABLE orders ADD COLUMN state TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE orders ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE orders ADD COLUMN refunding_since INTEGER;
+    CREATE INDEX orders_refunding ON orders (refunding_since) WHERE refunding_since IS NOT NULL;
+    CREATE TABLE notices (
+        order_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        sent_at INTEGER,
+        sending_until INTEGER,
+        PRIMARY KEY (order_id, kind)
+    ) STRICT;
+    INSERT INTO notices (order_id, kind, doc, sent_at, sending_until)
+        SELECT order_id, 'RECEIPT', json_object('kind', 'RECEIPT', 'order', json(doc)), sent_at, sending_until
+        FROM outbox;
+    DROP TABLE outbox;
+    CREATE INDEX notices_unsent ON notices (order_id, kind) WHERE sent_at IS NULL;
+    CREATE TABLE refunds (
+        refund_id TEXT PRIMARY KEY,
+        order_id TEXT NOT NULL,
+        amount INTEGER NOT NULL,
+        currency TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX refunds_by_order ON refunds (order_id);",
 ];
 
 /// One writer connection per process, serialised by a mutex, and a pool of

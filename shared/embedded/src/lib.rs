@@ -10,7 +10,8 @@
 //! | `catalog`           | products, stock and the search index                    |
 //! | `accounts`          | users, sessions and login attempts                      |
 //! | `admin`             | the back office: product records, the audit log          |
-//! | `orders`            | orders, idempotency records and the receipt outbox      |
+//! | `orders`            | orders, their lifecycle moves, idempotency records      |
+//! | `notices`           | the outbox: one notice per order event, sent once       |
 //! | `order_book`        | every customer's orders for the back office, by index   |
 //! | `charges`           | the sandbox gateway's ledger                            |
 //! | `uploads`           | upload records                                          |
@@ -30,6 +31,7 @@ mod db;
 mod file_mailer;
 mod local_blobs;
 mod local_upload_urls;
+mod notices;
 mod order_book;
 mod orders;
 pub mod private_files;

@@ -1,6 +1,6 @@
-//! Orders, idempotency records and the receipt outbox. Each `Orders`
-//! transaction is one `BEGIN IMMEDIATE` transaction over all three tables
-//! and the stock, so it is all or nothing across threads and processes.
+//! Orders and idempotency records. Each `Orders` transaction is one
+//! `BEGIN IMMEDIATE` transaction over them, the stock and the notices, so
+//! it is all or nothing across threads and processes.
 
 use async_trait::async_trait;
 use galley_shared::Error;
@@ -8,24 +8,21 @@ use galley_shared::id::{OrderId, UserId};
 use galley_shared::idempotency::{
     Fingerprint, IdempotencyKey, IdempotencyScope, LeaseId, LeaseOutcome, LeaseRequest, PINNED_UNTIL, StoredResponse,
 };
-use galley_shared::orders::{HistoryEntry, Order, OrderStatus};
+use galley_shared::orders::{HistoryEntry, Notice, NoticeKind, Order, OrderStatus};
 use galley_shared::ports::{
-    Hold, IdempotencyRecords, OrderBook, OrderFilter, Orders, Outbox, OutboxEntry, PendingOrder,
+    Hold, IdempotencyRecords, KeyNote, OrderBook, OrderFilter, OrderMove, Orders, PendingOrder,
 };
 use galley_shared::stock::check_distinct;
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use crate::EmbeddedStore;
+use crate::admin::put_audit;
 use crate::catalog::{give_stock, take_stock};
 use crate::db::store_error;
+use crate::notices::put_notice;
 
 fn to_json(order: &Order) -> Result<String, Error> {
     serde_json::to_string(order).map_err(|e| Error::internal(format!("order to JSON: {e}")))
-}
-
-/// The confirmed order an outbox row holds (its status is in the document).
-fn receipt_order(doc: &str) -> Result<Order, Error> {
-    serde_json::from_str(doc).map_err(|e| Error::internal(format!("corrupt outbox row: {e}")))
 }
 
 fn entry_json(entry: &HistoryEntry) -> Result<String, Error> {
@@ -33,15 +30,16 @@ fn entry_json(entry: &HistoryEntry) -> Result<String, Error> {
 }
 
 /// The columns an order is read back from, in `order_from_row`'s order.
-pub(crate) const ORDER_COLUMNS: &str = "doc, status, history";
+pub(crate) const ORDER_COLUMNS: &str = "doc, status, history, state, version";
 
 pub(crate) fn order_from_row(row: &rusqlite::Row<'_>) -> Result<Order, Error> {
-    let (doc, status, history): (String, String, String) =
-        (row.get(0).map_err(store_error)?, row.get(1).map_err(store_error)?, row.get(2).map_err(store_error)?);
+    let text = |i: usize| row.get::<_, String>(i).map_err(store_error);
     let corrupt = |e: serde_json::Error| Error::internal(format!("corrupt order row: {e}"));
-    let mut order: Order = serde_json::from_str(&doc).map_err(corrupt)?;
-    order.status = OrderStatus::parse(&status).map_err(Error::internal)?;
-    order.history = serde_json::from_str(&history).map_err(corrupt)?;
+    let mut order: Order = serde_json::from_str(&text(0)?).map_err(corrupt)?;
+    order.status = OrderStatus::parse(&text(1)?).map_err(Error::internal)?;
+    order.history = serde_json::from_str(&text(2)?).map_err(corrupt)?;
+    order.state = serde_json::from_str(&text(3)?).map_err(corrupt)?;
+    order.version = u64::try_from(row.get::<_, i64>(4).map_err(store_error)?).map_err(Error::internal)?;
     Ok(order)
 }
 
@@ -51,6 +49,23 @@ pub(crate) fn orders_from_rows(mut rows: rusqlite::Rows<'_>) -> Result<Vec<Order
         orders.push(order_from_row(row)?);
     }
     Ok(orders)
+}
+
+/// Notes `progress` on the held record (no pin: a refund's key expires as
+/// usual; a retry within it resumes the refund).
+fn note_progress(tx: &Transaction<'_>, hold: &Hold<'_>, progress: &str) -> Result<(), Error> {
+    check_hold(tx, hold)?;
+    tx.execute(
+        "UPDATE idempotency SET progress = ?3 WHERE user_id = ?1 AND key = ?2",
+        params![hold.scope.user.as_str(), hold.scope.key.as_str(), progress],
+    )
+    .map_err(store_error)?;
+    Ok(())
+}
+
+/// When the oldest refund being asked of the gateway was asked, if any.
+fn refunding_since(order: &Order) -> Option<i64> {
+    order.state.pending_refunds.iter().map(|p| p.refund.created_at.unix_timestamp()).min()
 }
 
 /// Fails unless `hold` still holds its idempotency record (a lapsed holder
@@ -108,12 +123,7 @@ fn settle(tx: &Transaction<'_>, order: &Order, entry: &HistoryEntry) -> Result<(
 /// Puts a confirmed order's receipt in the outbox (once).
 fn put_receipt(tx: &Transaction<'_>, order: &Order) -> Result<(), Error> {
     let confirmed = Order { status: OrderStatus::Confirmed, ..order.clone() };
-    tx.execute(
-        "INSERT INTO outbox (order_id, doc) VALUES (?1, ?2) ON CONFLICT (order_id) DO NOTHING",
-        params![order.id.as_str(), to_json(&confirmed)?],
-    )
-    .map_err(store_error)?;
-    Ok(())
+    put_notice(tx, &Notice { kind: NoticeKind::Receipt, order: confirmed })
 }
 
 #[async_trait]
@@ -214,7 +224,7 @@ impl Orders for EmbeddedStore {
                 let mut rows = statement.query(params![cutoff, limit as i64]).map_err(store_error)?;
                 let mut found = Vec::new();
                 while let Some(row) = rows.next().map_err(store_error)? {
-                    let key: Option<String> = row.get(3).map_err(store_error)?;
+                    let key: Option<String> = row.get(5).map_err(store_error)?;
                     let key = key.map(|k| IdempotencyKey::parse(&k).map_err(Error::internal)).transpose()?;
                     found.push(PendingOrder { order: order_from_row(row)?, key });
                 }
@@ -254,6 +264,70 @@ impl Orders for EmbeddedStore {
                     _ => give_stock(tx, &order.stock_lines())?,
                 }
                 Ok(true)
+            })
+            .await
+    }
+
+    async fn apply_move(&self, m: &OrderMove<'_>) -> Result<bool, Error> {
+        let moved = m.moved.clone();
+        let audit = m.audit.map(|a| serde_json::to_string(a).map(|doc| (a.id.clone(), doc))).transpose();
+        let audit = audit.map_err(Error::internal)?;
+        let key = m.key.as_ref().map(|note| match note {
+            KeyNote::Complete(hold, response) => ((hold.scope.clone(), hold.lease.clone()), Ok(response.clone())),
+            KeyNote::Progress(hold, progress) => ((hold.scope.clone(), hold.lease.clone()), Err(progress.clone())),
+        });
+        self.db
+            .write(move |tx| {
+                let order = &moved.order;
+                let entry = moved.entry.as_ref().map(entry_json).transpose()?;
+                let state = serde_json::to_string(&order.state).map_err(Error::internal)?;
+                let version = i64::try_from(order.version).map_err(Error::internal)?;
+                let changed = tx
+                    .execute(
+                        "UPDATE orders SET status = ?2, state = ?3, version = ?4, refunding_since = ?5,
+                         history = CASE WHEN ?6 IS NULL THEN history ELSE json_insert(history, '$[#]', json(?6)) END
+                         WHERE id = ?1 AND version = ?4 - 1",
+                        params![
+                            order.id.as_str(),
+                            order.status.as_str(),
+                            state,
+                            version,
+                            refunding_since(order),
+                            entry
+                        ],
+                    )
+                    .map_err(store_error)?;
+                if changed == 0 {
+                    return Ok(false);
+                }
+                if let Some(((scope, lease), note)) = &key {
+                    let hold = Hold { scope, lease };
+                    match note {
+                        Ok(response) => complete_record(tx, &hold, response)?,
+                        Err(progress) => note_progress(tx, &hold, progress)?,
+                    }
+                }
+                give_stock(tx, &moved.restock)?;
+                if let Some(kind) = &moved.notice {
+                    put_notice(tx, &Notice { kind: kind.clone(), order: order.clone() })?;
+                }
+                if let Some((id, doc)) = &audit {
+                    put_audit(tx, id, doc)?;
+                }
+                Ok(true)
+            })
+            .await
+    }
+
+    async fn refunding_before(&self, cutoff: i64, limit: usize) -> Result<Vec<Order>, Error> {
+        self.db
+            .read(move |conn| {
+                let mut statement = conn
+                    .prepare_cached(&format!(
+                        "SELECT {ORDER_COLUMNS} FROM orders WHERE refunding_since < ?1 ORDER BY refunding_since LIMIT ?2"
+                    ))
+                    .map_err(store_error)?;
+                orders_from_rows(statement.query(params![cutoff, limit as i64]).map_err(store_error)?)
             })
             .await
     }
@@ -361,86 +435,6 @@ impl IdempotencyRecords for EmbeddedStore {
                 )
                 .map_err(store_error)?;
                 Ok(())
-            })
-            .await
-    }
-}
-
-#[async_trait]
-impl Outbox for EmbeddedStore {
-    async fn pending(&self, limit: usize) -> Result<Vec<OutboxEntry>, Error> {
-        self.db
-            .read(move |conn| {
-                let mut statement = conn
-                    .prepare_cached("SELECT doc FROM outbox WHERE sent_at IS NULL ORDER BY order_id LIMIT ?1")
-                    .map_err(store_error)?;
-                let rows = statement.query_map([limit as i64], |row| row.get::<_, String>(0)).map_err(store_error)?;
-                rows.map(|doc| {
-                    let doc = doc.map_err(store_error)?;
-                    Ok(OutboxEntry { order: receipt_order(&doc)?, sent: false })
-                })
-                .collect()
-            })
-            .await
-    }
-
-    async fn entry(&self, order: &OrderId) -> Result<Option<OutboxEntry>, Error> {
-        let order = order.clone();
-        self.db
-            .read(move |conn| {
-                let row: Option<(String, Option<i64>)> = conn
-                    .query_row("SELECT doc, sent_at FROM outbox WHERE order_id = ?1", [order.as_str()], |row| {
-                        Ok((row.get(0)?, row.get(1)?))
-                    })
-                    .optional()
-                    .map_err(store_error)?;
-                row.map(|(doc, sent_at)| Ok(OutboxEntry { order: receipt_order(&doc)?, sent: sent_at.is_some() }))
-                    .transpose()
-            })
-            .await
-    }
-
-    async fn take_send_lease(&self, order: &OrderId, now: i64, until: i64) -> Result<bool, Error> {
-        let order = order.clone();
-        self.db
-            .write(move |tx| {
-                let taken = tx
-                    .execute(
-                        "UPDATE outbox SET sending_until = ?3 WHERE order_id = ?1 AND sent_at IS NULL
-                         AND (sending_until IS NULL OR sending_until <= ?2)",
-                        params![order.as_str(), now, until],
-                    )
-                    .map_err(store_error)?;
-                Ok(taken == 1)
-            })
-            .await
-    }
-
-    async fn release_send_lease(&self, order: &OrderId) -> Result<(), Error> {
-        let order = order.clone();
-        self.db
-            .write(move |tx| {
-                tx.execute(
-                    "UPDATE outbox SET sending_until = NULL WHERE order_id = ?1 AND sent_at IS NULL",
-                    [order.as_str()],
-                )
-                .map_err(store_error)?;
-                Ok(())
-            })
-            .await
-    }
-
-    async fn mark_sent(&self, order: &OrderId, now: i64) -> Result<bool, Error> {
-        let order = order.clone();
-        self.db
-            .write(move |tx| {
-                let changed = tx
-                    .execute(
-                        "UPDATE outbox SET sent_at = ?2 WHERE order_id = ?1 AND sent_at IS NULL",
-                        params![order.as_str(), now],
-                    )
-                    .map_err(store_error)?;
-                Ok(changed == 1)
             })
             .await
     }

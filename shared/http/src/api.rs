@@ -23,6 +23,7 @@ pub const API: &[Route<Function>] = &[
     Route::new(Method::POST, "/checkout", "checkout"),
     Route::new(Method::GET, "/orders", "checkout"),
     Route::new(Method::GET, "/orders/{id}", "checkout"),
+    Route::new(Method::POST, "/orders/{id}/cancel", "checkout"),
     Route::new(Method::POST, "/uploads", "upload"),
     Route::new(Method::GET, "/uploads/{id}", "upload"),
     Route::new(Method::GET, "/admin/products", "admin"),
@@ -32,6 +33,9 @@ pub const API: &[Route<Function>] = &[
     Route::new(Method::POST, "/admin/products/{id}/stock", "admin"),
     Route::new(Method::GET, "/admin/orders", "admin"),
     Route::new(Method::GET, "/admin/orders/{id}", "admin"),
+    Route::new(Method::POST, "/admin/orders/{id}/fulfil", "admin"),
+    Route::new(Method::POST, "/admin/orders/{id}/cancel", "admin"),
+    Route::new(Method::POST, "/admin/orders/{id}/refunds", "admin"),
     Route::new(Method::GET, "/admin/audit", "admin"),
 ];
 

@@ -183,6 +183,21 @@ impl From<&Error> for Problem {
                     "The adjustment would take stock below zero.".into(),
                 )
             }
+            Error::InvalidTransition => (
+                StatusCode::CONFLICT,
+                "invalid_transition",
+                "Invalid transition",
+                "The order's status does not allow this.".into(),
+            ),
+            Error::RefundExceedsBalance { refundable } => {
+                extensions.insert("refundable".into(), json!(refundable));
+                (
+                    StatusCode::CONFLICT,
+                    "refund_exceeds_balance",
+                    "Refund exceeds balance",
+                    "The refund is larger than what is left to refund.".into(),
+                )
+            }
             Error::UploadTooLarge { max_size } => {
                 extensions.insert("max_size".into(), json!(max_size));
                 (

@@ -142,6 +142,8 @@ impl Checkout {
                     items,
                     total,
                     history: vec![HistoryEntry::placed(created_at)],
+                    state: Default::default(),
+                    version: 0,
                 };
                 self.orders.place(&order, hold).await?;
                 order

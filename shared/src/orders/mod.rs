@@ -1,20 +1,30 @@
-//! Orders (API.md "Orders"): carts, pricing, the checkout sequence, receipts,
-//! and the settler that finishes what a checkout left pending.
+//! Orders (API.md "Orders"): carts, pricing, the checkout sequence, the
+//! status machine and its moves (fulfil, cancel, refund), the notices each
+//! event owes the customer, and the settler that finishes what a request
+//! left half-way.
 
 mod cart;
 mod checkout;
+mod emails;
 mod history;
+mod lifecycle;
+mod moves;
+mod notice;
 mod order;
 mod pricing;
-mod receipt;
-mod receipts;
+mod sender;
 mod settler;
 
 pub use cart::{Cart, CartLine, MAX_LINES, PaymentToken};
 pub use checkout::{AnswerError, CHECKOUT_LEASE, Checkout, CheckoutAnswer, CheckoutRequest};
+pub use emails::receipt;
 pub use history::{HistoryEntry, Party};
-pub use order::{AdminOrderView, Order, OrderLine, OrderStatus, OrderView};
+pub use lifecycle::{Ask, Asker, Keyed, Lifecycle, MoveAnswer};
+pub use moves::{Moved, ask_cancel, ask_refund, fulfil, settle_refund};
+pub use notice::{Notice, NoticeId, NoticeKind};
+pub use order::{
+    AdminOrderView, Fulfilment, Order, OrderLine, OrderState, OrderStatus, OrderView, PendingRefund, Refund,
+};
 pub use pricing::price;
-pub use receipt::receipt;
-pub use receipts::{Delivery, ReceiptSender};
+pub use sender::{Delivery, NoticeSender};
 pub use settler::{Settled, Settler};

@@ -25,7 +25,7 @@ pub use catalog::{Catalog, ImportReport, Listing};
 pub use idempotency::IdempotencyRecords;
 pub use login_attempts::LoginAttempts;
 pub use mail::{Mailer, Outbox, OutboxEntry};
-pub use orders::{Hold, OrderBook, OrderFilter, OrderListing, Orders, PendingOrder};
+pub use orders::{Hold, KeyNote, OrderBook, OrderFilter, OrderListing, OrderMove, Orders, PendingOrder};
 pub use payments::{Charge, ChargeLedger, LedgerEntry, PaymentGateway};
 pub use search::SearchIndex;
 pub use sessions::{Rotation, Sessions};

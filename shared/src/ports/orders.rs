@@ -1,9 +1,10 @@
 use async_trait::async_trait;
 
+use crate::admin::AuditEntry;
 use crate::error::Error;
 use crate::id::{OrderId, UserId};
 use crate::idempotency::{IdempotencyKey, IdempotencyScope, LeaseId, StoredResponse};
-use crate::orders::{HistoryEntry, Order, OrderStatus};
+use crate::orders::{HistoryEntry, Moved, Order, OrderStatus};
 
 /// The idempotency lease an order transaction runs under: each transaction
 /// checks the lease is still this holder's, so a holder whose lease lapsed
@@ -27,6 +28,26 @@ impl PendingOrder {
     pub fn scope(&self) -> Option<IdempotencyScope> {
         self.key.clone().map(|key| IdempotencyScope { user: self.order.user_id.clone(), key })
     }
+}
+
+/// What a lifecycle move does to the key record of the request that made it.
+#[derive(Clone, Debug)]
+pub enum KeyNote<'a> {
+    /// Completed with the answer, if the lease still holds it.
+    Complete(Hold<'a>, StoredResponse),
+    /// Noted with what was done (a refund's id), so a retry resumes it.
+    Progress(Hold<'a>, String),
+}
+
+/// A lifecycle move (fulfil, a refund asked or settled, a cancellation) as
+/// one atomic write: the order's new status and state only if its stored
+/// version is the one the move was judged on, the history entry, the stock
+/// back, the notice in the outbox, the audit entry and the key record.
+#[derive(Clone, Debug)]
+pub struct OrderMove<'a> {
+    pub moved: &'a Moved,
+    pub audit: Option<&'a AuditEntry>,
+    pub key: Option<KeyNote<'a>>,
 }
 
 /// Orders, and the transactions that move them along. Each method is one
@@ -86,6 +107,16 @@ pub trait Orders: Send + Sync {
         entry: &HistoryEntry,
         response: &StoredResponse,
     ) -> Result<bool, Error>;
+
+    /// Applies `m` whole or not at all: `false`, writing nothing, when the
+    /// order's version is no longer `m.moved.order.version - 1` (another
+    /// move won: read again). A key whose lease lapsed is `RequestInProgress`.
+    async fn apply_move(&self, m: &OrderMove<'_>) -> Result<bool, Error>;
+
+    /// Up to `limit` orders with a refund asked of the gateway before
+    /// `cutoff` (Unix seconds) and not settled, oldest first: the settler
+    /// finishes what a request left half-way.
+    async fn refunding_before(&self, cutoff: i64, limit: usize) -> Result<Vec<Order>, Error>;
 }
 
 /// Which orders an admin listing wants; both filters combine.

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 
 use crate::error::Error;
-use crate::id::OrderId;
+use crate::id::{OrderId, RefundId};
 use crate::money::Money;
 use crate::orders::PaymentToken;
 
@@ -23,6 +23,11 @@ pub trait PaymentGateway: Send + Sync {
     /// payment is closed first, so no late charge for the order can
     /// succeed after the settler gave its stock back. Idempotent.
     async fn settle(&self, order: &OrderId) -> Result<Charge, Error>;
+
+    /// Refunds `amount` of the order's charge, idempotent on `refund`:
+    /// asking again never refunds twice; the gateway's reference. An
+    /// unknown outcome (timeout) is `Error::Unavailable`: ask again.
+    async fn refund(&self, order: &OrderId, refund: &RefundId, amount: Money) -> Result<String, Error>;
 }
 
 /// What a gateway's own record (the sandbox's ledger) holds for an order.
@@ -46,4 +51,11 @@ pub trait ChargeLedger: Send + Sync {
 
     /// The entry in force for `order`, if any.
     async fn recorded(&self, order: &OrderId) -> Result<Option<LedgerEntry>, Error>;
+
+    /// Records refund `refund` of `amount` unless it is there; the amount
+    /// in force (the first recorded).
+    async fn record_refund(&self, order: &OrderId, refund: &RefundId, amount: Money) -> Result<Money, Error>;
+
+    /// Every refund recorded for `order`.
+    async fn refunds(&self, order: &OrderId) -> Result<Vec<(RefundId, Money)>, Error>;
 }

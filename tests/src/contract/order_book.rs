@@ -27,6 +27,7 @@ async fn order_with(store: &impl Store, user: &UserId, to: OrderStatus) -> Order
             store.decline(&pending, &moved(to, Party::Customer), hold, &answer(402)).await.unwrap()
         }
         OrderStatus::Pending => {}
+        later => panic!("placing then {later:?} is a lifecycle move, not a checkout's"),
     }
     store.any_order(&pending.id).await.unwrap().expect("a placed order is found by id")
 }

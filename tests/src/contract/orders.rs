@@ -9,7 +9,7 @@ use galley_shared::idempotency::{
     Fingerprint, IdempotencyKey, IdempotencyScope, LeaseId, LeaseOutcome, LeaseRequest, StoredResponse,
 };
 use galley_shared::money::{Currency, Money};
-use galley_shared::orders::{HistoryEntry, Order, OrderLine, OrderStatus, Party};
+use galley_shared::orders::{HistoryEntry, NoticeId, Order, OrderLine, OrderStatus, Party};
 use galley_shared::ports::Hold;
 use galley_shared::stock::Quantity;
 use time::OffsetDateTime;
@@ -56,6 +56,8 @@ pub(crate) fn order(user: &UserId, lines: &[(&str, u32)]) -> Order {
         items,
         total,
         history: vec![moved(OrderStatus::Pending, Party::Customer)],
+        state: Default::default(),
+        version: 0,
     }
 }
 
@@ -132,12 +134,12 @@ pub async fn confirming_completes_the_record_and_fills_the_outbox(store: Arc<imp
 
     let waiting = store.pending(10).await.unwrap();
     assert_eq!(waiting.len(), 1);
-    assert_eq!(waiting[0].order.id, pending.id);
-    assert_eq!(waiting[0].order.status, OrderStatus::Confirmed);
-    assert!(store.mark_sent(&pending.id, NOW).await.unwrap());
-    assert!(!store.mark_sent(&pending.id, NOW).await.unwrap(), "marked once only");
+    assert_eq!(waiting[0].notice.order.id, pending.id);
+    assert_eq!(waiting[0].notice.order.status, OrderStatus::Confirmed);
+    assert!(store.mark_sent(&NoticeId::receipt(&pending.id), NOW).await.unwrap());
+    assert!(!store.mark_sent(&NoticeId::receipt(&pending.id), NOW).await.unwrap(), "marked once only");
     assert!(store.pending(10).await.unwrap().is_empty());
-    assert!(store.entry(&pending.id).await.unwrap().unwrap().sent);
+    assert!(store.entry(&NoticeId::receipt(&pending.id)).await.unwrap().unwrap().sent);
     assert_eq!(store.level(&id("a")).await.unwrap(), Some(4));
 }
 
@@ -301,7 +303,10 @@ pub async fn pending_orders_are_found_by_age_and_settled_once(store: Arc<impl St
         "settled once"
     );
     assert_eq!(store.order(&user, &paid.id).await.unwrap().unwrap().status, OrderStatus::Confirmed);
-    assert!(store.entry(&paid.id).await.unwrap().is_some_and(|e| !e.sent), "its receipt waits in the outbox");
+    assert!(
+        store.entry(&NoticeId::receipt(&paid.id)).await.unwrap().is_some_and(|e| !e.sent),
+        "its receipt waits in the outbox"
+    );
     let replay = store.lease(&lease_request(&paid_scope, "{}", NOW + 1)).await.unwrap();
     assert_eq!(replay, LeaseOutcome::Completed(answer(201)), "a retry replays the settler's answer");
     let late = store
@@ -318,7 +323,7 @@ pub async fn pending_orders_are_found_by_age_and_settled_once(store: Arc<impl St
     assert!(store.settle(&unpaid_pending, &moved(OrderStatus::Declined, Party::Settler), &answer(402)).await.unwrap());
     assert_eq!(store.order(&user, &unpaid.id).await.unwrap().unwrap().status, OrderStatus::Declined);
     assert_eq!(store.level(&id("a")).await.unwrap(), Some(3), "the declined order's stock is back");
-    assert!(store.entry(&unpaid.id).await.unwrap().is_none(), "no receipt for a declined order");
+    assert!(store.entry(&NoticeId::receipt(&unpaid.id)).await.unwrap().is_none(), "no receipt for a declined order");
     let replay = store.lease(&lease_request(&unpaid_scope, "{}", NOW + 1)).await.unwrap();
     assert_eq!(replay, LeaseOutcome::Completed(answer(402)));
     let _ = unpaid_request;
@@ -403,7 +408,7 @@ pub async fn a_receipt_has_one_sender_at_a_time(store: Arc<impl Store>) {
     store.upsert(&[product("a", 5)]).await.unwrap();
     let pending = order(&UserId::generate(), &[("a", 1)]);
     crate::fixtures::confirmed_order(&*store, &*store, &pending, "key-send-lease", NOW).await;
-    let id = &pending.id;
+    let id = &NoticeId::receipt(&pending.id);
     assert!(store.take_send_lease(id, NOW, NOW + 60).await.unwrap());
     assert!(!store.take_send_lease(id, NOW + 1, NOW + 61).await.unwrap(), "held by the first sender");
     assert!(store.take_send_lease(id, NOW + 60, NOW + 120).await.unwrap(), "lapsed, it can be taken");
@@ -411,5 +416,8 @@ pub async fn a_receipt_has_one_sender_at_a_time(store: Arc<impl Store>) {
     assert!(store.take_send_lease(id, NOW + 61, NOW + 121).await.unwrap(), "given back, it can be taken at once");
     assert!(store.mark_sent(id, NOW + 62).await.unwrap());
     assert!(!store.take_send_lease(id, NOW + 500, NOW + 560).await.unwrap(), "sent: nobody sends again");
-    assert!(!store.take_send_lease(&OrderId::generate(), NOW, NOW + 60).await.unwrap(), "no such receipt");
+    assert!(
+        !store.take_send_lease(&NoticeId::receipt(&OrderId::generate()), NOW, NOW + 60).await.unwrap(),
+        "no such receipt"
+    );
 }

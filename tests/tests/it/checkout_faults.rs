@@ -14,12 +14,12 @@ use galley_http::Handler;
 use galley_shared::Error;
 use galley_shared::auth::{AccessTokens, DisplayName, Email, Session, UserProfile};
 use galley_shared::clock::{Clock, ManualClock};
-use galley_shared::id::{OrderId, ProductId, SessionId, UserId};
+use galley_shared::id::{OrderId, ProductId, RefundId, SessionId, UserId};
 use galley_shared::idempotency::{Fingerprint, IdempotencyKey, IdempotencyScope, LeaseId, LeaseOutcome, LeaseRequest};
 use galley_shared::keys::SigningKey;
 use galley_shared::mail::EmailMessage;
 use galley_shared::money::Money;
-use galley_shared::orders::{OrderStatus, PaymentToken, ReceiptSender};
+use galley_shared::orders::{NoticeId, NoticeSender, OrderStatus, PaymentToken};
 use galley_shared::ports::{Charge, Mailer, PaymentGateway, Sessions};
 use galley_shared::stock::{Quantity, StockLine};
 use galley_tests::contract::Store;
@@ -72,6 +72,10 @@ impl PaymentGateway for ScriptedGateway {
             false => Ok(Charge::Declined),
         }
     }
+
+    async fn refund(&self, _order: &OrderId, refund: &RefundId, _amount: Money) -> Result<String, Error> {
+        Err(Error::internal(format!("checkout never refunds ({refund})")))
+    }
 }
 
 /// A mailer that fails its first `failures` sends and records the rest.
@@ -116,6 +120,7 @@ impl<S: Store> Shop<S> {
             orders: store.clone(),
             records: store.clone(),
             sessions: store.clone(),
+            book: store.clone(),
         };
         let checkout = CheckoutFunction::new(stores, gateway.clone(), &key, clock.clone());
         let user = UserId::generate();
@@ -210,7 +215,7 @@ async fn a_mail_outage_delays_the_receipt_but_never_the_order<S: Store>(store: A
     let (status, body, _) = shop.buy("mail-outage", 1).await;
     assert_eq!((status, body["status"].as_str()), (201, Some("confirmed")), "confirmed at once");
     let mailer = Arc::new(FlakyMailer { failures: AtomicUsize::new(3), sent: Mutex::new(Vec::new()) });
-    let sender = ReceiptSender::new(store.clone(), mailer.clone(), shop.clock.clone());
+    let sender = NoticeSender::new(store.clone(), mailer.clone(), shop.clock.clone());
     for attempt in 0..3 {
         assert!(sender.drain(10).await.is_err(), "attempt {attempt} fails while mail is down");
     }
@@ -219,10 +224,8 @@ async fn a_mail_outage_delays_the_receipt_but_never_the_order<S: Store>(store: A
         assert_eq!(sender.drain(10).await.unwrap(), 0, "sent once");
     }
     // A redelivered entry (a stream may deliver twice) sends nothing either.
-    let entry = galley_shared::ports::Outbox::entry(&*store, &OrderId::parse(body["id"].as_str().unwrap()).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let receipt = NoticeId::receipt(&OrderId::parse(body["id"].as_str().unwrap()).unwrap());
+    let entry = galley_shared::ports::Outbox::entry(&*store, &receipt).await.unwrap().unwrap();
     assert_eq!(sender.deliver(&entry).await.unwrap(), galley_shared::orders::Delivery::AlreadySent);
     let sent = mailer.sent.lock().unwrap();
     assert_eq!(sent.len(), 1);
@@ -317,9 +320,7 @@ async fn a_checkout_killed_in_the_payment<S: Store>(shop: &Arc<Shop<S>>, key: &'
 
 fn settler<S: Store>(shop: &Shop<S>, mailer: Arc<FlakyMailer>) -> galley_settler::SettlerFunction {
     galley_settler::SettlerFunction::new(
-        shop.store.clone(),
-        shop.store.clone(),
-        shop.store.clone(),
+        galley_settler::SettlerStores::over(shop.store.clone()),
         shop.gateway.clone(),
         mailer,
         shop.clock.clone(),
@@ -387,11 +388,11 @@ async fn a_stream_delivery_and_a_sweep_racing_send_one_receipt<S: Store>(store: 
     let (status, body, _) = shop.buy("raced-receipt", 1).await;
     assert_eq!(status, 201, "{body}");
     let mailer = Arc::new(SlowMailer::default());
-    let sender = ReceiptSender::new(store.clone(), mailer.clone(), shop.clock.clone());
+    let sender = NoticeSender::new(store.clone(), mailer.clone(), shop.clock.clone());
     let entry = store.pending(10).await.unwrap().pop().expect("the receipt waits in the outbox");
     let (stream, sweep) = tokio::join!(sender.deliver(&entry), sender.drain(10));
     assert_eq!(mailer.0.lock().unwrap().len(), 1, "one receipt: {stream:?}, {sweep:?}");
-    assert!(store.entry(&entry.order.id).await.unwrap().unwrap().sent);
+    assert!(store.entry(&entry.notice.id()).await.unwrap().unwrap().sent);
 }
 
 galley_tests::on_both_stores!(

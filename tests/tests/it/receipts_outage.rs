@@ -11,7 +11,7 @@ use galley_receipts::ReceiptsFunction;
 use galley_shared::auth::Email;
 use galley_shared::clock::{Clock, ManualClock};
 use galley_shared::id::{OrderId, ProductId, UserId};
-use galley_shared::orders::{CartLine, Order, OrderStatus, ReceiptSender, price};
+use galley_shared::orders::{CartLine, NoticeSender, Order, OrderStatus, price};
 use galley_shared::ports::{Catalog, Outbox};
 use galley_shared::stock::Quantity;
 use galley_tests::faults::{Canned, Faults, faulty_sdk_config};
@@ -19,6 +19,16 @@ use galley_tests::fixtures;
 use serde_json::{Value, json};
 
 const SEND: &str = "/v2/email/outbound-emails";
+/// The outbox document of `order`'s receipt, as the confirming transaction writes it.
+fn receipt_doc(order: &Order) -> String {
+    let confirmed = Order { status: OrderStatus::Confirmed, ..order.clone() };
+    serde_json::to_string(&galley_shared::orders::Notice {
+        kind: galley_shared::orders::NoticeKind::Receipt,
+        order: confirmed,
+    })
+    .unwrap()
+}
+
 /// The stream's retries (template.yaml MaximumRetryAttempts) and the first try.
 const STREAM_DELIVERIES: usize = 9;
 
@@ -64,6 +74,8 @@ async fn an_ses_outage_longer_than_the_stream_retries_loses_no_receipt_and_doubl
             items,
             total,
             history: vec![galley_shared::orders::HistoryEntry::placed(clock.now())],
+            state: Default::default(),
+            version: 0,
         };
         fixtures::confirmed_order(&*store, &*store, &order, &format!("outage-order-{i}"), clock.unix_now()).await;
         orders.push(order);
@@ -77,17 +89,17 @@ async fn an_ses_outage_longer_than_the_stream_retries_loses_no_receipt_and_doubl
     let faults = Faults::default();
     faults.inject(SEND, Canned::rest_error("TooManyRequestsException", 429), 1_000);
     let ses = Arc::new(SesMailer::new(&faulty_sdk_config(&faults).await, "Galley <receipts@galley.example>"));
-    let receipts = ReceiptsFunction::new(ReceiptSender::new(store.clone(), ses.clone(), clock.clone()));
+    let receipts = ReceiptsFunction::new(NoticeSender::new(store.clone(), ses.clone(), clock.clone()));
     for entry in &pending {
-        let doc = serde_json::to_string(&Order { status: OrderStatus::Confirmed, ..entry.order.clone() }).unwrap();
-        let record = serde_json::from_value(stream_record(&doc, &entry.order.id)).unwrap();
+        let doc = receipt_doc(&entry.notice.order);
+        let record = serde_json::from_value(stream_record(&doc, &entry.notice.order.id)).unwrap();
         let answer = receipts.handle(record).await;
         assert_eq!(answer["batchItemFailures"].as_array().unwrap().len(), 1, "SES is down: {answer}");
     }
     for _ in 1..STREAM_DELIVERIES {
         for entry in &pending {
-            let doc = serde_json::to_string(&Order { status: OrderStatus::Confirmed, ..entry.order.clone() }).unwrap();
-            receipts.handle(serde_json::from_value(stream_record(&doc, &entry.order.id)).unwrap()).await;
+            let doc = receipt_doc(&entry.notice.order);
+            receipts.handle(serde_json::from_value(stream_record(&doc, &entry.notice.order.id)).unwrap()).await;
         }
     }
     // The stream has given up on these records; nothing went out.
@@ -96,9 +108,7 @@ async fn an_ses_outage_longer_than_the_stream_retries_loses_no_receipt_and_doubl
     // SES recovers; the settler's sweep finds the receipts still unsent.
     faults.inject(SEND, Canned::rest_error("TooManyRequestsException", 429), 0);
     let settler = galley_settler::SettlerFunction::new(
-        store.clone(),
-        store.clone(),
-        store.clone(),
+        galley_settler::SettlerStores::over(store.clone()),
         Arc::new(galley_payments::SandboxGateway::new(store.clone())),
         ses.clone(),
         clock.clone(),
@@ -107,8 +117,9 @@ async fn an_ses_outage_longer_than_the_stream_retries_loses_no_receipt_and_doubl
     assert_eq!(sent, 3);
     assert_eq!(settler.run().await.unwrap().receipts_sent, 0, "a second sweep sends nothing");
     for entry in &pending {
-        let doc = serde_json::to_string(&Order { status: OrderStatus::Confirmed, ..entry.order.clone() }).unwrap();
-        let answer = receipts.handle(serde_json::from_value(stream_record(&doc, &entry.order.id)).unwrap()).await;
+        let doc = receipt_doc(&entry.notice.order);
+        let answer =
+            receipts.handle(serde_json::from_value(stream_record(&doc, &entry.notice.order.id)).unwrap()).await;
         assert_eq!(answer["batchItemFailures"], json!([]), "a late redelivery is no failure");
     }
     for order in &orders {

@@ -15,7 +15,7 @@ use galley_shared::auth::Email;
 use galley_shared::clock::{Clock, ManualClock};
 use galley_shared::id::{OrderId, ProductId, UserId};
 use galley_shared::mail::EmailMessage;
-use galley_shared::orders::{CartLine, Order, OrderStatus, ReceiptSender, price};
+use galley_shared::orders::{CartLine, NoticeSender, Order, OrderStatus, price};
 use galley_shared::ports::{Catalog, Mailer};
 use galley_shared::stock::Quantity;
 use galley_tests::fixtures;
@@ -91,11 +91,13 @@ async fn the_receipt_the_adapter_wrote_is_sent_once_from_its_stream_records() {
         items,
         total,
         history: vec![galley_shared::orders::HistoryEntry::placed(clock.now())],
+        state: Default::default(),
+        version: 0,
     };
     fixtures::confirmed_order(&*store, &*store, &order, "stream-order-1", clock.unix_now()).await;
 
     let mailer = Arc::new(CapturingMailer::default());
-    let receipts = ReceiptsFunction::new(ReceiptSender::new(store.clone(), mailer.clone(), clock.clone()));
+    let receipts = ReceiptsFunction::new(NoticeSender::new(store.clone(), mailer.clone(), clock.clone()));
     let answer = receipts.handle(stream_of_table(&store, "INSERT").await).await;
     assert_eq!(answer, json!({ "batchItemFailures": [] }));
     let sent: Vec<String> = mailer.0.lock().unwrap().iter().map(|m| m.to.as_str().to_owned()).collect();

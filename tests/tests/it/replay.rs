@@ -26,7 +26,8 @@ use galley_shared::auth::{
 use galley_shared::clock::{Clock, ManualClock};
 use galley_shared::id::{OrderId, ProductId};
 use galley_shared::id::{SessionId, UploadId, UserId};
-use galley_shared::orders::{CartLine, Order, OrderStatus, ReceiptSender, price};
+use galley_shared::orders::{CartLine, NoticeSender, Order, OrderStatus, price};
+use galley_shared::ports::LedgerEntry;
 use galley_shared::ports::UploadRecords as _;
 use galley_shared::stock::Quantity;
 use galley_shared::uploads::{ArrivalCheck, Upload, UploadStatus};
@@ -137,14 +138,18 @@ async fn seed_accounts(store: &EmbeddedStore, clock: &ManualClock) {
 }
 
 const REPLAY_ORDER: &str = "01JREPLAYORDER000000000000";
+/// The admin's cancel event cancels this one; the customer's, the next.
+const REPLAY_ORDER_CANCELLED: &str = "01JREPLAYORDER0CANCE000000";
+const REPLAY_ORDER_OWN_CANCEL: &str = "01JREPLAYORDER0WNCANCE0000";
 
-/// A confirmed order whose receipt waits in the outbox, for the stream events.
-async fn seed_confirmed_order(store: &EmbeddedStore, clock: &ManualClock) {
+/// A confirmed order whose receipt waits in the outbox, for the stream and
+/// the order events.
+async fn seed_confirmed_order(store: &EmbeddedStore, clock: &ManualClock, id: &str) {
     let demo_mug = store.product(&ProductId::parse("mug-blue-350").unwrap()).await.unwrap().unwrap();
     let cart = [CartLine { product_id: demo_mug.id.clone(), quantity: Quantity::new(2).unwrap() }];
     let (items, total) = price(&cart, &[demo_mug]).unwrap();
     let order = Order {
-        id: OrderId::parse(REPLAY_ORDER).unwrap(),
+        id: OrderId::parse(id).unwrap(),
         user_id: UserId::parse(REPLAY_USER).unwrap(),
         email: Email::parse("replay@example.com").unwrap(),
         status: OrderStatus::Pending,
@@ -152,8 +157,14 @@ async fn seed_confirmed_order(store: &EmbeddedStore, clock: &ManualClock) {
         items,
         total,
         history: vec![galley_shared::orders::HistoryEntry::placed(clock.now())],
+        state: Default::default(),
+        version: 0,
     };
-    galley_tests::fixtures::confirmed_order(store, store, &order, "replay-seed-order", clock.unix_now()).await;
+    let key = format!("replay-seed-{id}");
+    galley_tests::fixtures::confirmed_order(store, store, &order, &key, clock.unix_now()).await;
+    // Charged, as the sandbox gateway records it, so it can be refunded.
+    let charged = LedgerEntry::Charged { amount: order.total, reference: format!("ch_sandbox_{id}") };
+    galley_shared::ports::ChargeLedger::record(store, &order.id, &charged).await.unwrap();
 }
 
 const REPLAY_UPLOAD_PENDING: &str = "01JREPLAYPENDNG00000000000";
@@ -213,11 +224,18 @@ impl Functions {
         let store = temp.store.clone();
         let accounts = AccountStores { users: store.clone(), sessions: store.clone(), attempts: store.clone() };
         let login = LoginFunction::new(accounts, &key, clock.clone());
-        let orders =
-            CheckoutStores { catalog: store.clone(), orders: store.clone(), records: store.clone(), sessions: store };
+        let orders = CheckoutStores {
+            catalog: store.clone(),
+            orders: store.clone(),
+            records: store.clone(),
+            sessions: store.clone(),
+            book: store,
+        };
         let checkout =
             CheckoutFunction::new(orders, Arc::new(SandboxGateway::new(temp.store.clone())), &key, clock.clone());
-        seed_confirmed_order(&temp.store, &clock).await;
+        for id in [REPLAY_ORDER, REPLAY_ORDER_CANCELLED, REPLAY_ORDER_OWN_CANCEL] {
+            seed_confirmed_order(&temp.store, &clock, id).await;
+        }
         let blobs = LocalBlobs::new(temp.dir.path().join("blobs"));
         seed_uploads(&temp.store, &blobs, &clock).await;
         let images = ImageHost::new(temp.store.clone(), Arc::new(blobs.clone()), DEFAULT_PUBLIC_URL);
@@ -230,15 +248,17 @@ impl Functions {
                 audit: temp.store.clone(),
                 keys: temp.store.clone(),
                 book: temp.store.clone(),
+                orders: temp.store.clone(),
                 uploads: temp.store.clone(),
                 blobs: Arc::new(blobs.clone()),
                 images_url: DEFAULT_PUBLIC_URL.to_owned(),
             },
+            Arc::new(SandboxGateway::new(temp.store.clone())),
             &key,
             clock.clone(),
         );
         let mailer = Arc::new(FileMailer::new(temp.dir.path().join("outbox"), "Galley <receipts@galley.localhost>"));
-        let receipts = ReceiptsFunction::new(ReceiptSender::new(temp.store.clone(), mailer, clock.clone()));
+        let receipts = ReceiptsFunction::new(NoticeSender::new(temp.store.clone(), mailer, clock.clone()));
         let uploads = UploadStores {
             records: temp.store.clone(),
             sessions: temp.store.clone(),

@@ -4,6 +4,7 @@ use galley_shared::Error;
 use galley_shared::admin::{MAX_STOCK_DELTA, NewProduct, ProductPatch, StockMove};
 use galley_shared::catalog::{Category, MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS};
 use galley_shared::id::{ProductId, UploadId};
+use galley_shared::orders::Ask;
 use serde_json::Value;
 
 use super::product::{money, stock, text};
@@ -83,6 +84,50 @@ pub fn stock_move(value: Value) -> Result<StockMove, Error> {
     })
 }
 
+/// The longest carrier name or tracking number, in characters.
+pub const MAX_SHIPPING_CHARS: usize = 100;
+
+/// `POST /admin/orders/{id}/fulfil` `{carrier?, tracking_number?}`.
+pub fn fulfilment(value: Value) -> Result<Ask, Error> {
+    json::parse_object(value, |f: &mut Fields| {
+        let carrier = f.optional("carrier", |v| text(v, 1, MAX_SHIPPING_CHARS));
+        let tracking_number = f.optional("tracking_number", |v| text(v, 1, MAX_SHIPPING_CHARS));
+        Some(Ask::Fulfil { carrier: carrier?, tracking_number: tracking_number? })
+    })
+}
+
+/// `POST /admin/orders/{id}/cancel` `{reason, restock}`.
+pub fn admin_cancel(value: Value) -> Result<Ask, Error> {
+    json::parse_object(value, |f: &mut Fields| {
+        let reason = f.required("reason", |v| text(v, 1, MAX_REASON_CHARS));
+        let restock = f.required("restock", boolean);
+        Some(Ask::Cancel { reason: reason?, restock: restock? })
+    })
+}
+
+/// `POST /orders/{id}/cancel` `{reason?}`: a customer's cancel always restocks.
+pub fn customer_cancel(value: Value) -> Result<Ask, Error> {
+    json::parse_object(value, |f: &mut Fields| {
+        let reason = f.optional("reason", |v| text(v, 0, MAX_REASON_CHARS));
+        Some(Ask::Cancel { reason: reason?.unwrap_or_default(), restock: true })
+    })
+}
+
+/// `POST /admin/orders/{id}/refunds` `{amount: Money, reason}`: at least 1
+/// minor unit (the order's currency is checked against the order).
+pub fn refund(value: Value) -> Result<Ask, Error> {
+    json::parse_object(value, |f: &mut Fields| {
+        let amount = f.object("amount", money);
+        let reason = f.required("reason", |v| text(v, 1, MAX_REASON_CHARS));
+        let amount = amount?;
+        if amount.amount < 1 {
+            f.reject("amount.amount", "must be at least 1 (minor units)");
+            return None;
+        }
+        Some(Ask::Refund { amount, reason: reason? })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -115,6 +160,25 @@ mod tests {
         assert_eq!(product_patch(json!({"image_upload_id": null})).unwrap().image_upload_id, Some(None), "removes");
         assert_eq!(product_patch(json!({})).unwrap().image_upload_id, None, "keeps");
         assert_eq!(fields(product_patch(json!({"image_upload_id": "../x"})).unwrap_err()), ["image_upload_id"]);
+    }
+
+    #[test]
+    fn order_moves_name_every_bad_field() {
+        assert_eq!(
+            fields(refund(json!({"amount": {"amount": 0, "currency": "USD"}, "reason": "x"})).unwrap_err()),
+            ["amount.amount"]
+        );
+        assert_eq!(fields(refund(json!({"amount": {"amount": 5, "currency": "USD"}})).unwrap_err()), ["reason"]);
+        assert!(matches!(
+            refund(json!({"amount": {"amount": 5, "currency": "USD"}, "reason": "dent"})),
+            Ok(Ask::Refund { .. })
+        ));
+        let mut bad = fields(admin_cancel(json!({"reason": "", "restock": "yes"})).unwrap_err());
+        bad.sort();
+        assert_eq!(bad, ["reason", "restock"]);
+        assert!(matches!(customer_cancel(json!({})), Ok(Ask::Cancel { restock: true, .. })));
+        assert_eq!(fields(fulfilment(json!({"carrier": "", "colour": 1})).unwrap_err()), ["carrier", "colour"]);
+        assert!(matches!(fulfilment(json!({})), Ok(Ask::Fulfil { carrier: None, tracking_number: None })));
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Sending receipts from the outbox: at most one email per order, however
+//! Sending notices (receipts and the later events' emails) from the
+//! outbox: at most one email per notice, however
 //! often an entry is delivered to the sender (streams and pollers deliver at
 //! least once), and whoever delivers it (the stream's function, the
 //! settler's sweep). A sender first takes the entry's send lease with a
@@ -9,7 +10,6 @@
 
 use std::sync::Arc;
 
-use super::receipt::receipt;
 use crate::clock::Clock;
 use crate::error::Error;
 use crate::ports::{Mailer, Outbox, OutboxEntry};
@@ -28,22 +28,22 @@ pub enum Delivery {
 pub const SEND_LEASE: std::time::Duration = std::time::Duration::from_secs(60);
 
 #[derive(Clone)]
-pub struct ReceiptSender {
+pub struct NoticeSender {
     outbox: Arc<dyn Outbox>,
     mailer: Arc<dyn Mailer>,
     clock: Arc<dyn Clock>,
 }
 
-impl ReceiptSender {
+impl NoticeSender {
     pub fn new(outbox: Arc<dyn Outbox>, mailer: Arc<dyn Mailer>, clock: Arc<dyn Clock>) -> Self {
         Self { outbox, mailer, clock }
     }
 
-    /// Sends the receipt of `entry` unless the store says it went already,
+    /// Sends the notice of `entry` unless the store says it went already,
     /// then marks it sent with a conditional write. A mail failure leaves the
     /// entry unsent, to be retried.
     pub async fn deliver(&self, entry: &OutboxEntry) -> Result<Delivery, Error> {
-        let id = &entry.order.id;
+        let id = &entry.notice.id();
         match self.outbox.entry(id).await? {
             Some(current) if current.sent => Ok(Delivery::AlreadySent),
             Some(_) => self.send_and_mark(entry).await,
@@ -52,27 +52,27 @@ impl ReceiptSender {
     }
 
     async fn send_and_mark(&self, entry: &OutboxEntry) -> Result<Delivery, Error> {
-        let id = &entry.order.id;
+        let id = &entry.notice.id();
         let now = self.clock.unix_now();
         if !self.outbox.take_send_lease(id, now, now + SEND_LEASE.as_secs() as i64).await? {
             return Ok(Delivery::Busy);
         }
-        if let Err(error) = self.mailer.send(&receipt(&entry.order)).await {
+        if let Err(error) = self.mailer.send(&entry.notice.email()).await {
             // Given back, so the retry need not wait for the lease to lapse.
             if let Err(e) = self.outbox.release_send_lease(id).await {
-                tracing::warn!(error = %e, order_id = %id, "send lease not given back; it lapses");
+                tracing::warn!(error = %e, notice = %id, "send lease not given back; it lapses");
             }
             return Err(error);
         }
         if self.outbox.mark_sent(id, self.clock.unix_now()).await? {
-            tracing::info!(order_id = %id, "receipt sent");
+            tracing::info!(notice = %id, "notice sent");
             Ok(Delivery::Sent)
         } else {
             Ok(Delivery::AlreadySent)
         }
     }
 
-    /// One pass over the unsent receipts, oldest first; stops at the first
+    /// One pass over the unsent notices, oldest first; stops at the first
     /// failure (the mail service is likely down) and reports it.
     pub async fn drain(&self, batch: usize) -> Result<usize, Error> {
         let mut sent = 0;

@@ -1,0 +1,120 @@
+//! The outbox: one item per event's notice, `OUTBOX#<order>` / `<kind>`
+//! (`RECEIPT`, `FULFILLED`, `CANCELLED`, `REFUND#<id>`), put by the event's
+//! own transaction and in the sparse GSI1 partition `OUTBOX` while unsent;
+//! the table's stream hands new ones to the `receipts` function.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::TransactWriteItem;
+use galley_shared::Error;
+use galley_shared::orders::{Notice, NoticeId};
+use galley_shared::ports::{Outbox, OutboxEntry};
+
+use crate::DynamoStore;
+use crate::errors::{applied, sdk_error};
+use crate::item::{Item, Reader, key, n, s};
+use crate::table::{GSI1, GSI1_PARTITION_KEY, GSI1_SORT_KEY};
+
+const OUTBOX_PENDING: &str = "OUTBOX";
+/// The outbox item's partition key prefix and the attributes the stream
+/// reader (`stream`) reads back.
+pub(crate) const OUTBOX_PREFIX: &str = "OUTBOX#";
+pub(crate) const OUTBOX_DOC: &str = "doc";
+pub(crate) const OUTBOX_SENT: &str = "sent";
+
+fn notice_key(id: &NoticeId) -> Item {
+    key(format!("{OUTBOX_PREFIX}{}", id.order), &id.kind.key())
+}
+
+/// An outbox item as the table holds it.
+fn entry_from_item(item: &Item) -> Result<OutboxEntry, Error> {
+    let r = Reader(item);
+    entry_from_doc(r.s(OUTBOX_DOC)?, r.n::<u8>(OUTBOX_SENT)? == 1)
+}
+
+/// An outbox entry from its notice document, as the item and its stream image hold it.
+pub(crate) fn entry_from_doc(doc: &str, sent: bool) -> Result<OutboxEntry, Error> {
+    let notice: Notice = serde_json::from_str(doc).map_err(|e| Error::internal(format!("corrupt outbox item: {e}")))?;
+    Ok(OutboxEntry { notice, sent })
+}
+
+impl DynamoStore {
+    /// `notice` put in the outbox, once, inside its event's transaction.
+    pub(crate) fn notice_action(&self, notice: &Notice) -> Result<TransactWriteItem, Error> {
+        let id = notice.id();
+        let mut item = notice_key(&id);
+        let doc = serde_json::to_string(notice).map_err(|e| Error::internal(format!("notice to JSON: {e}")))?;
+        item.insert(OUTBOX_DOC.into(), s(doc));
+        item.insert(OUTBOX_SENT.into(), n(0));
+        item.insert(GSI1_PARTITION_KEY.into(), s(OUTBOX_PENDING));
+        item.insert(GSI1_SORT_KEY.into(), s(id.to_string()));
+        self.table_put(item, "attribute_not_exists(pk)")
+    }
+}
+
+#[async_trait]
+impl Outbox for DynamoStore {
+    async fn pending(&self, limit: usize) -> Result<Vec<OutboxEntry>, Error> {
+        let output = self
+            .client
+            .query()
+            .table_name(self.table.as_ref())
+            .index_name(GSI1)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", GSI1_PARTITION_KEY)
+            .expression_attribute_values(":pk", s(OUTBOX_PENDING))
+            .limit(limit as i32)
+            .send()
+            .await
+            .map_err(|e| sdk_error("Query", e))?;
+        output.items().iter().map(entry_from_item).filter(|e| e.as_ref().map_or(true, |e| !e.sent)).collect()
+    }
+
+    async fn entry(&self, id: &NoticeId) -> Result<Option<OutboxEntry>, Error> {
+        self.read_item(notice_key(id)).await?.as_ref().map(entry_from_item).transpose()
+    }
+
+    async fn take_send_lease(&self, id: &NoticeId, now: i64, until: i64) -> Result<bool, Error> {
+        let take = self
+            .client
+            .update_item()
+            .table_name(self.table.as_ref())
+            .set_key(Some(notice_key(id)))
+            .update_expression("SET sending_until = :until")
+            .condition_expression(
+                "attribute_exists(pk) AND sent = :zero AND (attribute_not_exists(sending_until) OR sending_until <= :now)",
+            )
+            .expression_attribute_values(":until", n(until))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":now", n(now));
+        applied(take).await
+    }
+
+    async fn release_send_lease(&self, id: &NoticeId) -> Result<(), Error> {
+        let release = self
+            .client
+            .update_item()
+            .table_name(self.table.as_ref())
+            .set_key(Some(notice_key(id)))
+            .update_expression("REMOVE sending_until")
+            .condition_expression("attribute_exists(pk) AND sent = :zero")
+            .expression_attribute_values(":zero", n(0));
+        // Sent meanwhile, or gone: nothing to give back.
+        applied(release).await.map(|_| ())
+    }
+
+    async fn mark_sent(&self, id: &NoticeId, now: i64) -> Result<bool, Error> {
+        let mark = self
+            .client
+            .update_item()
+            .table_name(self.table.as_ref())
+            .set_key(Some(notice_key(id)))
+            .update_expression("SET sent = :one, sent_at = :now REMOVE #gpk, #gsk")
+            .condition_expression("sent = :zero")
+            .expression_attribute_names("#gpk", GSI1_PARTITION_KEY)
+            .expression_attribute_names("#gsk", GSI1_SORT_KEY)
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":now", n(now));
+        applied(mark).await
+    }
+}
