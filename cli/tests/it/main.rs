@@ -7,6 +7,7 @@ mod auth_logs;
 mod catalog_http;
 mod common;
 mod import;
+mod lifecycle_http;
 mod orders_http;
 mod serve_limits;
 mod uploads_http;

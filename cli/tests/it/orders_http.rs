@@ -266,7 +266,7 @@ fn each_confirmed_order_gets_exactly_one_receipt_in_the_outbox_folder() {
 
 /// moto's record of the mail SES accepted (the `ses` part of
 /// `/moto-api/data.json`, served on its own by `scripts/moto_server.py`).
-fn moto_sent_mail() -> String {
+pub(crate) fn moto_sent_mail() -> String {
     let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap();
     let address = endpoint.trim_start_matches("http://");
     let mut stream = std::net::TcpStream::connect(address).unwrap();

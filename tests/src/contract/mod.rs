@@ -4,6 +4,7 @@
 mod accounts;
 mod admin;
 mod catalog;
+mod lifecycle;
 mod order_book;
 mod orders;
 mod uploads;
@@ -11,6 +12,7 @@ mod uploads;
 pub use accounts::*;
 pub use admin::*;
 pub use catalog::*;
+pub use lifecycle::*;
 pub use order_book::*;
 pub use orders::*;
 pub use uploads::*;
@@ -111,7 +113,10 @@ macro_rules! contract_suite {
                 the_audit_log_pages_newest_first,
                 an_audit_page_is_whole_however_large_its_entries,
                 orders_are_found_by_id_whoever_placed_them_with_their_history,
-                every_order_lists_newest_first_by_status_and_customer
+                every_order_lists_newest_first_by_status_and_customer,
+                a_move_writes_only_on_the_version_it_was_judged_on,
+                a_refund_being_asked_is_found_until_settled,
+                a_cancel_gives_the_stock_back_once_with_its_notice
             );
         }
     };

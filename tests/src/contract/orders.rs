@@ -61,6 +61,12 @@ pub(crate) fn order(user: &UserId, lines: &[(&str, u32)]) -> Order {
     }
 }
 
+/// A pending order of `units` of `product` at 19.99 each, as checkout
+/// makes one.
+pub fn pending_order(user: &UserId, product: &str, units: u32) -> Order {
+    order(user, &[(product, units)])
+}
+
 pub(crate) fn moved(status: OrderStatus, by: Party) -> HistoryEntry {
     HistoryEntry::new(status, OffsetDateTime::from_unix_timestamp(NOW).unwrap(), by)
 }

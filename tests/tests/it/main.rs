@@ -8,6 +8,7 @@ mod consistent_reads;
 mod contract;
 mod data_dir;
 mod index_repair;
+mod lifecycle_faults;
 mod mail_contract;
 mod multi_process;
 mod openapi;
