@@ -113,8 +113,12 @@ fn check_rules(server: &Server) {
     assert_eq!(
         order["items"][0],
         json!({"product_id": "t-two", "title": "Test t-two", "quantity": 2,
-        "unit_price": {"amount": 1250, "currency": "USD"}, "line_total": {"amount": 2500, "currency": "USD"}})
+        "unit_price": {"amount": 1250, "currency": "USD"}, "line_total": {"amount": 2500, "currency": "USD"},
+        "discount": {"amount": 0, "currency": "USD"}})
     );
+    assert_eq!(order["subtotal"], order["total"], "no discount without a promotion");
+    assert_eq!((order["promo_code"].clone(), order["fulfilment"].clone()), (Value::Null, Value::Null));
+    assert_eq!(order["refunds"], json!([]));
     assert!(order["created_at"].as_str().unwrap().ends_with('Z'));
     assert!(placed.header("idempotent-replayed").is_none());
     assert!(!in_stock(server, "t-two"), "both units taken");
