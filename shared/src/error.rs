@@ -60,7 +60,7 @@ pub enum Error {
     #[error("unknown product")]
     UnknownProduct(Vec<ProductId>),
     #[error("payment declined")]
-    PaymentDeclined,
+    PaymentDeclined { decline_code: String },
     #[error("precondition required")]
     PreconditionRequired,
     #[error("precondition failed")]

@@ -99,6 +99,7 @@ fn check_rules(server: &Server) {
     // A declined card gives the stock back.
     let declined = checkout(server, &ann, "key-declined", &cart(&[("t-one", 1)], "pm_card_chargeDeclined"));
     declined.assert_problem(402, "payment_declined");
+    assert_eq!(declined.body["decline_code"], "generic_decline", "the sandbox's reason, as Stripe names them");
     assert!(in_stock(server, "t-one"));
     let replayed_decline = checkout(server, &ann, "key-declined", &cart(&[("t-one", 1)], "pm_card_chargeDeclined"));
     assert_eq!((replayed_decline.status, replayed_decline.header("idempotent-replayed")), (402, Some("true")));

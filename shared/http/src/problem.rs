@@ -150,12 +150,15 @@ impl From<&Error> for Problem {
                     "Some items name products that do not exist.".into(),
                 )
             }
-            Error::PaymentDeclined => (
-                StatusCode::PAYMENT_REQUIRED,
-                "payment_declined",
-                "Payment declined",
-                "The payment was declined.".into(),
-            ),
+            Error::PaymentDeclined { decline_code } => {
+                extensions.insert("decline_code".into(), json!(decline_code));
+                (
+                    StatusCode::PAYMENT_REQUIRED,
+                    "payment_declined",
+                    "Payment declined",
+                    "The payment was declined.".into(),
+                )
+            }
             Error::PreconditionRequired => (
                 StatusCode::PRECONDITION_REQUIRED,
                 "precondition_required",
@@ -292,7 +295,7 @@ mod tests {
         assert_problem(Error::IdempotencyKeyRequired, 400, "idempotency_key_required");
         assert_problem(Error::IdempotencyKeyReused, 422, "idempotency_key_reused");
         assert_problem(Error::RequestInProgress, 409, "request_in_progress");
-        assert_problem(Error::PaymentDeclined, 402, "payment_declined");
+        assert_problem(Error::PaymentDeclined { decline_code: "insufficient_funds".into() }, 402, "payment_declined");
         assert_problem(Error::UploadTooLarge { max_size: 10 }, 413, "too_large");
         assert_problem(Error::TooManyUploads { retry_after_secs: 60 }, 429, "too_many_uploads");
     }

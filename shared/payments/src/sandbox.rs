@@ -31,7 +31,8 @@ impl SandboxGateway {
 fn outcome(entry: LedgerEntry) -> Charge {
     match entry {
         LedgerEntry::Charged { reference, .. } => Charge::Approved { reference },
-        LedgerEntry::Declined | LedgerEntry::Closed => Charge::Declined,
+        // The card-test convention's answer for a refused card.
+        LedgerEntry::Declined | LedgerEntry::Closed => Charge::Declined { code: "generic_decline".into() },
     }
 }
 

@@ -157,8 +157,8 @@ impl Checkout {
                 self.orders.confirm(&confirmed, &entry, hold, &answer).await?;
                 Ok(CheckoutAnswer { status: answer.status, body: answer.body, replayed: false })
             }
-            Charge::Declined => {
-                let answer = (self.answer_error)(&Error::PaymentDeclined);
+            Charge::Declined { code } => {
+                let answer = (self.answer_error)(&Error::PaymentDeclined { decline_code: code });
                 let entry = HistoryEntry::new(OrderStatus::Declined, self.clock.stamp(), Party::Customer);
                 self.orders.decline(&order, &entry, hold, &answer).await?;
                 Ok(CheckoutAnswer { status: answer.status, body: answer.body, replayed: false })

@@ -56,7 +56,9 @@ impl Settler {
                     let confirmed = Order { status: OrderStatus::Confirmed, ..order.clone() };
                     (OrderStatus::Confirmed, confirmed_answer(&confirmed)?)
                 }
-                Charge::Declined => (OrderStatus::Declined, (self.answer_error)(&Error::PaymentDeclined)),
+                Charge::Declined { code } => {
+                    (OrderStatus::Declined, (self.answer_error)(&Error::PaymentDeclined { decline_code: code }))
+                }
             };
             let entry = HistoryEntry::new(to, self.clock.stamp(), Party::Settler);
             if self.orders.settle(&pending, &entry, &answer).await? {

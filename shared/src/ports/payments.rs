@@ -7,8 +7,14 @@ use crate::orders::PaymentToken;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Charge {
-    Approved { reference: String },
-    Declined,
+    Approved {
+        reference: String,
+    },
+    /// Refused; `code` is the gateway's reason (Stripe's `decline_code`,
+    /// else its error `code`; the sandbox says `generic_decline`).
+    Declined {
+        code: String,
+    },
 }
 
 /// A payment provider. Every charge is idempotent on the order id: asking

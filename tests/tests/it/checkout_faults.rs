@@ -69,7 +69,7 @@ impl PaymentGateway for ScriptedGateway {
     async fn settle(&self, order: &OrderId) -> Result<Charge, Error> {
         match self.charged.lock().unwrap().contains_key(order) {
             true => Ok(Charge::Approved { reference: format!("ch_{order}") }),
-            false => Ok(Charge::Declined),
+            false => Ok(Charge::Declined { code: "generic_decline".into() }),
         }
     }
 
