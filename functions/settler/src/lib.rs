@@ -95,7 +95,13 @@ impl SettlerFunction {
         // Past the lease a request holds its key for: its retry would be
         // refused as in progress, so the request is gone.
         let cutoff = self.clock.unix_now() - CHECKOUT_LEASE.as_secs() as i64;
-        let refunds_finished = self.lifecycle.finish_refunds(cutoff, BATCH).await?;
+        let refunds_finished = match self.lifecycle.finish_refunds(cutoff, BATCH).await {
+            Ok(finished) => finished,
+            Err(error) => {
+                tracing::warn!(%error, "refunds not finished; the next run tries again");
+                0
+            }
+        };
         let receipts_sent = match self.receipts.drain(BATCH).await {
             Ok(sent) => sent,
             Err(error) => {

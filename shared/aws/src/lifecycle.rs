@@ -30,8 +30,11 @@ impl DynamoStore {
         let order = &m.moved.order;
         let state = serde_json::to_string(&order.state).map_err(Error::internal)?;
         let mut set = vec!["#status = :status", "#listed = :listed", "#state = :state", "version = :version"];
+        // Orders placed before versions were kept have none: version 0.
+        let condition =
+            if order.version == 1 { "attribute_not_exists(version) OR version = :read" } else { "version = :read" };
         let mut change = update(order_key(&order.user_id, &order.id))
-            .condition_expression("version = :read")
+            .condition_expression(condition)
             .expression_attribute_names("#status", "status")
             .expression_attribute_names("#listed", GSI2_PARTITION_KEY)
             .expression_attribute_names("#state", "state")

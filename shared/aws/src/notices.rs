@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use galley_shared::Error;
-use galley_shared::orders::{Notice, NoticeId};
+use galley_shared::orders::{Notice, NoticeId, NoticeKind, Order};
 use galley_shared::ports::{Outbox, OutboxEntry};
 
 use crate::DynamoStore;
@@ -33,7 +33,14 @@ fn entry_from_item(item: &Item) -> Result<OutboxEntry, Error> {
 
 /// An outbox entry from its notice document, as the item and its stream image hold it.
 pub(crate) fn entry_from_doc(doc: &str, sent: bool) -> Result<OutboxEntry, Error> {
-    let notice: Notice = serde_json::from_str(doc).map_err(|e| Error::internal(format!("corrupt outbox item: {e}")))?;
+    let notice = match serde_json::from_str::<Notice>(doc) {
+        Ok(notice) => notice,
+        // Receipts written before notices had kinds hold the bare order.
+        Err(e) => match serde_json::from_str::<Order>(doc) {
+            Ok(order) => Notice { kind: NoticeKind::Receipt, order },
+            Err(_) => return Err(Error::internal(format!("corrupt outbox item: {e}"))),
+        },
+    };
     Ok(OutboxEntry { notice, sent })
 }
 

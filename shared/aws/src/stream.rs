@@ -101,5 +101,9 @@ mod tests {
         assert!(record("INSERT", "OUTBOX#o", "0", None).unsent_notice().is_err(), "an outbox item without doc");
         assert!(record("INSERT", "OUTBOX#o", "0", Some("not json")).unsent_notice().is_err());
         assert_eq!(record("INSERT", "OUTBOX#o", "0", None).sequence_number(), "7");
+        // A receipt written before notices had kinds: the bare order.
+        let bare = r#"{"id":"o1","user_id":"u1","email":"a@example.com","status":"confirmed","created_at":"2026-11-21T12:00:00Z","items":[],"total":{"amount":0,"currency":"USD"}}"#;
+        let old = record("INSERT", "OUTBOX#o1", "0", Some(bare)).unsent_notice().unwrap().unwrap();
+        assert_eq!(old.notice.kind, galley_shared::orders::NoticeKind::Receipt);
     }
 }

@@ -157,7 +157,7 @@ impl Lifecycle {
             (None, Ask::Cancel { reason, restock }) => {
                 let refund = RefundId::generate();
                 let at = (asker.party(), self.clock.stamp());
-                self.reserve(asker, id, guard, &refund, |order| {
+                self.reserve(asker, id, (ask, guard), &refund, |order| {
                     ask_cancel(order, refund.clone(), reason.clone(), *restock, at.clone())
                 })
                 .await?;
@@ -171,7 +171,7 @@ impl Lifecycle {
                     created_at: self.clock.stamp(),
                 };
                 let id_of = refund.id.clone();
-                self.reserve(asker, id, guard, &id_of, |order| ask_refund(order, refund.clone(), asker.party()))
+                self.reserve(asker, id, (ask, guard), &id_of, |order| ask_refund(order, refund.clone(), asker.party()))
                     .await?;
                 id_of
             }
@@ -234,18 +234,24 @@ impl Lifecycle {
     }
 
     /// The first move of a refund: reserve it, and note its id on the key.
+    /// An admin's refund or cancel is audited here, where the decision
+    /// lands; its settling (by the request or the settler) follows from it.
     async fn reserve(
         &self,
         asker: &Asker,
         id: &OrderId,
-        guard: &Guard,
+        (ask, guard): (&Ask, &Guard),
         refund: &RefundId,
         decide: impl Fn(&Order) -> Result<Moved, Error>,
     ) -> Result<(), Error> {
         self.apply(
             asker,
             id,
-            |order| Ok((decide(order)?, None)),
+            |order| {
+                let moved = decide(order)?;
+                let audit = self.audit(asker, ask, order, &moved.order);
+                Ok((moved, audit))
+            },
             |_| Ok(Some(KeyNote::Progress(guard.hold(), refund.to_string()))),
         )
         .await
@@ -266,26 +272,41 @@ impl Lifecycle {
         let status = if matches!(ask, Ask::Refund { .. }) { 201 } else { 200 };
         let order = self.read(asker, id).await?;
         let Some(pending) = order.state.pending_refunds.iter().find(|p| p.refund.id == *refund) else {
-            return finished(asker, &order, refund, status);
+            return self.answer_finished(guard, asker, &order, refund, status).await;
         };
         self.payments.refund(id, refund, pending.refund.amount).await?;
         let settled = self
             .apply(
                 asker,
                 id,
-                |order| {
-                    let moved = settle_refund(order, refund, self.clock.stamp()).ok_or(Error::InvalidTransition)?;
-                    Ok((moved.clone(), self.audit(asker, ask, order, &moved.order)))
-                },
+                |order| Ok((settle_refund(order, refund, self.clock.stamp()).ok_or(Error::InvalidTransition)?, None)),
                 |moved| Ok(Some(KeyNote::Complete(guard.hold(), answer(asker, &moved.order, status)?))),
             )
             .await;
         match settled {
             Ok(moved) => answer(asker, &moved.order, status),
             // Settled by someone else between the read and the write.
-            Err(Error::InvalidTransition) => finished(asker, &self.read(asker, id).await?, refund, status),
+            Err(Error::InvalidTransition) => {
+                let order = self.read(asker, id).await?;
+                self.answer_finished(guard, asker, &order, refund, status).await
+            }
             Err(error) => Err(error),
         }
+    }
+
+    /// The answer for a refund someone else settled (the settler): stored
+    /// under the key like any other, so a later retry replays it.
+    async fn answer_finished(
+        &self,
+        guard: &Guard,
+        asker: &Asker,
+        order: &Order,
+        refund: &RefundId,
+        status: u16,
+    ) -> Result<StoredResponse, Error> {
+        let response = finished(asker, order, refund, status)?;
+        guard.store(&response).await?;
+        Ok(response)
     }
 
     /// Finishes refunds reserved before `cutoff` whose request never came
@@ -299,11 +320,14 @@ impl Lifecycle {
                     continue;
                 }
                 let refund = &pending.refund.id;
-                self.payments.refund(&order.id, refund, pending.refund.amount).await?;
-                let settler = Asker::Admin(Actor { id: order.user_id.clone(), email: order.email.clone() });
+                // One refund the gateway will not take must not stop the others.
+                if let Err(error) = self.payments.refund(&order.id, refund, pending.refund.amount).await {
+                    tracing::warn!(order_id = %order.id, refund_id = %refund, %error, "refund not finished; next run");
+                    continue;
+                }
                 let applied = self
                     .apply(
-                        &settler,
+                        &Asker::Settler,
                         &order.id,
                         |order| {
                             let mut moved =
@@ -327,7 +351,9 @@ impl Lifecycle {
                         finished += 1;
                     }
                     Err(Error::InvalidTransition) => {}
-                    Err(error) => return Err(error),
+                    Err(error) => {
+                        tracing::warn!(order_id = %order.id, refund_id = %refund, %error, "refund not settled; next run");
+                    }
                 }
             }
         }

@@ -166,10 +166,48 @@ async fn a_refund_whose_process_died_is_finished_once_by_the_settler(store: Arc<
     let read = shop.store.any_order(&order.id).await.unwrap().unwrap();
     assert_eq!((read.status, read.refunded().amount), (OrderStatus::PartiallyRefunded, 400));
     assert_eq!(read.history.last().map(|h| h.by.clone()), Some(Party::Settler));
-    // The request's retry finds its refund done and answers from it.
+    // The request's retry finds its refund done and answers from it, and
+    // that answer is kept for the next retry.
     let (status, body, replayed) = shop.refund(&order.id, "refund-settled-1", 400).await.unwrap();
     assert_eq!((status, replayed, body["refunds"].as_array().unwrap().len()), (201, false, 1));
+    let again = shop.refund(&order.id, "refund-settled-1", 400).await.unwrap();
+    assert_eq!(again, (201, body, true));
     assert_eq!(shop.ledger(&order.id).await, [400]);
+    // The admin's decision was audited once, when it was made.
+    let audited: Vec<String> = shop
+        .store
+        .entries(None, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.target.id == order.id.as_str())
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(audited, ["order.refund"]);
+}
+
+/// Orders placed before orders had versions (no `version` attribute) move
+/// as version 0 on DynamoDB, as the embedded store's migration makes them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_from_before_versions_still_moves_on_dynamodb() {
+    let store = galley_tests::fixtures::dynamo_store().await;
+    let shop = Shop::open(store.clone());
+    let order = shop.charged_order().await;
+    let key = std::collections::HashMap::from([
+        ("pk".to_owned(), aws_sdk_dynamodb::types::AttributeValue::S(format!("ORDERS#{}", order.user_id))),
+        ("sk".to_owned(), aws_sdk_dynamodb::types::AttributeValue::S(format!("ORDER#{}", order.id))),
+    ]);
+    store
+        .client()
+        .update_item()
+        .table_name(store.table())
+        .set_key(Some(key))
+        .update_expression("REMOVE version")
+        .send()
+        .await
+        .unwrap();
+    let (status, body, _) = shop.refund(&order.id, "refund-old-1", 100).await.unwrap();
+    assert_eq!((status, body["status"].as_str()), (201, Some("partially_refunded")), "{body}");
 }
 
 galley_tests::on_both_stores!(
