@@ -1,13 +1,14 @@
 # Sourced by scripts/test and scripts/bench: starts a moto server on a free
 # loopback port, stops it when the calling script exits, and points every
 # AWS client at it only (never at a real account).
+. "$(dirname "${BASH_SOURCE[0]}")/at_exit.sh"
 start_moto() {
   local venv=$1
   mkdir -p target
   moto_port_file=$(mktemp -u /tmp/galley-moto-port.XXXXXX)
   "$venv/bin/python" scripts/moto_server.py "$moto_port_file" > target/moto.log 2>&1 &
   moto_pid=$!
-  trap 'kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true; rm -f "$moto_port_file"' EXIT
+  galley_at_exit 'kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true; rm -f "$moto_port_file"' 
   for _ in $(seq 1 300); do
     [ -s "$moto_port_file" ] && break
     kill -0 "$moto_pid" 2>/dev/null || { cat target/moto.log; echo "moto failed to start" >&2; exit 1; }

@@ -51,8 +51,8 @@ pub fn mount_all(
     let search = galley_search::SearchFunction::new(stores.catalog(), stores.search_index(), key);
     dispatcher.mount(galley_search::ROUTES, search);
     dispatcher.mount(galley_login::ROUTES, galley_login::LoginFunction::new(stores.into(), key, clock.clone()));
-    let payments = Arc::new(galley_payments::SandboxGateway::new(stores.charge_ledger()));
-    let checkout = galley_checkout::CheckoutFunction::new(stores.into(), payments, key, clock.clone());
+    let payments = galley_payments::gateway_from_env(stores.charge_ledger())?;
+    let checkout = galley_checkout::CheckoutFunction::new(stores.into(), payments.clone(), key, clock.clone());
     dispatcher.mount(galley_checkout::ROUTES, checkout);
     let upload_stores = galley_upload::UploadStores {
         records: stores.upload_records(),
@@ -61,7 +61,6 @@ pub fn mount_all(
     };
     dispatcher.mount(galley_upload::ROUTES, galley_upload::UploadFunction::new(upload_stores, key, clock.clone()));
     let admin_stores = galley_admin::AdminStores::open(stores, public_url.to_owned())?;
-    let payments = Arc::new(galley_payments::SandboxGateway::new(stores.charge_ledger()));
     dispatcher.mount(galley_admin::ROUTES, galley_admin::AdminFunction::new(admin_stores, payments, key, clock));
     Ok(dispatcher)
 }

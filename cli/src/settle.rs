@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use galley_lambda::Stores;
-use galley_payments::SandboxGateway;
 use galley_settler::{SettlerFunction, SettlerStores};
 use galley_shared::clock::SystemClock;
 use galley_shared::config::Backend;
@@ -16,7 +15,7 @@ use galley_shared::config::Backend;
 const EVERY: Duration = Duration::from_secs(60);
 
 pub fn function(stores: &Stores) -> anyhow::Result<SettlerFunction> {
-    let payments = Arc::new(SandboxGateway::new(stores.charge_ledger()));
+    let payments = galley_payments::gateway_from_env(stores.charge_ledger())?;
     let mailer = stores.mailer(&crate::mail::mail_from()).context("mail")?;
     Ok(SettlerFunction::new(SettlerStores::from(stores), payments, mailer, Arc::new(SystemClock)))
 }

@@ -79,6 +79,14 @@ impl Server {
         Self::start_in(backend, data_dir, "info", Stdio::null())
     }
 
+    /// Starts with these environment variables set (a payment gateway's, say).
+    pub fn start_with_env(backend: Backend, env: &[(&str, &str)]) -> Server {
+        let data_dir = tempfile::tempdir().unwrap();
+        let mut command = backend.command(data_dir.path(), &["serve", "--port", "0"]);
+        command.envs(env.iter().copied());
+        Self::spawn(command, backend, data_dir, "info", Stdio::null())
+    }
+
     /// Starts with `RUST_LOG=level`, its log lines (stderr) sent to `logs`.
     pub fn start_logging(backend: Backend, level: &str, logs: impl Into<Stdio>) -> Server {
         Self::start_in(backend, tempfile::tempdir().unwrap(), level, logs)

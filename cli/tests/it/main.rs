@@ -10,4 +10,5 @@ mod import;
 mod lifecycle_http;
 mod orders_http;
 mod serve_limits;
+mod stripe_http;
 mod uploads_http;

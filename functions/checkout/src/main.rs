@@ -1,14 +1,13 @@
 use std::sync::Arc;
 
 use galley_checkout::{CheckoutFunction, CheckoutStores};
-use galley_payments::SandboxGateway;
 use galley_shared::clock::SystemClock;
 
 fn main() -> Result<(), lambda_http::Error> {
     galley_lambda::block_on(async {
         let deployment = galley_lambda::start().await?;
         galley_lambda::serve(deployment, |stores, key| {
-            let payments = Arc::new(SandboxGateway::new(stores.charge_ledger()));
+            let payments = galley_payments::gateway_from_env(stores.charge_ledger())?;
             Ok(CheckoutFunction::new(CheckoutStores::from(stores), payments, key, Arc::new(SystemClock)))
         })
         .await

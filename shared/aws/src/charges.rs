@@ -1,6 +1,7 @@
 //! The sandbox gateway's ledger: `CHARGE#<order>` / `CHARGE`, written once
 //! (a conditional put), the first outcome recorded; its refunds beside it,
-//! `CHARGE#<order>` / `REFUND#<id>`, each written once.
+//! `CHARGE#<order>` / `REFUND#<id>`, each written once; and the gateway's
+//! payment id, `CHARGE#<order>` / `INTENT`, recorded once.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
@@ -116,6 +117,43 @@ impl ChargeLedger for DynamoStore {
                 _ => Err(sdk_error("PutItem", e)),
             },
         }
+    }
+
+    async fn record_intent(&self, order: &OrderId, intent: &str) -> Result<String, Error> {
+        let mut item = key(format!("CHARGE#{order}"), "INTENT");
+        item.insert("intent".into(), s(intent));
+        let put = self
+            .client()
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(intent.to_owned()),
+            Err(e) => match e.as_service_error() {
+                Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(failed)) => {
+                    let old = failed.item().ok_or_else(|| Error::internal("intent refused without an item"))?;
+                    Ok(Reader(old).s("intent")?.to_owned())
+                }
+                _ => Err(sdk_error("PutItem", e)),
+            },
+        }
+    }
+
+    async fn intent(&self, order: &OrderId) -> Result<Option<String>, Error> {
+        let output = self
+            .client()
+            .get_item()
+            .table_name(self.table())
+            .set_key(Some(key(format!("CHARGE#{order}"), "INTENT")))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error("GetItem", e))?;
+        output.item().map(|item| Reader(item).s("intent").map(str::to_owned)).transpose()
     }
 
     async fn refunds(&self, order: &OrderId) -> Result<Vec<(RefundId, Money)>, Error> {

@@ -89,6 +89,32 @@ impl ChargeLedger for EmbeddedStore {
             .await
     }
 
+    async fn record_intent(&self, order: &OrderId, intent: &str) -> Result<String, Error> {
+        let (order, intent) = (order.clone(), intent.to_owned());
+        self.db
+            .write(move |tx| {
+                tx.execute(
+                    "INSERT INTO intents (order_id, intent) VALUES (?1, ?2) ON CONFLICT (order_id) DO NOTHING",
+                    params![order.as_str(), intent],
+                )
+                .map_err(store_error)?;
+                tx.query_row("SELECT intent FROM intents WHERE order_id = ?1", [order.as_str()], |row| row.get(0))
+                    .map_err(store_error)
+            })
+            .await
+    }
+
+    async fn intent(&self, order: &OrderId) -> Result<Option<String>, Error> {
+        let order = order.clone();
+        self.db
+            .read(move |conn| {
+                conn.query_row("SELECT intent FROM intents WHERE order_id = ?1", [order.as_str()], |row| row.get(0))
+                    .optional()
+                    .map_err(store_error)
+            })
+            .await
+    }
+
     async fn refunds(&self, order: &OrderId) -> Result<Vec<(RefundId, Money)>, Error> {
         let order = order.clone();
         self.db

@@ -178,6 +178,9 @@ const MIGRATIONS: &[&str] = &[
         currency TEXT NOT NULL
     ) STRICT;
     CREATE INDEX refunds_by_order ON refunds (order_id);",
+    // 16: a gateway's payment id per order (a Stripe PaymentIntent),
+    // recorded once before it is confirmed.
+    "CREATE TABLE intents (order_id TEXT PRIMARY KEY, intent TEXT NOT NULL) STRICT;",
 ];
 
 /// One writer connection per process, serialised by a mutex, and a pool of

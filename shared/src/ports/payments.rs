@@ -64,4 +64,12 @@ pub trait ChargeLedger: Send + Sync {
 
     /// Every refund recorded for `order`.
     async fn refunds(&self, order: &OrderId) -> Result<Vec<(RefundId, Money)>, Error>;
+
+    /// Records the gateway's payment id for `order` (a Stripe
+    /// PaymentIntent) unless one is there; the one in force. Recorded
+    /// before the payment is confirmed, so a retry reuses it.
+    async fn record_intent(&self, order: &OrderId, intent: &str) -> Result<String, Error>;
+
+    /// The payment id recorded for `order`, if any.
+    async fn intent(&self, order: &OrderId) -> Result<Option<String>, Error>;
 }

@@ -18,6 +18,7 @@ mod replay;
 mod search_bounds;
 mod search_property;
 mod signing_secret;
+mod stripe_gateway;
 mod template;
 mod throttling;
 mod uploads;

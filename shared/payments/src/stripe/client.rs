@@ -1,0 +1,142 @@
+//! A thin typed client for Stripe's API: form-encoded requests built from
+//! `Serialize` structs (`serde_urlencoded`; Stripe's `a[b]` keys are field
+//! names), JSON answers read into `Deserialize` structs, an
+//! `Idempotency-Key` on every write. The HTTPS client is built on first
+//! use, not at cold start (a function that never pays never reads the
+//! system's roots), and `http://` is allowed only for a loopback emulator.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use galley_shared::Error;
+use http::{Method, Request, StatusCode, header};
+use http_body_util::{BodyExt, Full};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::OnceCell;
+
+/// Stripe's own API; an emulator (localstripe) is given by configuration.
+pub const STRIPE_API: &str = "https://api.stripe.com";
+
+/// Longer than Stripe takes to answer, shorter than the function's timeout
+/// (a checkout's retry then resumes the payment).
+const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// An error Stripe answered with (4xx): what a decline or a refusal says.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct StripeError {
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub decline_code: Option<String>,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+impl StripeError {
+    /// API.md's `decline_code`: Stripe's `decline_code`, else its `code`.
+    pub fn decline_code(&self) -> String {
+        self.decline_code.clone().or_else(|| self.code.clone()).unwrap_or_else(|| "generic_decline".into())
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct ErrorEnvelope {
+    error: StripeError,
+}
+
+type Https = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+pub struct StripeClient {
+    base: String,
+    secret: SecretString,
+    http: OnceCell<Https>,
+}
+
+impl StripeClient {
+    pub fn new(base: &str, secret: SecretString) -> Self {
+        Self { base: base.trim_end_matches('/').to_owned(), secret, http: OnceCell::new() }
+    }
+
+    async fn http(&self) -> Result<&Https, Error> {
+        self.http
+            .get_or_try_init(|| async {
+                let connector = hyper_rustls::HttpsConnectorBuilder::new()
+                    .with_native_roots()
+                    .map_err(|e| Error::internal(format!("TLS roots for Stripe: {e}")))?
+                    .https_or_http()
+                    .enable_http1()
+                    .build();
+                Ok(Client::builder(TokioExecutor::new()).build(connector))
+            })
+            .await
+    }
+
+    /// POSTs `form` to `path` under `key`: the answer, or Stripe's refusal.
+    pub async fn post<F: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        form: &F,
+        key: &str,
+    ) -> Result<Result<T, StripeError>, Error> {
+        let body = serde_urlencoded::to_string(form).map_err(|e| Error::internal(format!("Stripe form: {e}")))?;
+        self.call(Method::POST, path, Some((body, key))).await
+    }
+
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<Result<T, StripeError>, Error> {
+        self.call(Method::GET, path, None).await
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<(String, &str)>,
+    ) -> Result<Result<T, StripeError>, Error> {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base))
+            .header(header::AUTHORIZATION, format!("Bearer {}", self.secret.expose_secret()));
+        let body = match body {
+            Some((form, key)) => {
+                request = request
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .header("Idempotency-Key", key);
+                Bytes::from(form)
+            }
+            None => Bytes::new(),
+        };
+        let request = request.body(Full::new(body)).map_err(Error::internal)?;
+        let http = self.http().await?;
+        let answer = tokio::time::timeout(CALL_TIMEOUT, async {
+            let response = http.request(request).await.map_err(|e| Error::unavailable(format!("Stripe: {e}")))?;
+            let status = response.status();
+            let bytes = response.into_body().collect().await.map_err(|e| Error::unavailable(format!("Stripe: {e}")))?;
+            Ok::<_, Error>((status, bytes.to_bytes()))
+        })
+        .await
+        .map_err(|_| Error::unavailable("Stripe did not answer in time"))??;
+        let (status, bytes) = answer;
+        if status.is_success() {
+            return serde_json::from_slice(&bytes).map(Ok).map_err(|e| Error::internal(format!("Stripe answer: {e}")));
+        }
+        // Throttled or failing: ask again later; the keys make that safe.
+        if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+            return Err(Error::unavailable(format!("Stripe answered {status}")));
+        }
+        let refused: ErrorEnvelope = serde_json::from_slice(&bytes)
+            .map_err(|e| Error::internal(format!("Stripe error answer ({status}): {e}")))?;
+        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+            // A wrong or revoked key is a deployment fault, not the shopper's.
+            return Err(Error::internal(format!("Stripe refused the API key ({status})")));
+        }
+        Ok(Err(refused.error))
+    }
+}

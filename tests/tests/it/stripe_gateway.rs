@@ -1,0 +1,125 @@
+//! The Stripe gateway against localstripe (started by `scripts/test`), its
+//! intent ids recorded in each store: a card that succeeds is charged once
+//! whatever is retried, a declining card is declined with Stripe's code, a
+//! crash after the intent was recorded resumes it, the settler cancels what
+//! was not paid, and each refund is made once.
+
+use std::sync::Arc;
+
+use galley_payments::{StripeClient, StripeGateway};
+use galley_shared::id::{OrderId, RefundId};
+use galley_shared::money::{Currency, Money};
+use galley_shared::orders::PaymentToken;
+use galley_shared::ports::{Charge, PaymentGateway};
+use galley_tests::contract::Store;
+use secrecy::SecretString;
+use serde_json::Value;
+
+fn api() -> String {
+    std::env::var("GALLEY_TEST_STRIPE_API")
+        .expect("the Stripe tests need localstripe in GALLEY_TEST_STRIPE_API; run them with ./scripts/test")
+}
+
+fn client() -> StripeClient {
+    StripeClient::new(&api(), SecretString::from("sk_test_galley".to_owned()))
+}
+
+fn usd(amount: i64) -> Money {
+    Money::new(amount, Currency::parse("USD").unwrap()).unwrap()
+}
+
+fn card(token: &str) -> PaymentToken {
+    PaymentToken::parse(token).unwrap()
+}
+
+async fn intent(id: &str) -> Value {
+    client().get::<Value>(&format!("/v1/payment_intents/{id}")).await.unwrap().unwrap()
+}
+
+async fn a_card_that_succeeds_is_charged_once_whatever_is_retried(store: Arc<impl Store>) {
+    let gateway = StripeGateway::new(client(), store.clone());
+    let order = OrderId::generate();
+    let first = gateway.charge(&order, usd(1999), &card("pm_card_visa")).await.unwrap();
+    let Charge::Approved { reference } = first.clone() else { panic!("declined: {first:?}") };
+    assert!(reference.starts_with("pi_"), "{reference}");
+    assert_eq!(gateway.charge(&order, usd(1999), &card("pm_card_visa")).await.unwrap(), first, "the same intent");
+    assert_eq!(store.intent(&order).await.unwrap().as_deref(), Some(reference.as_str()));
+    let paid = intent(&reference).await;
+    assert_eq!((paid["status"].as_str(), paid["amount"].as_i64()), (Some("succeeded"), Some(1999)));
+    assert_eq!(paid["metadata"]["order_id"], order.as_str());
+    assert_eq!(gateway.settle(&order).await.unwrap(), first, "the settler finds it paid");
+}
+
+async fn a_declining_card_is_declined_with_stripe_s_code(store: Arc<impl Store>) {
+    let gateway = StripeGateway::new(client(), store);
+    let declined = gateway.charge(&OrderId::generate(), usd(500), &card("pm_card_chargeCustomerFail")).await.unwrap();
+    assert_eq!(declined, Charge::Declined { code: "card_declined".into() });
+    let unknown = gateway.charge(&OrderId::generate(), usd(500), &card("pm_no_such_method")).await.unwrap();
+    assert!(matches!(unknown, Charge::Declined { .. }), "an unknown payment method is a decline: {unknown:?}");
+}
+
+/// The checkout died after the intent was recorded and before it was
+/// confirmed: the retry confirms that intent, and makes no other.
+async fn a_crash_after_the_intent_was_recorded_resumes_it(store: Arc<impl Store>) {
+    let order = OrderId::generate();
+    let form = [
+        ("amount", "700"),
+        ("currency", "usd"),
+        ("payment_method", "pm_card_visa"),
+        ("payment_method_types[]", "card"),
+    ];
+    let made: Value = client().post("/v1/payment_intents", &form, "test-orphan").await.unwrap().unwrap();
+    let made = made["id"].as_str().unwrap().to_owned();
+    store.record_intent(&order, &made).await.unwrap();
+    let gateway = StripeGateway::new(client(), store.clone());
+    let charged = gateway.charge(&order, usd(700), &card("pm_card_visa")).await.unwrap();
+    assert_eq!(charged, Charge::Approved { reference: made.clone() });
+    assert_eq!(intent(&made).await["status"], "succeeded");
+}
+
+/// The settler cancels an intent never confirmed, and closes a payment
+/// never started: no late charge can succeed after either.
+async fn the_settler_cancels_what_was_not_paid(store: Arc<impl Store>) {
+    let gateway = StripeGateway::new(client(), store.clone());
+    let order = OrderId::generate();
+    let form = [
+        ("amount", "300"),
+        ("currency", "usd"),
+        ("payment_method", "pm_card_visa"),
+        ("payment_method_types[]", "card"),
+    ];
+    let made: Value = client().post("/v1/payment_intents", &form, "test-unpaid").await.unwrap().unwrap();
+    let made = made["id"].as_str().unwrap().to_owned();
+    store.record_intent(&order, &made).await.unwrap();
+    assert!(matches!(gateway.settle(&order).await.unwrap(), Charge::Declined { .. }));
+    assert_eq!(intent(&made).await["status"], "canceled");
+    assert!(matches!(gateway.charge(&order, usd(300), &card("pm_card_visa")).await.unwrap(), Charge::Declined { .. }));
+
+    let never = OrderId::generate();
+    assert!(matches!(gateway.settle(&never).await.unwrap(), Charge::Declined { .. }));
+    let late = gateway.charge(&never, usd(300), &card("pm_card_visa")).await.unwrap();
+    assert!(matches!(late, Charge::Declined { .. }), "closed: {late:?}");
+}
+
+async fn each_refund_is_made_once(store: Arc<impl Store>) {
+    let gateway = StripeGateway::new(client(), store.clone());
+    let order = OrderId::generate();
+    let Charge::Approved { reference } = gateway.charge(&order, usd(1000), &card("pm_card_visa")).await.unwrap() else {
+        panic!("declined")
+    };
+    let refund = RefundId::generate();
+    let first = gateway.refund(&order, &refund, usd(400)).await.unwrap();
+    assert!(first.starts_with("re_"), "{first}");
+    assert_eq!(gateway.refund(&order, &refund, usd(400)).await.unwrap(), first, "asked again, refunded once");
+    let made: Value = client().get(&format!("/v1/refunds?payment_intent={reference}")).await.unwrap().unwrap();
+    assert_eq!(made["data"].as_array().unwrap().len(), 1);
+    assert_eq!(store.refunds(&order).await.unwrap(), [(refund, usd(400))]);
+}
+
+galley_tests::on_both_stores!(
+    a_card_that_succeeds_is_charged_once_whatever_is_retried,
+    a_declining_card_is_declined_with_stripe_s_code,
+    a_crash_after_the_intent_was_recorded_resumes_it,
+    the_settler_cancels_what_was_not_paid,
+    each_refund_is_made_once
+);
