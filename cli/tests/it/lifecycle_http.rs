@@ -176,6 +176,16 @@ fn every_allowed_move_succeeds_and_every_other_is_refused(server: &Server) {
     let stored = refund(server, &admin, &shipped, "life-refund-4", 1);
     assert_eq!((stored.status, stored.header("idempotent-replayed")), (409, Some("true")), "refusals are stored too");
 
+    // confirmed → refunded at once, and fulfilled → refunded at once.
+    let whole = order(server, &shopper, &product);
+    let all = refund(server, &admin, &whole, &unique("whole"), 1000);
+    assert_eq!((all.status, all.body["status"].as_str()), (201, Some("refunded")), "{:?}", all.body);
+    let sent = order(server, &shopper, &product);
+    assert_eq!(fulfil(server, &admin, &sent, &unique("ship")).status, 200);
+    let after_shipping = refund(server, &admin, &sent, &unique("whole"), 1000);
+    assert_eq!((after_shipping.status, after_shipping.body["status"].as_str()), (201, Some("refunded")));
+    assert_eq!(history(&after_shipping), ["pending", "confirmed", "fulfilled", "refunded"]);
+
     // confirmed → cancelled (stock back); nothing after
     let before = stock(server, &admin, &product);
     let cancelled_id = order(server, &shopper, &product);
