@@ -43,6 +43,31 @@ fn entry_from_item(item: &Item) -> Result<LedgerEntry, Error> {
     }
 }
 
+impl DynamoStore {
+    /// Puts `item` unless its key is taken (the first write wins): `None`
+    /// when written, else the item in force.
+    async fn put_first(&self, item: Item) -> Result<Option<Item>, Error> {
+        let put = self
+            .client()
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(None),
+            Err(e) => match e.as_service_error() {
+                Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(failed)) => {
+                    failed.item().cloned().map(Some).ok_or_else(|| Error::internal("a put refused without an item"))
+                }
+                _ => Err(sdk_error("PutItem", e)),
+            },
+        }
+    }
+}
+
 #[async_trait]
 impl ChargeLedger for DynamoStore {
     async fn record(&self, order: &OrderId, entry: &LedgerEntry) -> Result<LedgerEntry, Error> {
@@ -61,24 +86,9 @@ impl ChargeLedger for DynamoStore {
                 item.insert("state".into(), s("closed"));
             }
         }
-        let put = self
-            .client()
-            .put_item()
-            .table_name(self.table())
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match put {
-            Ok(_) => Ok(entry.clone()),
-            Err(e) => match e.as_service_error() {
-                Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(failed)) => {
-                    let old = failed.item().ok_or_else(|| Error::internal("charge refused without an item"))?;
-                    entry_from_item(old)
-                }
-                _ => Err(sdk_error("PutItem", e)),
-            },
+        match self.put_first(item).await? {
+            None => Ok(entry.clone()),
+            Some(old) => entry_from_item(&old),
         }
     }
 
@@ -99,47 +109,18 @@ impl ChargeLedger for DynamoStore {
         let mut item = refund_key(order, refund);
         item.insert("amount".into(), n(amount.amount));
         item.insert("currency".into(), s(amount.currency.as_str()));
-        let put = self
-            .client()
-            .put_item()
-            .table_name(self.table())
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match put {
-            Ok(_) => Ok(amount),
-            Err(e) => match e.as_service_error() {
-                Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(failed)) => {
-                    money_of(failed.item().ok_or_else(|| Error::internal("refund refused without an item"))?)
-                }
-                _ => Err(sdk_error("PutItem", e)),
-            },
+        match self.put_first(item).await? {
+            None => Ok(amount),
+            Some(old) => money_of(&old),
         }
     }
 
     async fn record_intent(&self, order: &OrderId, intent: &str) -> Result<String, Error> {
         let mut item = key(format!("CHARGE#{order}"), "INTENT");
         item.insert("intent".into(), s(intent));
-        let put = self
-            .client()
-            .put_item()
-            .table_name(self.table())
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match put {
-            Ok(_) => Ok(intent.to_owned()),
-            Err(e) => match e.as_service_error() {
-                Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(failed)) => {
-                    let old = failed.item().ok_or_else(|| Error::internal("intent refused without an item"))?;
-                    Ok(Reader(old).s("intent")?.to_owned())
-                }
-                _ => Err(sdk_error("PutItem", e)),
-            },
+        match self.put_first(item).await? {
+            None => Ok(intent.to_owned()),
+            Some(old) => Ok(Reader(&old).s("intent")?.to_owned()),
         }
     }
 
