@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the events of events/login, checkout, admin, receipts, upload and upload-check.
+"""Writes the events of events/login, checkout, admin, receipts, upload, upload-check and webhook.
 
 Bearer tokens in them are signed with the replay tests' fixed key
 (tests/tests/it/replay.rs) for the users and sessions that test seeds, at the
@@ -401,11 +401,48 @@ def upload_check_events() -> dict:
     }
 
 
+WEBHOOK_SECRET = "whsec_replay_tests_fixed_secret"  # the replay's webhook signing secret
+
+
+def webhook_events() -> dict:
+    """Stripe's deliveries, signed with the replay's fixed secret at the replay clock."""
+    fixtures = pathlib.Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "stripe"
+
+    def stripe_event(kind: str, event_id: str) -> str:
+        event = json.loads((fixtures / "payment_intent.succeeded.json").read_text())
+        event["id"], event["type"], event["created"] = event_id, kind, REPLAY_TIME
+        event["data"]["object"]["metadata"]["order_id"] = REPLAY_ORDER
+        return json.dumps(event)
+
+    def signed(payload: str, at: int = REPLAY_TIME, secret: str = WEBHOOK_SECRET) -> dict:
+        mac = hmac.new(secret.encode(), f"{at}.{payload}".encode(), hashlib.sha256).hexdigest()
+        return {"stripe-signature": f"t={at},v1={mac}"}
+
+    def deliver(name: str, payload: str, headers: dict) -> dict:
+        event = http_v2(name, "POST", "/webhooks/stripe", payload, headers)
+        event["headers"]["content-type"] = "application/json; charset=utf-8"
+        return event
+
+    succeeded = stripe_event("payment_intent.succeeded", "evt_replay_succeeded")
+    other = stripe_event("customer.created", "evt_replay_other")
+    return {
+        # A confirmed order's success: applied (nothing to move), then the same event again.
+        "payment-succeeded": deliver("payment-succeeded", succeeded, signed(succeeded)),
+        "payment-succeeded-redelivered": deliver("payment-succeeded-redelivered", succeeded, signed(succeeded)),
+        "other-event": deliver("other-event", other, signed(other)),
+        "unsigned": deliver("unsigned", succeeded, {}),
+        "foreign-secret": deliver("foreign-secret", succeeded, signed(succeeded, secret="whsec_someone_else")),
+        "stale-signature": deliver("stale-signature", succeeded, signed(succeeded, at=REPLAY_TIME - 301)),
+        "tampered": deliver("tampered", succeeded.replace("1299", "1"), signed(succeeded)),
+        "wrong-method": http_v2("wrong-method", "GET", "/webhooks/stripe"),
+    }
+
+
 def main() -> None:
     root = pathlib.Path(__file__).resolve().parent.parent / "events"
     every = {"login": login_events(), "checkout": checkout_events(), "admin": admin_events(),
              "receipts": receipts_events(),
-             "upload": upload_events(), "upload-check": upload_check_events()}
+             "upload": upload_events(), "upload-check": upload_check_events(), "webhook": webhook_events()}
     for function, events in every.items():
         (root / function).mkdir(parents=True, exist_ok=True)
         for name, event in events.items():

@@ -51,7 +51,8 @@ pub fn mount_all(
     let search = galley_search::SearchFunction::new(stores.catalog(), stores.search_index(), key);
     dispatcher.mount(galley_search::ROUTES, search);
     dispatcher.mount(galley_login::ROUTES, galley_login::LoginFunction::new(stores.into(), key, clock.clone()));
-    let payments = galley_payments::gateway_from_env(stores.charge_ledger())?;
+    let every_payment = stores.payments()?;
+    let payments = every_payment.gateway.clone();
     let checkout = galley_checkout::CheckoutFunction::new(stores.into(), payments.clone(), key, clock.clone());
     dispatcher.mount(galley_checkout::ROUTES, checkout);
     let upload_stores = galley_upload::UploadStores {
@@ -61,6 +62,10 @@ pub fn mount_all(
     };
     dispatcher.mount(galley_upload::ROUTES, galley_upload::UploadFunction::new(upload_stores, key, clock.clone()));
     let admin_stores = galley_admin::AdminStores::open(stores, public_url.to_owned())?;
-    dispatcher.mount(galley_admin::ROUTES, galley_admin::AdminFunction::new(admin_stores, payments, key, clock));
+    dispatcher
+        .mount(galley_admin::ROUTES, galley_admin::AdminFunction::new(admin_stores, payments, key, clock.clone()));
+    let signing = stores.secret(galley_payments::WEBHOOK_SECRET)?;
+    let webhook = galley_webhook::WebhookFunction::new(stores.into(), every_payment, signing, clock);
+    dispatcher.mount(galley_webhook::ROUTES, webhook);
     Ok(dispatcher)
 }

@@ -15,7 +15,7 @@ use galley_shared::config::Backend;
 const EVERY: Duration = Duration::from_secs(60);
 
 pub fn function(stores: &Stores) -> anyhow::Result<SettlerFunction> {
-    let payments = galley_payments::gateway_from_env(stores.charge_ledger())?;
+    let payments = stores.payments()?.gateway;
     let mailer = stores.mailer(&crate::mail::mail_from()).context("mail")?;
     Ok(SettlerFunction::new(SettlerStores::from(stores), payments, mailer, Arc::new(SystemClock)))
 }

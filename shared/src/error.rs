@@ -61,6 +61,10 @@ pub enum Error {
     UnknownProduct(Vec<ProductId>),
     #[error("payment declined")]
     PaymentDeclined { decline_code: String },
+    /// A webhook whose signature is missing, wrong or stale, or that came
+    /// with no signing secret configured.
+    #[error("invalid signature")]
+    InvalidSignature,
     #[error("precondition required")]
     PreconditionRequired,
     #[error("precondition failed")]

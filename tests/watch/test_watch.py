@@ -135,6 +135,9 @@ def main() -> int:
         assert ticket["method"] == "PUT" and f"/uploads/{me['id']}/{ticket['id']}?" in ticket["url"], ticket
         expect("GET /uploads/{id}", call(port, "GET", f"/uploads/{ticket['id']}", headers=bearer), 200)
 
+        # Stripe's webhook: an unsigned delivery changes nothing.
+        expect_problem("POST /webhooks/stripe", call_raw(port, "POST", "/webhooks/stripe"), 400, "invalid_signature")
+
         # The same answers as API Gateway for what no route serves.
         expect_problem("DELETE /products", call_raw(port, "DELETE", "/products"), 405, "method_not_allowed", "GET")
         expect_problem("POST /orders", call_raw(port, "POST", "/orders"), 405, "method_not_allowed", "GET")

@@ -104,7 +104,7 @@ fn history(reply: &Reply) -> Vec<String> {
 
 /// Every email the server sent, as text: the outbox folder's `.eml` files
 /// (embedded), or moto's record of what SES accepted (`--aws`).
-fn sent_mail(server: &Server) -> String {
+pub(crate) fn sent_mail(server: &Server) -> String {
     match server.backend {
         Backend::Embedded => {
             let Ok(entries) = std::fs::read_dir(server.data_dir.path().join("outbox")) else { return String::new() };
@@ -121,7 +121,7 @@ fn sent_mail(server: &Server) -> String {
 
 /// Waits until every marker has reached the mail, then a little more so
 /// any extra copy would too; the count of each.
-fn mail_counts(server: &Server, markers: &[String]) -> Vec<usize> {
+pub(crate) fn mail_counts(server: &Server, markers: &[String]) -> Vec<usize> {
     let deadline = Instant::now() + Duration::from_secs(30);
     while !markers.iter().all(|m| sent_mail(server).contains(m.as_str())) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
@@ -132,7 +132,7 @@ fn mail_counts(server: &Server, markers: &[String]) -> Vec<usize> {
 }
 
 /// SES sends only from verified identities; the deploy verifies one.
-fn verify_sender(server: &Server) {
+pub(crate) fn verify_sender(server: &Server) {
     if let Backend::Aws { .. } = server.backend {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(async {

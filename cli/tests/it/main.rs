@@ -12,3 +12,4 @@ mod orders_http;
 mod serve_limits;
 mod stripe_http;
 mod uploads_http;
+mod webhook_http;

@@ -8,7 +8,7 @@ fn main() -> Result<(), lambda_http::Error> {
         let deployment = galley_lambda::start().await?;
         galley_lambda::serve(deployment, |stores, key| {
             let admin = AdminStores::open(stores, stores.images_url()?)?;
-            let payments = galley_payments::gateway_from_env(stores.charge_ledger())?;
+            let payments = stores.payments()?.gateway;
             Ok(AdminFunction::new(admin, payments, key, Arc::new(SystemClock)))
         })
         .await

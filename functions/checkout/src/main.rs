@@ -7,7 +7,7 @@ fn main() -> Result<(), lambda_http::Error> {
     galley_lambda::block_on(async {
         let deployment = galley_lambda::start().await?;
         galley_lambda::serve(deployment, |stores, key| {
-            let payments = galley_payments::gateway_from_env(stores.charge_ledger())?;
+            let payments = stores.payments()?.gateway;
             Ok(CheckoutFunction::new(CheckoutStores::from(stores), payments, key, Arc::new(SystemClock)))
         })
         .await

@@ -9,7 +9,7 @@ fn main() -> Result<(), lambda_http::Error> {
     galley_lambda::block_on(async {
         let stores = galley_lambda::start_without_key().await?;
         let from = std::env::var("MAIL_FROM").map_err(|_| "MAIL_FROM (the SES sender identity) is not set")?;
-        let payments = galley_payments::gateway_from_env(stores.charge_ledger())?;
+        let payments = stores.payments()?.gateway;
         let function =
             SettlerFunction::new(SettlerStores::from(&stores), payments, stores.mailer(&from)?, Arc::new(SystemClock));
         let function = &function;

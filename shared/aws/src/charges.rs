@@ -1,14 +1,15 @@
 //! The sandbox gateway's ledger: `CHARGE#<order>` / `CHARGE`, written once
 //! (a conditional put), the first outcome recorded; its refunds beside it,
 //! `CHARGE#<order>` / `REFUND#<id>`, each written once; and the gateway's
-//! payment id, `CHARGE#<order>` / `INTENT`, recorded once.
+//! payment id, `CHARGE#<order>` / `INTENT`, recorded once. The gateway's
+//! webhook events applied: `EVENT#<id>` / `EVENT`, with a TTL.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 use galley_shared::Error;
 use galley_shared::id::{OrderId, RefundId};
 use galley_shared::money::{Currency, Money};
-use galley_shared::ports::{ChargeLedger, LedgerEntry};
+use galley_shared::ports::{AppliedEvents, ChargeLedger, LedgerEntry};
 
 use crate::DynamoStore;
 use crate::errors::sdk_error;
@@ -158,5 +159,23 @@ impl ChargeLedger for DynamoStore {
                 Ok((RefundId::parse(id).map_err(Error::internal)?, money_of(item)?))
             })
             .collect()
+    }
+}
+
+fn event_key(event: &str) -> Item {
+    key(format!("EVENT#{event}"), "EVENT")
+}
+
+#[async_trait]
+impl AppliedEvents for DynamoStore {
+    async fn applied(&self, event: &str) -> Result<bool, Error> {
+        Ok(self.read_item(event_key(event)).await?.is_some())
+    }
+
+    async fn record_applied(&self, event: &str, expires_at: i64) -> Result<(), Error> {
+        let mut item = event_key(event);
+        item.insert("expires_at".into(), n(expires_at));
+        // Recorded before (a delivery racing its redelivery): either way applied.
+        self.put_first(item).await.map(|_| ())
     }
 }

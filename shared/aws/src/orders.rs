@@ -88,6 +88,12 @@ pub(crate) fn order_from_item(item: &Item) -> Result<Order, Error> {
     Ok(order)
 }
 
+/// An order item with the key its checkout ran under.
+fn pending_from_item(item: &Item) -> Result<PendingOrder, Error> {
+    let key = Reader(item).opt_s("idempotency_key")?.map(IdempotencyKey::parse).transpose();
+    Ok(PendingOrder { order: order_from_item(item)?, key: key.map_err(Error::internal)? })
+}
+
 pub(crate) fn update(key: Item) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
     Update::builder()
         .set_key(Some(key))
@@ -250,6 +256,45 @@ impl Orders for DynamoStore {
         }
     }
 
+    async fn await_customer(
+        &self,
+        order: &Order,
+        hold: Hold<'_>,
+        response: &StoredResponse,
+        settle_from: i64,
+    ) -> Result<(), Error> {
+        // The settler's place moves on while the order is still pending;
+        // an order settled first (its record then completed too) is left.
+        let wait = self.table_update(
+            update(order_key(&order.user_id, &order.id))
+                .update_expression("SET #sk = :sk")
+                .condition_expression("#status = :pending")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_names("#sk", GSI1_SORT_KEY)
+                .expression_attribute_values(":sk", s(pending_sort_key(settle_from, &order.id)))
+                .expression_attribute_values(":pending", s(OrderStatus::Pending.as_str())),
+        )?;
+        match self.transact(vec![self.complete_action(&hold, response)?, wait]).await? {
+            Outcome::Committed => Ok(()),
+            refused if refused.failed_in(1..2) => {
+                match self.transact(vec![self.complete_action(&hold, response)?]).await? {
+                    Outcome::Committed => Ok(()),
+                    Outcome::Refused(_) => Err(Error::RequestInProgress),
+                }
+            }
+            Outcome::Refused(_) => Err(Error::RequestInProgress),
+        }
+    }
+
+    async fn pending_order(&self, id: &OrderId) -> Result<Option<PendingOrder>, Error> {
+        let pointer = self.read_item(order_pointer_key(id)).await?;
+        let Some(pointer) = pointer.as_ref() else { return Ok(None) };
+        let user = UserId::parse(Reader(pointer).s("user_id")?).map_err(Error::internal)?;
+        let Some(item) = self.read_item(order_key(&user, id)).await? else { return Ok(None) };
+        let found = pending_from_item(&item)?;
+        Ok(Some(found).filter(|p| p.order.status == OrderStatus::Pending))
+    }
+
     async fn order(&self, user: &UserId, id: &OrderId) -> Result<Option<Order>, Error> {
         let output = self.read_item(order_key(user, id)).await?;
         output.as_ref().map(order_from_item).transpose()
@@ -276,10 +321,8 @@ impl Orders for DynamoStore {
         let mut found = Vec::new();
         for output in &outputs {
             for item in output.items() {
-                let order = order_from_item(item)?;
-                let key = Reader(item).opt_s("idempotency_key")?.map(IdempotencyKey::parse).transpose();
                 let sort = Reader(item).s(GSI1_SORT_KEY)?.to_owned();
-                found.push((sort, PendingOrder { order, key: key.map_err(Error::internal)? }));
+                found.push((sort, pending_from_item(item)?));
             }
         }
         found.sort_by(|a, b| a.0.cmp(&b.0));

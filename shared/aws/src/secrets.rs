@@ -1,5 +1,6 @@
 //! The deployment's signing secret, which the stack generates in Secrets
-//! Manager; read once per cold start.
+//! Manager, read once per cold start; and the secrets read on first use
+//! (`ManagedSecret`: the Stripe keys), cached for a while.
 
 use aws_config::SdkConfig;
 use aws_sdk_secretsmanager::error::{DisplayErrorContext, ProvideErrorMetadata};
@@ -13,4 +14,40 @@ pub async fn secret_string(config: &SdkConfig, secret_id: &str) -> Result<String
         Error::unavailable(format!("secretsmanager GetSecretValue ({code}): {}", DisplayErrorContext(&e)))
     })?;
     output.secret_string().map(str::to_owned).ok_or_else(|| Error::internal("the signing secret has no string value"))
+}
+
+/// How long a secret read on first use is trusted: a rotation reaches a
+/// warm function within this, and a busy one reads the secret a few times
+/// an hour, not per request.
+pub const SECRET_TTL: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// A Secrets Manager secret read when first needed (not at cold start: a
+/// checkout that never pays through Stripe never reads its key) and cached
+/// for `SECRET_TTL`.
+pub struct ManagedSecret {
+    config: SdkConfig,
+    secret_id: String,
+    cached: tokio::sync::Mutex<Option<(std::time::Instant, secrecy::SecretString)>>,
+}
+
+impl ManagedSecret {
+    pub fn new(config: &SdkConfig, secret_id: &str) -> Self {
+        Self { config: config.clone(), secret_id: secret_id.to_owned(), cached: tokio::sync::Mutex::new(None) }
+    }
+}
+
+#[async_trait::async_trait]
+impl galley_shared::ports::SecretSource for ManagedSecret {
+    async fn read(&self) -> Result<secrecy::SecretString, Error> {
+        // Held across the read, so a burst of first requests reads once.
+        let mut cached = self.cached.lock().await;
+        if let Some((read_at, secret)) = cached.as_ref()
+            && read_at.elapsed() < SECRET_TTL
+        {
+            return Ok(secret.clone());
+        }
+        let secret = secrecy::SecretString::from(secret_string(&self.config, &self.secret_id).await?);
+        *cached = Some((std::time::Instant::now(), secret.clone()));
+        Ok(secret)
+    }
 }

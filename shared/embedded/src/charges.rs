@@ -1,11 +1,11 @@
 //! The sandbox gateway's ledger (`charges`): one row per order, the first
-//! outcome recorded.
+//! outcome recorded; and the gateway events applied (`applied_events`).
 
 use async_trait::async_trait;
 use galley_shared::Error;
 use galley_shared::id::{OrderId, RefundId};
 use galley_shared::money::{Currency, Money};
-use galley_shared::ports::{ChargeLedger, LedgerEntry};
+use galley_shared::ports::{AppliedEvents, ChargeLedger, LedgerEntry};
 use rusqlite::{OptionalExtension, params};
 
 use crate::EmbeddedStore;
@@ -138,6 +138,38 @@ impl ChargeLedger for EmbeddedStore {
                     ))
                 })
                 .collect()
+            })
+            .await
+    }
+}
+
+#[async_trait]
+impl AppliedEvents for EmbeddedStore {
+    async fn applied(&self, event: &str) -> Result<bool, Error> {
+        let event = event.to_owned();
+        self.db
+            .read(move |conn| {
+                let found: Option<i64> = conn
+                    .query_row("SELECT 1 FROM applied_events WHERE id = ?1", [event.as_str()], |row| row.get(0))
+                    .optional()
+                    .map_err(store_error)?;
+                Ok(found.is_some())
+            })
+            .await
+    }
+
+    async fn record_applied(&self, event: &str, expires_at: i64) -> Result<(), Error> {
+        let event = event.to_owned();
+        self.db
+            .write(move |tx| {
+                // Expired ids go as new ones come, as DynamoDB's TTL does.
+                tx.execute("DELETE FROM applied_events WHERE expires_at < unixepoch()", []).map_err(store_error)?;
+                tx.execute(
+                    "INSERT INTO applied_events (id, expires_at) VALUES (?1, ?2) ON CONFLICT (id) DO NOTHING",
+                    params![event.as_str(), expires_at],
+                )
+                .map_err(store_error)?;
+                Ok(())
             })
             .await
     }

@@ -181,6 +181,12 @@ const MIGRATIONS: &[&str] = &[
     // 16: a gateway's payment id per order (a Stripe PaymentIntent),
     // recorded once before it is confirmed.
     "CREATE TABLE intents (order_id TEXT PRIMARY KEY, intent TEXT NOT NULL) STRICT;",
+    // 17: a pending order whose payment waits on the customer (3-D Secure)
+    // is left to the settler until that wait is over: the settler's clock
+    // is the creation time, or the end of the wait (its index follows).
+    "ALTER TABLE orders RENAME COLUMN created_at TO settle_from;",
+    // 18: the gateway's webhook events applied, each once.
+    "CREATE TABLE applied_events (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) STRICT;",
 ];
 
 /// One writer connection per process, serialised by a mutex, and a pool of

@@ -51,6 +51,13 @@ pub(crate) fn orders_from_rows(mut rows: rusqlite::Rows<'_>) -> Result<Vec<Order
     Ok(orders)
 }
 
+/// A pending order read with `ORDER_COLUMNS, idempotency_key`.
+fn pending_from_row(row: &rusqlite::Row<'_>) -> Result<PendingOrder, Error> {
+    let key: Option<String> = row.get(5).map_err(store_error)?;
+    let key = key.map(|k| IdempotencyKey::parse(&k).map_err(Error::internal)).transpose()?;
+    Ok(PendingOrder { order: order_from_row(row)?, key })
+}
+
 /// Notes `progress` on the held record (no pin: a refund's key expires as
 /// usual; a retry within it resumes the refund).
 fn note_progress(tx: &Transaction<'_>, hold: &Hold<'_>, progress: &str) -> Result<(), Error> {
@@ -138,7 +145,7 @@ impl Orders for EmbeddedStore {
                 check_hold(tx, &hold)?;
                 take_stock(tx, &lines)?;
                 tx.execute(
-                    "INSERT INTO orders (id, user_id, status, doc, created_at, idempotency_key, history)
+                    "INSERT INTO orders (id, user_id, status, doc, settle_from, idempotency_key, history)
                      VALUES (?1, ?2, 'pending', ?3, ?4, ?5, ?6)",
                     params![
                         order.id.as_str(),
@@ -199,6 +206,43 @@ impl Orders for EmbeddedStore {
             .await
     }
 
+    async fn await_customer(
+        &self,
+        order: &Order,
+        hold: Hold<'_>,
+        response: &StoredResponse,
+        settle_from: i64,
+    ) -> Result<(), Error> {
+        let (id, scope, lease, response) = (order.id.clone(), hold.scope.clone(), hold.lease.clone(), response.clone());
+        self.db
+            .write(move |tx| {
+                let hold = Hold { scope: &scope, lease: &lease };
+                complete_record(tx, &hold, &response)?;
+                tx.execute(
+                    "UPDATE orders SET settle_from = ?2 WHERE id = ?1 AND status = 'pending'",
+                    params![id.as_str(), settle_from],
+                )
+                .map_err(store_error)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn pending_order(&self, id: &OrderId) -> Result<Option<PendingOrder>, Error> {
+        let id = id.clone();
+        self.db
+            .read(move |conn| {
+                let mut statement = conn
+                    .prepare_cached(&format!(
+                        "SELECT {ORDER_COLUMNS}, idempotency_key FROM orders WHERE id = ?1 AND status = 'pending'"
+                    ))
+                    .map_err(store_error)?;
+                let mut rows = statement.query(params![id.as_str()]).map_err(store_error)?;
+                rows.next().map_err(store_error)?.map(pending_from_row).transpose()
+            })
+            .await
+    }
+
     async fn order(&self, user: &UserId, id: &OrderId) -> Result<Option<Order>, Error> {
         let (user, id) = (user.clone(), id.clone());
         self.db
@@ -218,15 +262,13 @@ impl Orders for EmbeddedStore {
                 let mut statement = conn
                     .prepare_cached(&format!(
                         "SELECT {ORDER_COLUMNS}, idempotency_key FROM orders
-                             WHERE status = 'pending' AND created_at < ?1 ORDER BY created_at LIMIT ?2"
+                             WHERE status = 'pending' AND settle_from < ?1 ORDER BY settle_from LIMIT ?2"
                     ))
                     .map_err(store_error)?;
                 let mut rows = statement.query(params![cutoff, limit as i64]).map_err(store_error)?;
                 let mut found = Vec::new();
                 while let Some(row) = rows.next().map_err(store_error)? {
-                    let key: Option<String> = row.get(5).map_err(store_error)?;
-                    let key = key.map(|k| IdempotencyKey::parse(&k).map_err(Error::internal)).transpose()?;
-                    found.push(PendingOrder { order: order_from_row(row)?, key });
+                    found.push(pending_from_row(row)?);
                 }
                 Ok(found)
             })

@@ -37,6 +37,7 @@ pub const API: &[Route<Function>] = &[
     Route::new(Method::POST, "/admin/orders/{id}/cancel", "admin"),
     Route::new(Method::POST, "/admin/orders/{id}/refunds", "admin"),
     Route::new(Method::GET, "/admin/audit", "admin"),
+    Route::new(Method::POST, "/webhooks/stripe", "webhook"),
 ];
 
 /// What a request no route took is answered: 405 with the methods its path

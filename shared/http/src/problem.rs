@@ -159,6 +159,12 @@ impl From<&Error> for Problem {
                     "The payment was declined.".into(),
                 )
             }
+            Error::InvalidSignature => (
+                StatusCode::BAD_REQUEST,
+                "invalid_signature",
+                "Invalid signature",
+                "The Stripe-Signature header is missing, wrong or more than 5 minutes old.".into(),
+            ),
             Error::PreconditionRequired => (
                 StatusCode::PRECONDITION_REQUIRED,
                 "precondition_required",
@@ -296,6 +302,7 @@ mod tests {
         assert_problem(Error::IdempotencyKeyReused, 422, "idempotency_key_reused");
         assert_problem(Error::RequestInProgress, 409, "request_in_progress");
         assert_problem(Error::PaymentDeclined { decline_code: "insufficient_funds".into() }, 402, "payment_declined");
+        assert_problem(Error::InvalidSignature, 400, "invalid_signature");
         assert_problem(Error::UploadTooLarge { max_size: 10 }, 413, "too_large");
         assert_problem(Error::TooManyUploads { retry_after_secs: 60 }, 429, "too_many_uploads");
     }

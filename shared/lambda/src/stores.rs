@@ -10,8 +10,9 @@ use galley_shared::Error;
 use galley_shared::config::Backend;
 use galley_shared::keys::SigningKey;
 use galley_shared::ports::{
-    AuditLog, Blobs, Catalog, ChargeLedger, IdempotencyRecords, LoginAttempts, Mailer, OrderBook, Orders, Outbox,
-    ProductRecords, SearchIndex, Sessions, Stock, UploadRecords, UploadUrls, Users,
+    AppliedEvents, AuditLog, Blobs, Catalog, ChargeLedger, FixedSecret, IdempotencyRecords, LoginAttempts, Mailer,
+    OrderBook, Orders, Outbox, ProductRecords, SearchIndex, SecretSource, Sessions, Stock, UploadRecords, UploadUrls,
+    Users,
 };
 
 /// One store object serves every port; this picks it, seen through the
@@ -135,6 +136,33 @@ impl Stores {
 
     pub fn order_book(&self) -> Arc<dyn OrderBook> {
         port!(self)
+    }
+
+    pub fn applied_events(&self) -> Arc<dyn AppliedEvents> {
+        port!(self)
+    }
+
+    /// The payment gateway the environment names (`galley_payments`), its
+    /// records in this store and its secrets found by `secret`.
+    pub fn payments(&self) -> Result<galley_payments::Payments, Error> {
+        galley_payments::payments_from_env(self.charge_ledger(), &|name| self.secret(name))
+    }
+
+    /// A secret read on first use (the Stripe keys): the variable `name`
+    /// itself (locally, or injected), or in AWS the Secrets Manager secret
+    /// `<name>_ARN` names, cached for a while; `None` when neither is set.
+    pub fn secret(&self, name: &str) -> Result<Option<Arc<dyn SecretSource>>, Error> {
+        let value = |n: &str| std::env::var(n).ok().filter(|v| !v.trim().is_empty());
+        if let Some(plain) = value(name) {
+            return Ok(Some(Arc::new(FixedSecret(plain.into()))));
+        }
+        let Some(arn) = value(&format!("{name}_ARN")) else { return Ok(None) };
+        match self {
+            #[cfg(feature = "secrets")]
+            Stores::Aws(store) => Ok(Some(Arc::new(galley_aws::secrets::ManagedSecret::new(store.sdk_config(), &arn)))),
+            #[allow(unreachable_patterns)] // in a build with Secrets Manager and no embedded store
+            _ => Err(Error::internal(format!("{name}_ARN={arn} needs the AWS backend built with `secrets`"))),
+        }
     }
 
     /// Where upload bytes live: the S3 bucket named by `UPLOAD_BUCKET` in

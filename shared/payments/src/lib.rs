@@ -3,13 +3,15 @@
 //! | module    | what it is for                                                  |
 //! |-----------|-----------------------------------------------------------------|
 //! | `sandbox` | the default gateway: card-test tokens, no money moves           |
-//! | `stripe`  | Stripe: PaymentIntents and Refunds over its HTTPS API           |
+//! | `stripe`  | Stripe: PaymentIntents, Refunds, its webhook's events           |
 //! | `choice`  | which of them the environment selects                            |
 
 mod choice;
 pub mod sandbox;
+#[cfg(feature = "stripe")]
 pub mod stripe;
 
-pub use choice::gateway_from_env;
+pub use choice::{Payments, STRIPE_KEY, SecretLookup, WEBHOOK_SECRET, gateway_from_env, payments_from_env};
 pub use sandbox::SandboxGateway;
+#[cfg(feature = "stripe")]
 pub use stripe::{StripeClient, StripeGateway};

@@ -7,7 +7,10 @@
 //! 3. charge the gateway, idempotently on the order id;
 //! 4. one transaction: confirm the order, complete the idempotency record
 //!    with the answer, put the receipt in the outbox — or, on a decline,
-//!    give the stock back and complete the record with the 402.
+//!    give the stock back and complete the record with the 402; or, when
+//!    the payment waits on the customer (3-D Secure), complete the record
+//!    with the 202 and leave the order pending for the gateway's webhook
+//!    (or, once `AUTHENTICATION_WINDOW` is over, the settler) to settle.
 //!
 //! Any failure between 2 and 4 leaves a pending order the record points at;
 //! the retry with the same key resumes it (asking the gateway again, which
@@ -29,12 +32,30 @@ use crate::clock::Clock;
 use crate::error::Error;
 use crate::id::{OrderId, ProductId};
 use crate::idempotency::{Claim, Fingerprint, Guard, IdempotencyKey, IdempotencyScope, StoredResponse};
-use crate::ports::{Catalog, Charge, Hold, IdempotencyRecords, Orders, PaymentGateway};
+use crate::ports::{Catalog, Charge, Hold, IdempotencyRecords, NextAction, Orders, PaymentGateway};
 
 /// How long a lease holds before a retry may take it over: longer than the
 /// checkout function's timeout (25 s in the template), so only a crashed or
 /// timed-out invocation's lease lapses.
 pub const CHECKOUT_LEASE: Duration = Duration::from_secs(30);
+
+/// How long a customer has to finish authenticating a payment (3-D
+/// Secure) before the settler asks the gateway and, the payment unfinished,
+/// declines the order and gives its stock back.
+pub const AUTHENTICATION_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+/// The answer a checkout gives while the payment waits on the customer:
+/// 202 `{order, next_action}` (API.md).
+fn awaiting_answer(pending: &Order, next_action: &NextAction) -> Result<StoredResponse, Error> {
+    #[derive(serde::Serialize)]
+    struct Awaiting<'a> {
+        order: OrderView<'a>,
+        next_action: &'a NextAction,
+    }
+    let body =
+        serde_json::to_vec(&Awaiting { order: OrderView::from(pending), next_action }).map_err(Error::internal)?;
+    Ok(StoredResponse { status: 202, body: body.into() })
+}
 
 /// The answer a confirmed order's checkout gives (and its key replays).
 pub(crate) fn confirmed_answer(confirmed: &Order) -> Result<StoredResponse, Error> {
@@ -161,6 +182,12 @@ impl Checkout {
                 let answer = (self.answer_error)(&Error::PaymentDeclined { decline_code: code });
                 let entry = HistoryEntry::new(OrderStatus::Declined, self.clock.stamp(), Party::Customer);
                 self.orders.decline(&order, &entry, hold, &answer).await?;
+                Ok(CheckoutAnswer { status: answer.status, body: answer.body, replayed: false })
+            }
+            Charge::NeedsAction { next_action, .. } => {
+                let answer = awaiting_answer(&order, &next_action)?;
+                let settle_from = self.clock.unix_now() + AUTHENTICATION_WINDOW.as_secs() as i64;
+                self.orders.await_customer(&order, hold, &answer, settle_from).await?;
                 Ok(CheckoutAnswer { status: answer.status, body: answer.body, replayed: false })
             }
         }

@@ -86,7 +86,11 @@ pub fn cancelled(order: &Order) -> EmailMessage {
 pub fn refunded(order: &Order, id: &RefundId) -> EmailMessage {
     let refund = order.state.refunds.iter().find(|r| r.id == *id);
     let left = Money { amount: order.total.amount - order.refunded().amount, currency: order.total.currency };
-    let mut lines = vec![format!("We refunded part of your order {}.", order.id)];
+    let mut lines = vec![if order.status == super::order::OrderStatus::Declined {
+        format!("Your payment for order {} arrived after the order was declined; we refunded it.", order.id)
+    } else {
+        format!("We refunded part of your order {}.", order.id)
+    }];
     if let Some(refund) = refund {
         lines.push(format!("Refunded now: {}", amount(refund.amount)));
     }

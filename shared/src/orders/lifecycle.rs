@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::checkout::AnswerError;
 use super::history::Party;
-use super::moves::{Moved, ask_cancel, ask_refund, fulfil, settle_refund};
+use super::moves::{Moved, ask_cancel, ask_refund, fulfil, record_refund, refund_late_payment, settle_refund};
 use super::order::{AdminOrderView, Fulfilment, Order, OrderView, Refund};
 use crate::admin::{Actor, AuditEntry, AuditTarget};
 use crate::backoff::{Backoff, RETRY};
@@ -41,6 +41,8 @@ pub enum Asker {
     Admin(Actor),
     /// The settler, finishing what a request left half-way.
     Settler,
+    /// The payment gateway, telling of a refund made outside Galley.
+    Gateway,
 }
 
 impl Asker {
@@ -49,6 +51,7 @@ impl Asker {
             Asker::Customer(_) => Party::Customer,
             Asker::Admin(actor) => Party::Admin(actor.id.clone()),
             Asker::Settler => Party::Settler,
+            Asker::Gateway => Party::Gateway,
         }
     }
 }
@@ -113,7 +116,7 @@ impl Lifecycle {
         let user = match asker {
             Asker::Customer(user) => user,
             Asker::Admin(actor) => &actor.id,
-            Asker::Settler => return Err(Error::internal("the settler asks under no key")),
+            Asker::Settler | Asker::Gateway => return Err(Error::internal("the settler and gateway ask under no key")),
         };
         let scope = IdempotencyScope { user: user.clone(), key: keyed.key };
         let now = self.clock.unix_now();
@@ -183,7 +186,7 @@ impl Lifecycle {
     async fn read(&self, asker: &Asker, id: &OrderId) -> Result<Order, Error> {
         let order = match asker {
             Asker::Customer(user) => self.orders.order(user, id).await?,
-            Asker::Admin(_) | Asker::Settler => self.book.any_order(id).await?,
+            Asker::Admin(_) | Asker::Settler | Asker::Gateway => self.book.any_order(id).await?,
         };
         order.ok_or(Error::NotFound)
     }
@@ -360,6 +363,55 @@ impl Lifecycle {
         Ok(finished)
     }
 
+    /// Records on order `id` a refund the gateway made without Galley (in
+    /// Stripe's dashboard), as the admin route would have: status, history
+    /// (by `gateway`), the customer's notice. `false` when it was recorded
+    /// before (a redelivered event) or the order is not Galley's.
+    pub async fn record_gateway_refund(&self, id: &OrderId, refund: Refund) -> Result<bool, Error> {
+        let recorded = self
+            .apply(
+                &Asker::Gateway,
+                id,
+                // Recorded before: nothing to move.
+                |order| {
+                    Ok((record_refund(order, refund.clone(), Party::Gateway)?.ok_or(Error::InvalidTransition)?, None))
+                },
+                |_| Ok(None),
+            )
+            .await;
+        match recorded {
+            Ok(_) => Ok(true),
+            Err(Error::InvalidTransition | Error::NotFound) => Ok(false),
+            // Stripe refunded more than Galley thinks is left (a refund
+            // asked of both at once): the order keeps what it holds, and
+            // the operator is told by the log.
+            Err(Error::RefundExceedsBalance { refundable }) => {
+                tracing::error!(order_id = %id, refund_id = %refund.id, refundable = ?refundable, "a gateway refund exceeds what is left");
+                Ok(false)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Records on the declined order `id` the refund of a payment that
+    /// succeeded after the decline, which the gateway has made; the
+    /// customer's notice goes with it. `false` when recorded before.
+    pub async fn record_late_refund(&self, id: &OrderId, refund: Refund) -> Result<bool, Error> {
+        let recorded = self
+            .apply(
+                &Asker::Gateway,
+                id,
+                |order| Ok((refund_late_payment(order, refund.clone()).ok_or(Error::InvalidTransition)?, None)),
+                |_| Ok(None),
+            )
+            .await;
+        match recorded {
+            Ok(_) => Ok(true),
+            Err(Error::InvalidTransition | Error::NotFound) => Ok(false),
+            Err(error) => Err(error),
+        }
+    }
+
     fn audit(&self, asker: &Asker, ask: &Ask, before: &Order, after: &Order) -> Option<AuditEntry> {
         let Asker::Admin(actor) = asker else { return None };
         let state = |o: &Order| json!({"status": o.status, "refunded": o.refunded()});
@@ -394,7 +446,7 @@ impl Lifecycle {
 /// The answer a move gives: the admin's view with history, the customer's without.
 fn answer(asker: &Asker, order: &Order, status: u16) -> Result<StoredResponse, Error> {
     let body = match asker {
-        Asker::Admin(_) | Asker::Settler => serde_json::to_vec(&AdminOrderView::from(order)),
+        Asker::Admin(_) | Asker::Settler | Asker::Gateway => serde_json::to_vec(&AdminOrderView::from(order)),
         Asker::Customer(_) => serde_json::to_vec(&OrderView::from(order)),
     };
     Ok(StoredResponse { status, body: body.map_err(Error::internal)?.into() })

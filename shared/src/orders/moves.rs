@@ -119,6 +119,37 @@ pub fn settle_refund(order: &Order, id: &RefundId, at: OffsetDateTime) -> Option
     Some(moved)
 }
 
+/// Records a refund the gateway already made (one made in Stripe's
+/// dashboard) as the admin route would have, in one move: the same checks
+/// as `ask_refund`, then `settle_refund`. `None` when the order already
+/// holds a refund with this id: the gateway told twice.
+pub fn record_refund(order: &Order, refund: Refund, by: Party) -> Result<Option<Moved>, Error> {
+    let known = order.state.refunds.iter().map(|r| &r.id);
+    if known.chain(order.state.pending_refunds.iter().map(|p| &p.refund.id)).any(|id| *id == refund.id) {
+        return Ok(None);
+    }
+    let (id, at) = (refund.id.clone(), refund.created_at);
+    let asked = ask_refund(order, refund, by)?;
+    let mut moved = settle_refund(&asked.order, &id, at).ok_or(Error::InvalidTransition)?;
+    // One write: the version moves on once.
+    moved.order.version = order.version + 1;
+    Ok(Some(moved))
+}
+
+/// Records on a `declined` order the refund of a payment that succeeded
+/// after the decline (API.md: refunded at once and the customer told): the
+/// status stays, the refund shows and its notice goes out. `None` when it
+/// is recorded already or the order is not declined.
+pub fn refund_late_payment(order: &Order, refund: Refund) -> Option<Moved> {
+    if order.status != OrderStatus::Declined || order.state.refunds.iter().any(|r| r.id == refund.id) {
+        return None;
+    }
+    let mut moved = Moved::of(order.clone());
+    moved.notice = Some(NoticeKind::Refund(refund.id.clone()));
+    moved.order.state.refunds.push(refund);
+    Some(moved)
+}
+
 impl Order {
     /// Whether a cancellation is being asked of the gateway.
     pub fn cancelling(&self) -> bool {
@@ -235,6 +266,34 @@ mod tests {
         assert_eq!(cancelled.notice, Some(NoticeKind::Cancelled));
         assert_eq!(cancelled.entry.unwrap().note.as_deref(), Some("changed my mind"));
         assert!(matches!(fulfil(&cancelled.order, shipping, Party::Customer), Err(Error::InvalidTransition)));
+    }
+
+    #[test]
+    fn a_refund_the_gateway_made_is_recorded_once_in_one_move() {
+        let order = confirmed(1000);
+        let made = Refund { id: RefundId::parse("re_3Nq").unwrap(), ..refund(250) };
+        let moved = record_refund(&order, made.clone(), Party::Gateway).unwrap().unwrap();
+        assert_eq!(moved.order.version, order.version + 1);
+        assert_eq!((moved.order.status, moved.order.refunded()), (OrderStatus::PartiallyRefunded, usd(250)));
+        assert_eq!(moved.entry.as_ref().map(|e| e.by.clone()), Some(Party::Gateway));
+        assert_eq!(moved.notice, Some(NoticeKind::Refund(made.id.clone())));
+        assert_eq!(record_refund(&moved.order, made, Party::Gateway).unwrap(), None, "told twice");
+        let too_much = Refund { id: RefundId::parse("re_4Xy").unwrap(), ..refund(800) };
+        assert!(matches!(
+            record_refund(&moved.order, too_much, Party::Gateway),
+            Err(Error::RefundExceedsBalance { .. })
+        ));
+    }
+
+    #[test]
+    fn a_late_payment_of_a_declined_order_is_refunded_once_and_told() {
+        let declined = Order { status: OrderStatus::Declined, ..confirmed(1000) };
+        let late = refund(1000);
+        let moved = refund_late_payment(&declined, late.clone()).unwrap();
+        assert_eq!((moved.order.status, moved.order.refunded()), (OrderStatus::Declined, usd(1000)));
+        assert_eq!(moved.notice, Some(NoticeKind::Refund(late.id.clone())));
+        assert!(refund_late_payment(&moved.order, late.clone()).is_none(), "once");
+        assert!(refund_late_payment(&confirmed(1000), late).is_none(), "only a declined order");
     }
 
     #[test]

@@ -17,7 +17,8 @@ use super::history::{HistoryEntry, Party};
 use super::order::{Order, OrderStatus};
 use crate::clock::Clock;
 use crate::error::Error;
-use crate::ports::{Charge, Orders, PaymentGateway};
+use crate::id::OrderId;
+use crate::ports::{Charge, Orders, PaymentGateway, PendingOrder};
 
 /// What one pass settled.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -50,25 +51,48 @@ impl Settler {
         let cutoff = self.clock.unix_now() - CHECKOUT_LEASE.as_secs() as i64;
         let mut settled = Settled::default();
         for pending in self.orders.pending_before(cutoff, batch).await? {
-            let order = &pending.order;
-            let (to, answer) = match self.payments.settle(&order.id).await? {
-                Charge::Approved { .. } => {
-                    let confirmed = Order { status: OrderStatus::Confirmed, ..order.clone() };
-                    (OrderStatus::Confirmed, confirmed_answer(&confirmed)?)
-                }
-                Charge::Declined { code } => {
-                    (OrderStatus::Declined, (self.answer_error)(&Error::PaymentDeclined { decline_code: code }))
-                }
-            };
-            let entry = HistoryEntry::new(to, self.clock.stamp(), Party::Settler);
-            if self.orders.settle(&pending, &entry, &answer).await? {
-                tracing::info!(order_id = %order.id, status = to.as_str(), "settled a pending order");
-                match to {
-                    OrderStatus::Confirmed => settled.confirmed += 1,
-                    _ => settled.declined += 1,
-                }
+            match self.settle(&pending, Party::Settler).await? {
+                Some(OrderStatus::Confirmed) => settled.confirmed += 1,
+                Some(_) => settled.declined += 1,
+                None => {}
             }
         }
         Ok(settled)
+    }
+
+    /// Settles the order `id` now if it is pending, as its gateway's
+    /// webhook asks: the gateway is asked what became of the payment, so
+    /// the event only says when to look, and a duplicate or out-of-order
+    /// delivery settles nothing twice. What it became, or `None` when it
+    /// was not pending.
+    pub async fn settle_now(&self, id: &OrderId, by: Party) -> Result<Option<OrderStatus>, Error> {
+        match self.orders.pending_order(id).await? {
+            Some(pending) => self.settle(&pending, by).await,
+            None => Ok(None),
+        }
+    }
+
+    /// One pending order settled from the gateway's answer; `None` when
+    /// someone settled it first.
+    async fn settle(&self, pending: &PendingOrder, by: Party) -> Result<Option<OrderStatus>, Error> {
+        let order = &pending.order;
+        let (to, answer) = match self.payments.settle(&order.id).await? {
+            Charge::Approved { .. } => {
+                let confirmed = Order { status: OrderStatus::Confirmed, ..order.clone() };
+                (OrderStatus::Confirmed, confirmed_answer(&confirmed)?)
+            }
+            Charge::Declined { code } => {
+                (OrderStatus::Declined, (self.answer_error)(&Error::PaymentDeclined { decline_code: code }))
+            }
+            Charge::NeedsAction { .. } => {
+                return Err(Error::internal(format!("the gateway left order {} waiting when settling it", order.id)));
+            }
+        };
+        let entry = HistoryEntry::new(to, self.clock.stamp(), by);
+        if !self.orders.settle(pending, &entry, &answer).await? {
+            return Ok(None);
+        }
+        tracing::info!(order_id = %order.id, status = to.as_str(), by = %entry.by, "settled a pending order");
+        Ok(Some(to))
     }
 }

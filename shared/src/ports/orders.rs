@@ -84,6 +84,25 @@ pub trait Orders: Send + Sync {
         response: &StoredResponse,
     ) -> Result<(), Error>;
 
+    /// The payment waits on the customer (3-D Secure): the order stays
+    /// pending with its stock held, the idempotency record is completed
+    /// with `response` (the 202), and the settler leaves the order alone
+    /// until `settle_from` (Unix seconds; `pending_before` compares it
+    /// where it would the creation time). A record completed meanwhile
+    /// (the webhook settled the order first) is `RequestInProgress`,
+    /// changing nothing: the retry replays that answer.
+    async fn await_customer(
+        &self,
+        order: &Order,
+        hold: Hold<'_>,
+        response: &StoredResponse,
+        settle_from: i64,
+    ) -> Result<(), Error>;
+
+    /// The order with this id, with the key its checkout ran under, while
+    /// it is pending (the gateway's webhook settles it); else `None`.
+    async fn pending_order(&self, id: &OrderId) -> Result<Option<PendingOrder>, Error>;
+
     /// The user's order, or `None` (also when it is another user's).
     async fn order(&self, user: &UserId, id: &OrderId) -> Result<Option<Order>, Error>;
 
@@ -91,7 +110,8 @@ pub trait Orders: Send + Sync {
     async fn orders(&self, user: &UserId, before: Option<&OrderId>, limit: usize) -> Result<Vec<Order>, Error>;
 
     /// Up to `limit` pending orders created before `cutoff` (Unix seconds),
-    /// oldest first: those whose checkout ended without settling them.
+    /// oldest first: those whose checkout ended without settling them. An
+    /// order waiting on its customer counts from its `settle_from`.
     async fn pending_before(&self, cutoff: i64, limit: usize) -> Result<Vec<PendingOrder>, Error>;
 
     /// Settles a pending order without a lease, as the settler does, in one

@@ -15,6 +15,30 @@ pub enum Charge {
     Declined {
         code: String,
     },
+    /// Waiting on the customer (3-D Secure): the order stays pending, its
+    /// stock held, until the gateway says how it ended (its webhook, or
+    /// the settler asking once `AUTHENTICATION_WINDOW` has passed).
+    NeedsAction {
+        reference: String,
+        next_action: NextAction,
+    },
+}
+
+/// What the customer's browser must do to finish a payment: API.md's
+/// `next_action`, handed to Stripe.js.
+#[derive(Clone, PartialEq, Eq, serde::Serialize)]
+pub struct NextAction {
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Lets the browser (and only the paying customer, who gets it) finish
+    /// the payment; never logged.
+    pub client_secret: String,
+}
+
+impl std::fmt::Debug for NextAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NextAction").field("kind", &self.kind).finish_non_exhaustive()
+    }
 }
 
 /// A payment provider. Every charge is idempotent on the order id: asking
@@ -25,7 +49,8 @@ pub trait PaymentGateway: Send + Sync {
     async fn charge(&self, order: &OrderId, amount: Money, token: &PaymentToken) -> Result<Charge, Error>;
 
     /// What became of the order's payment, for an order its checkout left
-    /// pending: `Approved` when it was charged; else `Declined`, and the
+    /// pending (or its customer never finished authenticating): `Approved`
+    /// when it was charged; else `Declined` (never `NeedsAction`), and the
     /// payment is closed first, so no late charge for the order can
     /// succeed after the settler gave its stock back. Idempotent.
     async fn settle(&self, order: &OrderId) -> Result<Charge, Error>;
@@ -34,6 +59,33 @@ pub trait PaymentGateway: Send + Sync {
     /// asking again never refunds twice; the gateway's reference. An
     /// unknown outcome (timeout) is `Error::Unavailable`: ask again.
     async fn refund(&self, order: &OrderId, refund: &RefundId, amount: Money) -> Result<String, Error>;
+}
+
+/// What one of the gateway's events (a webhook delivery) asks of Galley,
+/// read by the gateway's adapter from the verified payload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GatewayEvent {
+    /// The payment of `order` moved on (succeeded, failed, canceled): the
+    /// order is settled from what the gateway says now, not from the event,
+    /// so a late or repeated delivery cannot move it wrongly.
+    Payment { order: OrderId },
+    /// The payment of `order` was refunded, in part or whole: every refund
+    /// the gateway holds for it, Galley's own and others.
+    Refunded { order: OrderId, refunds: Vec<GatewayRefund> },
+    /// Nothing Galley acts on (answered 200 all the same).
+    Other,
+}
+
+/// A refund as the gateway holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GatewayRefund {
+    /// The gateway's id for it (Stripe's `re_…`).
+    pub reference: String,
+    pub amount: Money,
+    /// Galley's own refund id when Galley asked for it (its metadata).
+    pub ours: Option<RefundId>,
+    /// When the gateway made it (Unix seconds).
+    pub created: i64,
 }
 
 /// What a gateway's own record (the sandbox's ledger) holds for an order.

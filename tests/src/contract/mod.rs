@@ -18,8 +18,8 @@ pub use orders::*;
 pub use uploads::*;
 
 use galley_shared::ports::{
-    AuditLog, Catalog, ChargeLedger, IdempotencyRecords, LoginAttempts, OrderBook, Orders, Outbox, ProductRecords,
-    SearchIndex, Sessions, Stock, UploadRecords, Users,
+    AppliedEvents, AuditLog, Catalog, ChargeLedger, IdempotencyRecords, LoginAttempts, OrderBook, Orders, Outbox,
+    ProductRecords, SearchIndex, Sessions, Stock, UploadRecords, Users,
 };
 
 /// Every port a full adapter implements.
@@ -38,6 +38,7 @@ pub trait Store:
     + UploadRecords
     + ProductRecords
     + AuditLog
+    + AppliedEvents
     + 'static
 {
 }
@@ -56,6 +57,7 @@ impl<T> Store for T where
         + UploadRecords
         + ProductRecords
         + AuditLog
+        + AppliedEvents
         + 'static
 {
 }
@@ -97,6 +99,8 @@ macro_rules! contract_suite {
                 a_lapsed_holder_cannot_place_or_confirm,
                 concurrent_leases_of_one_key_admit_one,
                 pending_orders_are_found_by_age_and_settled_once,
+                an_order_awaiting_its_customer_is_left_to_the_webhook_until_its_wait_ends,
+                each_gateway_event_is_recorded_once,
                 a_record_pointing_at_a_pending_order_never_expires,
                 the_charge_ledger_keeps_the_first_outcome_of_each_order,
                 a_receipt_has_one_sender_at_a_time,

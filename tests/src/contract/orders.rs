@@ -427,3 +427,64 @@ pub async fn a_receipt_has_one_sender_at_a_time(store: Arc<impl Store>) {
         "no such receipt"
     );
 }
+
+/// #24: a payment that waits on the customer (3-D Secure) completes the
+/// key's record with the 202 at once, keeps the order pending with its
+/// stock held, and leaves it to the webhook — the settler finds it only
+/// once the customer's time is up. The webhook finds it by id while it is
+/// pending, and not after.
+pub async fn an_order_awaiting_its_customer_is_left_to_the_webhook_until_its_wait_ends(store: Arc<impl Store>) {
+    store.upsert(&[product("a", 5)]).await.unwrap();
+    let user = UserId::generate();
+    let waiting_key = scope(&user, "key-await-customer");
+    let request = lease_request(&waiting_key, "{}", NOW);
+    acquire(&*store, &request).await;
+    let waiting = order(&user, &[("a", 2)]);
+    let hold = Hold { scope: &waiting_key, lease: &request.lease };
+    store.place(&waiting, hold).await.unwrap();
+    store.await_customer(&waiting, hold, &answer(202), NOW + 900).await.unwrap();
+
+    let replay = store.lease(&lease_request(&waiting_key, "{}", NOW + 1)).await.unwrap();
+    assert_eq!(replay, LeaseOutcome::Completed(answer(202)), "the 202 is the key's answer");
+    assert_eq!(store.level(&id("a")).await.unwrap(), Some(3), "its stock held");
+    assert!(store.pending_before(NOW + 60, 10).await.unwrap().is_empty(), "the settler waits for the customer");
+    let due = store.pending_before(NOW + 901, 10).await.unwrap();
+    assert_eq!(due.iter().map(|p| &p.order.id).collect::<Vec<_>>(), [&waiting.id], "then it is due");
+
+    let found = store.pending_order(&waiting.id).await.unwrap().expect("pending, found by id");
+    assert_eq!((found.order.status, found.key.as_ref()), (OrderStatus::Pending, Some(&waiting_key.key)));
+    assert!(store.pending_order(&OrderId::generate()).await.unwrap().is_none());
+    assert!(store.settle(&found, &moved(OrderStatus::Confirmed, Party::Gateway), &answer(201)).await.unwrap());
+    assert!(store.pending_order(&waiting.id).await.unwrap().is_none(), "settled: no longer pending");
+    let replay = store.lease(&lease_request(&waiting_key, "{}", NOW + 2)).await.unwrap();
+    assert_eq!(replay, LeaseOutcome::Completed(answer(202)), "the stored answer stays the customer's 202");
+    assert!(store.entry(&NoticeId::receipt(&waiting.id)).await.unwrap().is_some(), "the receipt is owed");
+
+    // Settled before the checkout's own write (the webhook was quicker):
+    // the key holds the settled answer, the late write changes nothing and
+    // is refused as in progress, and the retry replays the answer.
+    let raced_key = scope(&user, "key-await-raced");
+    let request = lease_request(&raced_key, "{}", NOW);
+    acquire(&*store, &request).await;
+    let raced = order(&user, &[("a", 1)]);
+    let hold = Hold { scope: &raced_key, lease: &request.lease };
+    store.place(&raced, hold).await.unwrap();
+    let pending = store.pending_order(&raced.id).await.unwrap().unwrap();
+    assert!(store.settle(&pending, &moved(OrderStatus::Declined, Party::Gateway), &answer(402)).await.unwrap());
+    let late = store.await_customer(&raced, hold, &answer(202), NOW + 900).await;
+    assert!(matches!(late, Err(Error::RequestInProgress)), "{late:?}");
+    assert_eq!(store.order(&user, &raced.id).await.unwrap().unwrap().status, OrderStatus::Declined);
+    let replay = store.lease(&lease_request(&raced_key, "{}", NOW + 1)).await.unwrap();
+    assert_eq!(replay, LeaseOutcome::Completed(answer(402)));
+    assert!(store.pending_before(NOW + 10_000, 10).await.unwrap().iter().all(|p| p.order.id != raced.id));
+}
+
+/// #24: the webhook's events applied are recorded once each.
+pub async fn each_gateway_event_is_recorded_once(store: Arc<impl Store>) {
+    let event = format!("evt_{}", OrderId::generate());
+    assert!(!store.applied(&event).await.unwrap());
+    store.record_applied(&event, NOW + 86_400).await.unwrap();
+    store.record_applied(&event, NOW + 86_400).await.unwrap();
+    assert!(store.applied(&event).await.unwrap(), "recorded, and recording again is no error");
+    assert!(!store.applied("evt_another").await.unwrap());
+}

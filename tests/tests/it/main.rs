@@ -19,6 +19,7 @@ mod search_bounds;
 mod search_property;
 mod signing_secret;
 mod stripe_gateway;
+mod stripe_webhook;
 mod template;
 mod throttling;
 mod uploads;

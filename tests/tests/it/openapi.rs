@@ -13,6 +13,7 @@ fn served() -> BTreeSet<(String, String)> {
         .chain(of(galley_checkout::ROUTES))
         .chain(of(galley_upload::ROUTES))
         .chain(of(galley_admin::ROUTES))
+        .chain(of(galley_webhook::ROUTES))
         .collect()
 }
 

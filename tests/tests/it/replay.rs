@@ -15,7 +15,9 @@ use galley_checkout::{CheckoutFunction, CheckoutStores};
 use galley_embedded::{EmbeddedStore, FileMailer, LocalBlobs, LocalUploadUrls};
 use galley_lambda::stores::DEFAULT_PUBLIC_URL;
 use galley_login::{AccountStores, LoginFunction};
+use galley_payments::Payments;
 use galley_payments::SandboxGateway;
+use galley_payments::stripe::{StripeClient, StripeEvents};
 use galley_receipts::ReceiptsFunction;
 use galley_search::SearchFunction;
 use galley_shared::admin::{Actor, ImageHost, ProductDesk};
@@ -29,10 +31,13 @@ use galley_shared::id::{SessionId, UploadId, UserId};
 use galley_shared::orders::{CartLine, NoticeSender, Order, OrderStatus, price};
 use galley_shared::ports::LedgerEntry;
 use galley_shared::ports::UploadRecords as _;
+use galley_shared::ports::{FixedSecret, SecretSource};
 use galley_shared::stock::Quantity;
 use galley_shared::uploads::{ArrivalCheck, Upload, UploadStatus};
 use galley_tests::contract::pending_upload;
 use galley_upload::{CheckFunction, UploadFunction, UploadStores};
+use galley_webhook::{WebhookFunction, WebhookStores};
+use secrecy::SecretString;
 
 use galley_http::Handler;
 use galley_http::documents::parse_catalog;
@@ -78,8 +83,12 @@ struct Functions {
     receipts: ReceiptsFunction,
     upload: UploadFunction,
     upload_check: CheckFunction,
+    webhook: WebhookFunction,
     data_dir: tempfile::TempDir,
 }
+
+/// The webhook's signing secret in the replay (scripts/make_events.py signs with it).
+const WEBHOOK_SECRET: &str = "whsec_replay_tests_fixed_secret";
 
 fn refresh_token(session: &str, fill: u8) -> RefreshToken {
     RefreshToken::parse(&format!("{session}.{}", B64URL.encode([fill; 32]))).unwrap()
@@ -264,9 +273,21 @@ impl Functions {
             sessions: temp.store.clone(),
             urls: Arc::new(LocalUploadUrls::new(DEFAULT_PUBLIC_URL, &key)),
         };
-        let upload = UploadFunction::new(uploads, &key, clock);
+        let upload = UploadFunction::new(uploads, &key, clock.clone());
         let upload_check = CheckFunction::new(ArrivalCheck::new(temp.store.clone(), Arc::new(blobs)));
-        Functions { search, login, checkout, admin, receipts, upload, upload_check, data_dir: temp.dir }
+        // Stripe's events read for real; the orders they name were paid
+        // through the sandbox, and the payment events read nothing from
+        // Stripe, so its client is never called.
+        let stripe_key: Arc<dyn SecretSource> = Arc::new(FixedSecret(SecretString::from("sk_test_replay")));
+        let unused = Arc::new(StripeClient::new("http://127.0.0.1:9", stripe_key));
+        let payments = Payments {
+            gateway: Arc::new(SandboxGateway::new(temp.store.clone())),
+            stripe_events: Some(StripeEvents::new(unused)),
+        };
+        let signing: Arc<dyn SecretSource> = Arc::new(FixedSecret(SecretString::from(WEBHOOK_SECRET)));
+        let webhook =
+            WebhookFunction::new(WebhookStores::over(temp.store.clone()), payments, Some(signing), clock.clone());
+        Functions { search, login, checkout, admin, receipts, upload, upload_check, webhook, data_dir: temp.dir }
     }
 
     /// Non-HTTP events (streams, S3) go to their function as JSON.
@@ -289,6 +310,7 @@ impl Functions {
             "checkout" => self.checkout.handle(request).await,
             "admin" => self.admin.handle(request).await,
             "upload" => self.upload.handle(request).await,
+            "webhook" => self.webhook.handle(request).await,
             other => panic!("events/{other}: no such function"),
         }
     }

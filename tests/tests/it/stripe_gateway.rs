@@ -10,7 +10,7 @@ use galley_payments::{StripeClient, StripeGateway};
 use galley_shared::id::{OrderId, RefundId};
 use galley_shared::money::{Currency, Money};
 use galley_shared::orders::PaymentToken;
-use galley_shared::ports::{Charge, PaymentGateway};
+use galley_shared::ports::{Charge, FixedSecret, PaymentGateway};
 use galley_tests::contract::Store;
 use secrecy::SecretString;
 use serde_json::Value;
@@ -20,8 +20,8 @@ fn api() -> String {
         .expect("the Stripe tests need localstripe in GALLEY_TEST_STRIPE_API; run them with ./scripts/test")
 }
 
-fn client() -> StripeClient {
-    StripeClient::new(&api(), SecretString::from("sk_test_galley".to_owned()))
+fn client() -> Arc<StripeClient> {
+    Arc::new(StripeClient::new(&api(), Arc::new(FixedSecret(SecretString::from("sk_test_galley".to_owned())))))
 }
 
 fn usd(amount: i64) -> Money {
@@ -116,7 +116,70 @@ async fn each_refund_is_made_once(store: Arc<impl Store>) {
     assert_eq!(store.refunds(&order).await.unwrap(), [(refund, usd(400))]);
 }
 
+/// A PaymentMethod made from a raw test card, as Stripe.js would.
+async fn card_method(number: &str) -> PaymentToken {
+    let form = [
+        ("type", "card"),
+        ("card[number]", number),
+        ("card[exp_month]", "12"),
+        ("card[exp_year]", "2034"),
+        ("card[cvc]", "123"),
+    ];
+    let method: Value = client().post("/v1/payment_methods", &form, "test-method").await.unwrap().unwrap();
+    card(method["id"].as_str().unwrap())
+}
+
+/// A card that asks for 3-D Secure goes to the customer; what the customer
+/// does then is what settling finds: paid once authenticated, declined (and
+/// the intent cancelled) when the card fails after it or nobody finished.
+async fn a_card_that_asks_for_authentication_waits_for_the_customer(store: Arc<impl Store>) {
+    let gateway = StripeGateway::new(client(), store.clone());
+    let order = OrderId::generate();
+    let method = card_method("4000002500003155").await;
+    let Charge::NeedsAction { reference, next_action } = gateway.charge(&order, usd(900), &method).await.unwrap()
+    else {
+        panic!("no action asked")
+    };
+    assert_eq!(next_action.kind, "use_stripe_sdk");
+    assert!(next_action.client_secret.starts_with(&format!("{reference}_secret_")));
+    assert!(format!("{next_action:?}").find(&next_action.client_secret).is_none(), "the secret is never logged");
+    let again = gateway.charge(&order, usd(900), &method).await.unwrap();
+    assert!(
+        matches!(&again, Charge::NeedsAction { reference: r, .. } if *r == reference),
+        "the same intent: {again:?}"
+    );
+    let form = [("client_secret", next_action.client_secret.as_str()), ("success", "true")];
+    let _: Value = client()
+        .post(&format!("/v1/payment_intents/{reference}/_authenticate"), &form, "test-auth")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(gateway.settle(&order).await.unwrap(), Charge::Approved { reference });
+
+    let failing = OrderId::generate();
+    let method = card_method("4000008260003178").await;
+    let Charge::NeedsAction { reference, next_action } = gateway.charge(&failing, usd(900), &method).await.unwrap()
+    else {
+        panic!("no action asked")
+    };
+    let form = [("client_secret", next_action.client_secret.as_str()), ("success", "true")];
+    let refused =
+        client().post::<_, Value>(&format!("/v1/payment_intents/{reference}/_authenticate"), &form, "t").await;
+    assert!(matches!(refused, Ok(Err(_))), "the charge after authentication fails: {refused:?}");
+    assert!(matches!(gateway.settle(&failing).await.unwrap(), Charge::Declined { .. }));
+    assert_eq!(intent(&reference).await["status"], "canceled");
+
+    let abandoned = OrderId::generate();
+    let method = card_method("4000002500003155").await;
+    let Charge::NeedsAction { reference, .. } = gateway.charge(&abandoned, usd(900), &method).await.unwrap() else {
+        panic!("no action asked")
+    };
+    assert!(matches!(gateway.settle(&abandoned).await.unwrap(), Charge::Declined { .. }));
+    assert_eq!(intent(&reference).await["status"], "canceled", "no late authentication can charge it");
+}
+
 galley_tests::on_both_stores!(
+    a_card_that_asks_for_authentication_waits_for_the_customer,
     a_card_that_succeeds_is_charged_once_whatever_is_retried,
     a_declining_card_is_declined_with_stripe_s_code,
     a_crash_after_the_intent_was_recorded_resumes_it,

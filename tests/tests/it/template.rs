@@ -27,6 +27,7 @@ fn expression(value: &Yaml) -> String {
     match value {
         Yaml::Tagged(tagged) => format!("{} {}", tagged.tag, expression(&tagged.value)),
         Yaml::String(s) => s.clone(),
+        Yaml::Sequence(items) => format!("[{}]", items.iter().map(expression).collect::<Vec<_>>().join(", ")),
         other => serde_yaml::to_string(other).unwrap().trim().to_owned(),
     }
 }
@@ -76,7 +77,16 @@ const LAMBDA_BUILD: [&str; 3] = ["--no-default-features", "--features", "aws"];
 fn assert_lambda_feature_leaves_out_the_embedded_store(crate_dir: &str) {
     let manifest: toml::Table =
         std::fs::read_to_string(root().join(crate_dir).join("Cargo.toml")).unwrap().parse().unwrap();
-    let aws: Vec<&str> = manifest["features"]["aws"].as_array().unwrap().iter().filter_map(|f| f.as_str()).collect();
+    let features = manifest["features"].as_table().unwrap();
+    // The feature and the crate's own features it turns on, all the way down.
+    let mut aws: Vec<&str> = vec!["aws"];
+    let mut next = 0;
+    while next < aws.len() {
+        if let Some(enabled) = features.get(aws[next]).and_then(|f| f.as_array()) {
+            aws.extend(enabled.iter().filter_map(|f| f.as_str()));
+        }
+        next += 1;
+    }
     assert!(aws.contains(&"galley-lambda/aws"), "{crate_dir}: the aws feature selects the AWS adapters");
     assert!(aws.iter().all(|f| !f.contains("embedded") && !f.contains("full")), "{crate_dir}: {aws:?}");
 }
@@ -144,6 +154,7 @@ fn served() -> BTreeSet<(String, String, String)> {
         of("checkout", galley_checkout::ROUTES),
         of("upload", galley_upload::ROUTES),
         of("admin", galley_admin::ROUTES),
+        of("webhook", galley_webhook::ROUTES),
     ]
     .into_iter()
     .flatten()
@@ -263,12 +274,30 @@ fn resources_allowed(function: &str, action: &str) -> Vec<String> {
 #[test]
 fn the_search_function_cannot_read_the_signing_key() {
     assert_eq!(resources_allowed("SearchFunction", "secretsmanager:GetSecretValue"), ["!Ref CursorKeySecret"]);
-    for function in ["LoginFunction", "CheckoutFunction", "UploadFunction"] {
+    for function in ["LoginFunction", "UploadFunction"] {
         assert_eq!(
             resources_allowed(function, "secretsmanager:GetSecretValue"),
             ["!Ref SigningKeySecret"],
             "{function}"
         );
+    }
+}
+
+/// #24: the Stripe key is read only by the functions that pay, settle or
+/// refund, and the webhook's signing secret only by the webhook, which
+/// holds no token key.
+#[test]
+fn only_the_functions_that_pay_read_the_stripe_secrets() {
+    let key = "!If [CreateStripeKey, !Ref StripeKeySecret, !Ref StripeSecretKeyArn]";
+    let signing = "!If [CreateWebhookSecret, !Ref StripeWebhookSecret, !Ref StripeWebhookSecretArn]";
+    for function in ["CheckoutFunction", "AdminFunction"] {
+        assert_eq!(resources_allowed(function, "secretsmanager:GetSecretValue"), ["!Ref SigningKeySecret", key]);
+    }
+    assert_eq!(resources_allowed("SettlerFunction", "secretsmanager:GetSecretValue"), [key]);
+    assert_eq!(resources_allowed("WebhookFunction", "secretsmanager:GetSecretValue"), [key, signing]);
+    for function in ["SearchFunction", "LoginFunction", "UploadFunction", "ReceiptsFunction", "UploadCheckFunction"] {
+        let read = resources_allowed(function, "secretsmanager:GetSecretValue");
+        assert!(read.iter().all(|r| !r.contains("Stripe")), "{function} reads {read:?}");
     }
 }
 

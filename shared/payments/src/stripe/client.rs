@@ -5,17 +5,19 @@
 //! use, not at cold start (a function that never pays never reads the
 //! system's roots), and `http://` is allowed only for a loopback emulator.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use galley_shared::Error;
+use galley_shared::ports::SecretSource;
 use http::{Method, Request, StatusCode, header};
 use http_body_util::{BodyExt, Full};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::OnceCell;
@@ -56,12 +58,13 @@ type Https = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 
 pub struct StripeClient {
     base: String,
-    secret: SecretString,
+    /// The API key, read on the first call (Secrets Manager in AWS).
+    secret: Arc<dyn SecretSource>,
     http: OnceCell<Https>,
 }
 
 impl StripeClient {
-    pub fn new(base: &str, secret: SecretString) -> Self {
+    pub fn new(base: &str, secret: Arc<dyn SecretSource>) -> Self {
         Self { base: base.trim_end_matches('/').to_owned(), secret, http: OnceCell::new() }
     }
 
@@ -100,10 +103,11 @@ impl StripeClient {
         path: &str,
         body: Option<(String, &str)>,
     ) -> Result<Result<T, StripeError>, Error> {
+        let secret = self.secret.read().await?;
         let mut request = Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.base))
-            .header(header::AUTHORIZATION, format!("Bearer {}", self.secret.expose_secret()));
+            .header(header::AUTHORIZATION, format!("Bearer {}", secret.expose_secret()));
         let body = match body {
             Some((form, key)) => {
                 request = request

@@ -7,7 +7,7 @@ use galley_shared::Error;
 use galley_shared::id::{OrderId, RefundId};
 use galley_shared::money::Money;
 use galley_shared::orders::PaymentToken;
-use galley_shared::ports::{Charge, ChargeLedger, PaymentGateway};
+use galley_shared::ports::{Charge, ChargeLedger, NextAction, PaymentGateway};
 use serde::{Deserialize, Serialize};
 
 use super::client::{StripeClient, StripeError};
@@ -36,6 +36,16 @@ struct Intent {
     status: String,
     #[serde(default)]
     last_payment_error: Option<StripeError>,
+    #[serde(default)]
+    client_secret: Option<String>,
+    #[serde(default)]
+    next_action: Option<IntentAction>,
+}
+
+#[derive(Deserialize)]
+struct IntentAction {
+    #[serde(rename = "type")]
+    kind: String,
 }
 
 #[derive(Serialize)]
@@ -59,13 +69,13 @@ struct Refunds {
 }
 
 pub struct StripeGateway {
-    client: StripeClient,
+    client: Arc<StripeClient>,
     /// Where the order's intent id is recorded, once, before confirming.
     ledger: Arc<dyn ChargeLedger>,
 }
 
 impl StripeGateway {
-    pub fn new(client: StripeClient, ledger: Arc<dyn ChargeLedger>) -> Self {
+    pub fn new(client: Arc<StripeClient>, ledger: Arc<dyn ChargeLedger>) -> Self {
         Self { client, ledger }
     }
 
@@ -120,8 +130,8 @@ impl StripeGateway {
     }
 
     /// What an intent's status means for the order, confirming it when it
-    /// waits for that; a 3-D Secure challenge is not taken on yet: the
-    /// intent is cancelled and the payment declined `authentication_required`.
+    /// waits for that; a 3-D Secure challenge goes to the customer with the
+    /// intent's client secret (Stripe.js finishes it, the webhook tells).
     async fn outcome(&self, order: &OrderId, intent: Intent) -> Result<Charge, Error> {
         let intent = if intent.status == "requires_confirmation" {
             let path = format!("/v1/payment_intents/{}/confirm", intent.id);
@@ -135,10 +145,13 @@ impl StripeGateway {
         match intent.status.as_str() {
             "succeeded" => Ok(Charge::Approved { reference: intent.id }),
             "processing" => Err(Error::unavailable("Stripe is still processing the payment")),
-            "requires_action" => {
-                self.cancel(&intent.id).await?;
-                Ok(Charge::Declined { code: "authentication_required".into() })
-            }
+            "requires_action" => match (intent.next_action, intent.client_secret) {
+                (Some(action), Some(client_secret)) => Ok(Charge::NeedsAction {
+                    reference: intent.id,
+                    next_action: NextAction { kind: action.kind, client_secret },
+                }),
+                _ => Err(Error::internal(format!("intent {} needs an action Stripe did not name", intent.id))),
+            },
             _ => Ok(Charge::Declined {
                 code: intent.last_payment_error.map_or_else(|| "canceled".into(), |e| e.decline_code()),
             }),

@@ -6,8 +6,12 @@
 //! it is confirmed, so a retry after a crash reuses it rather than making a
 //! second. Where localstripe and Stripe differ, `intents` says so.
 
+//! Its webhook's events are checked and read in `webhook`.
+
 mod client;
 mod intents;
+mod webhook;
 
 pub use client::{STRIPE_API, StripeClient, StripeError};
 pub use intents::StripeGateway;
+pub use webhook::{StripeEvents, TOLERANCE_SECS, verify_signature};

@@ -1,0 +1,101 @@
+//! The `webhook` function: `POST /webhooks/stripe`, Stripe's events. Each
+//! delivery's `Stripe-Signature` is checked against the endpoint's signing
+//! secret (read on first use), then the event is applied once
+//! (`galley_shared::orders::GatewayEvents`): a payment settles its pending
+//! order from what Stripe says now, a refund made in Stripe's dashboard
+//! shows on the order. No Bearer: the signature is the authentication.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use galley_http::Handler;
+use galley_http::request::{Request, Response, json_response};
+use galley_http::route::{Route, resolve};
+use galley_payments::Payments;
+use galley_payments::stripe::{StripeEvents, verify_signature};
+use galley_shared::Error;
+use galley_shared::clock::Clock;
+use galley_shared::orders::{GatewayEvents, Lifecycle, Settler};
+use galley_shared::ports::{AppliedEvents, IdempotencyRecords, OrderBook, Orders, SecretSource};
+use http::{Method, StatusCode};
+use serde_json::json;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Endpoint {
+    Stripe,
+}
+
+pub const ROUTES: &[Route<Endpoint>] = &[Route::new(Method::POST, "/webhooks/stripe", Endpoint::Stripe)];
+
+/// The ports the webhook reads and writes.
+pub struct WebhookStores {
+    pub orders: Arc<dyn Orders>,
+    pub book: Arc<dyn OrderBook>,
+    pub keys: Arc<dyn IdempotencyRecords>,
+    pub applied: Arc<dyn AppliedEvents>,
+}
+
+impl WebhookStores {
+    /// Every port over one store that has them all (tests).
+    pub fn over<S>(store: Arc<S>) -> Self
+    where
+        S: Orders + OrderBook + IdempotencyRecords + AppliedEvents + 'static,
+    {
+        Self { orders: store.clone(), book: store.clone(), keys: store.clone(), applied: store }
+    }
+}
+
+impl From<&galley_lambda::Stores> for WebhookStores {
+    fn from(stores: &galley_lambda::Stores) -> Self {
+        Self {
+            orders: stores.orders(),
+            book: stores.order_book(),
+            keys: stores.idempotency_records(),
+            applied: stores.applied_events(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct WebhookFunction {
+    /// The endpoint's signing secret; none configured refuses every delivery.
+    signing: Option<Arc<dyn SecretSource>>,
+    /// Stripe's event reader; none when the gateway is the sandbox, whose
+    /// payments no Stripe event concerns.
+    stripe: Option<StripeEvents>,
+    events: GatewayEvents,
+    clock: Arc<dyn Clock>,
+}
+
+impl WebhookFunction {
+    pub fn new(
+        stores: WebhookStores,
+        payments: Payments,
+        signing: Option<Arc<dyn SecretSource>>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        let answer = galley_http::problem::stored_response;
+        let gateway = payments.gateway;
+        let settler = Settler::new(stores.orders.clone(), gateway.clone(), clock.clone(), answer);
+        let lifecycle =
+            Lifecycle::new(stores.orders, stores.book.clone(), stores.keys, gateway.clone(), clock.clone(), answer);
+        let events = GatewayEvents::new(settler, lifecycle, stores.book, gateway, stores.applied, clock.clone());
+        Self { signing, stripe: payments.stripe_events, events, clock }
+    }
+}
+
+#[async_trait]
+impl Handler for WebhookFunction {
+    async fn respond(&self, request: &Request) -> Result<Response, Error> {
+        let (Endpoint::Stripe, _) = resolve(ROUTES, request.method(), request.uri().path())?;
+        let secret = self.signing.as_ref().ok_or(Error::InvalidSignature)?.read().await?;
+        let header = request.headers().get("stripe-signature").and_then(|v| v.to_str().ok());
+        verify_signature(&secret, header, request.body(), self.clock.unix_now())?;
+        if let Some(stripe) = &self.stripe {
+            let (id, event) = stripe.read(request.body()).await?;
+            tracing::info!(event_id = %id, ?event, "Stripe event");
+            self.events.apply(&id, event).await?;
+        }
+        Ok(json_response(StatusCode::OK, &json!({"received": true})))
+    }
+}

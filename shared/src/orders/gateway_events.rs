@@ -1,0 +1,105 @@
+//! The payment gateway's events (Stripe's webhook), applied to orders once
+//! each. An event only says when to look: a payment event settles the
+//! order from what the gateway says now (the settler's own step), so a
+//! duplicate, late or out-of-order delivery moves nothing twice or wrongly.
+//! A payment that succeeded after its order was declined is refunded at
+//! once and the customer told; a refund made in the gateway's dashboard is
+//! recorded on the order as the admin route would.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::history::Party;
+use super::lifecycle::Lifecycle;
+use super::order::{OrderStatus, Refund};
+use super::settler::Settler;
+use crate::clock::Clock;
+use crate::error::Error;
+use crate::id::{OrderId, RefundId};
+use crate::ports::{AppliedEvents, Charge, GatewayEvent, OrderBook, PaymentGateway};
+
+/// How long an applied event's id is kept: Stripe retries a delivery for
+/// up to three days.
+pub const APPLIED_EVENTS_KEPT: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// What a refund made in the gateway's dashboard says on the order.
+const DASHBOARD_REASON: &str = "refunded in the payment provider's dashboard";
+
+#[derive(Clone)]
+pub struct GatewayEvents {
+    settler: Settler,
+    lifecycle: Lifecycle,
+    book: Arc<dyn OrderBook>,
+    payments: Arc<dyn PaymentGateway>,
+    applied: Arc<dyn AppliedEvents>,
+    clock: Arc<dyn Clock>,
+}
+
+impl GatewayEvents {
+    pub fn new(
+        settler: Settler,
+        lifecycle: Lifecycle,
+        book: Arc<dyn OrderBook>,
+        payments: Arc<dyn PaymentGateway>,
+        applied: Arc<dyn AppliedEvents>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self { settler, lifecycle, book, payments, applied, clock }
+    }
+
+    /// Applies event `id` unless it was applied before. It is recorded as
+    /// applied only once it was: a failure leaves it to the gateway's retry.
+    pub async fn apply(&self, id: &str, event: GatewayEvent) -> Result<(), Error> {
+        if self.applied.applied(id).await? {
+            tracing::info!(event_id = id, "gateway event delivered again; applied before");
+            return Ok(());
+        }
+        match event {
+            GatewayEvent::Payment { order } => self.payment(&order).await?,
+            GatewayEvent::Refunded { order, refunds } => {
+                for refund in refunds.into_iter().filter(|r| r.ours.is_none()) {
+                    let id = RefundId::parse(&refund.reference)
+                        .map_err(|e| Error::internal(format!("gateway refund id {}: {e}", refund.reference)))?;
+                    let created_at = time::OffsetDateTime::from_unix_timestamp(refund.created)
+                        .unwrap_or_else(|_| self.clock.stamp());
+                    let refund = Refund { id, amount: refund.amount, reason: DASHBOARD_REASON.into(), created_at };
+                    if self.lifecycle.record_gateway_refund(&order, refund).await? {
+                        tracing::info!(order_id = %order, "recorded a refund made in the gateway");
+                    }
+                }
+            }
+            GatewayEvent::Other => {}
+        }
+        let keep_until = self.clock.unix_now() + APPLIED_EVENTS_KEPT.as_secs() as i64;
+        self.applied.record_applied(id, keep_until).await
+    }
+
+    /// Settles a pending order; for a declined one, refunds a payment that
+    /// succeeded all the same.
+    async fn payment(&self, id: &OrderId) -> Result<(), Error> {
+        if self.settler.settle_now(id, Party::Gateway).await?.is_some() {
+            return Ok(());
+        }
+        let Some(order) = self.book.any_order(id).await? else {
+            // Another shop's intent on the same account, or not ours.
+            return Ok(());
+        };
+        if order.status != OrderStatus::Declined {
+            return Ok(());
+        }
+        if let Charge::Approved { .. } = self.payments.settle(id).await? {
+            let refund = RefundId::parse(&format!("late_{id}")).map_err(Error::internal)?;
+            self.payments.refund(id, &refund, order.total).await?;
+            let late = Refund {
+                id: refund,
+                amount: order.total,
+                reason: "the payment arrived after the order was declined".into(),
+                created_at: self.clock.stamp(),
+            };
+            if self.lifecycle.record_late_refund(id, late).await? {
+                tracing::warn!(order_id = %id, "refunded a payment that succeeded after its order was declined");
+            }
+        }
+        Ok(())
+    }
+}
