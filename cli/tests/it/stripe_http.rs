@@ -26,6 +26,23 @@ fn stripe_get(path: &str) -> Value {
     serde_json::from_str(&body).unwrap()
 }
 
+/// Every intent localstripe holds for `order`, read a page at a time.
+fn intents_of(order: &str) -> Vec<Value> {
+    let mut found = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = stripe_get(&format!("/v1/payment_intents?limit=100{after}"));
+        let data = page["data"].as_array().unwrap();
+        found.extend(data.iter().filter(|i| i["metadata"]["order_id"] == order).cloned());
+        match data.last() {
+            Some(last) if page["has_more"] == true => {
+                after = format!("&starting_after={}", last["id"].as_str().unwrap())
+            }
+            _ => return found,
+        }
+    }
+}
+
 fn checkout_and_refund_through_stripe(backend: Backend) {
     let api = stripe_api();
     let env =
@@ -41,9 +58,7 @@ fn checkout_and_refund_through_stripe(backend: Backend) {
     let replay = post(&server, "/checkout", &shopper, "stripe-paid-1", &cart("pm_card_visa"));
     assert_eq!((replay.status, replay.header("idempotent-replayed")), (201, Some("true")));
     let order = paid.body["id"].as_str().unwrap().to_owned();
-    let intents = stripe_get("/v1/payment_intents");
-    let ours: Vec<&Value> =
-        intents["data"].as_array().unwrap().iter().filter(|i| i["metadata"]["order_id"] == order.as_str()).collect();
+    let ours = intents_of(&order);
     assert_eq!(ours.len(), 1, "one PaymentIntent for the order");
     assert_eq!((ours[0]["status"].as_str(), ours[0]["amount"].as_i64()), (Some("succeeded"), Some(1299)));
 

@@ -15,7 +15,7 @@ use galley_payments::Payments;
 use galley_payments::stripe::{StripeEvents, verify_signature};
 use galley_shared::Error;
 use galley_shared::clock::Clock;
-use galley_shared::orders::{GatewayEvents, Lifecycle, Settler};
+use galley_shared::orders::{EventStores, GatewayEvents};
 use galley_shared::ports::{AppliedEvents, IdempotencyRecords, OrderBook, Orders, SecretSource};
 use http::{Method, StatusCode};
 use serde_json::json;
@@ -74,12 +74,9 @@ impl WebhookFunction {
         signing: Option<Arc<dyn SecretSource>>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        let answer = galley_http::problem::stored_response;
-        let gateway = payments.gateway;
-        let settler = Settler::new(stores.orders.clone(), gateway.clone(), clock.clone(), answer);
-        let lifecycle =
-            Lifecycle::new(stores.orders, stores.book.clone(), stores.keys, gateway.clone(), clock.clone(), answer);
-        let events = GatewayEvents::new(settler, lifecycle, stores.book, gateway, stores.applied, clock.clone());
+        let stores =
+            EventStores { orders: stores.orders, book: stores.book, keys: stores.keys, applied: stores.applied };
+        let events = GatewayEvents::new(stores, payments.gateway, clock.clone(), galley_http::problem::stored_response);
         Self { signing, stripe: payments.stripe_events, events, clock }
     }
 }
@@ -92,9 +89,8 @@ impl Handler for WebhookFunction {
         let header = request.headers().get("stripe-signature").and_then(|v| v.to_str().ok());
         verify_signature(&secret, header, request.body(), self.clock.unix_now())?;
         if let Some(stripe) = &self.stripe {
-            let (id, event) = stripe.read(request.body()).await?;
-            tracing::info!(event_id = %id, ?event, "Stripe event");
-            self.events.apply(&id, event).await?;
+            let id = StripeEvents::event_id(request.body())?;
+            self.events.apply(&id, stripe.read(request.body())).await?;
         }
         Ok(json_response(StatusCode::OK, &json!({"received": true})))
     }

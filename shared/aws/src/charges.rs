@@ -138,6 +138,29 @@ impl ChargeLedger for DynamoStore {
         output.item().map(|item| Reader(item).s("intent").map(str::to_owned)).transpose()
     }
 
+    async fn replace_intent(&self, order: &OrderId, from: &str, to: &str) -> Result<String, Error> {
+        let replaced = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(key(format!("CHARGE#{order}"), "INTENT")))
+            .update_expression("SET intent = :to")
+            .condition_expression("intent = :from")
+            .expression_attribute_values(":from", s(from))
+            .expression_attribute_values(":to", s(to))
+            .send()
+            .await;
+        match replaced {
+            Ok(_) => Ok(to.to_owned()),
+            Err(e) => match e.as_service_error() {
+                Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(_)) => {
+                    self.intent(order).await?.ok_or_else(|| Error::internal(format!("order {order} has no intent")))
+                }
+                _ => Err(sdk_error("UpdateItem", e)),
+            },
+        }
+    }
+
     async fn refunds(&self, order: &OrderId) -> Result<Vec<(RefundId, Money)>, Error> {
         let output = self
             .client()

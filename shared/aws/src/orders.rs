@@ -500,4 +500,10 @@ impl IdempotencyRecords for DynamoStore {
         // Someone else holds it now, or it completed: nothing of ours to release.
         applied(release).await.map(|_| ())
     }
+
+    async fn held(&self, scope: &IdempotencyScope, now: i64) -> Result<bool, Error> {
+        let Some(item) = self.read_item(record_key(scope)).await? else { return Ok(false) };
+        let r = Reader(&item);
+        Ok(r.n::<u8>("complete")? == 0 && r.n::<i64>("lease_until")? > now)
+    }
 }

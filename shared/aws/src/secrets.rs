@@ -3,16 +3,19 @@
 //! (`ManagedSecret`: the Stripe keys), cached for a while.
 
 use aws_config::SdkConfig;
-use aws_sdk_secretsmanager::error::{DisplayErrorContext, ProvideErrorMetadata};
 use galley_shared::Error;
 
 /// The secret's string value. Its content never appears in an error.
 pub async fn secret_string(config: &SdkConfig, secret_id: &str) -> Result<String, Error> {
     let client = aws_sdk_secretsmanager::Client::new(config);
-    let output = client.get_secret_value().secret_id(secret_id).send().await.map_err(|e| {
-        let code = e.code().unwrap_or("unknown").to_owned();
-        Error::unavailable(format!("secretsmanager GetSecretValue ({code}): {}", DisplayErrorContext(&e)))
-    })?;
+    // Throttled or failing: retry later; denied or missing: a deployment
+    // fault, which no retry mends.
+    let output = client
+        .get_secret_value()
+        .secret_id(secret_id)
+        .send()
+        .await
+        .map_err(|e| crate::errors::service_error("secretsmanager", "GetSecretValue", e))?;
     output.secret_string().map(str::to_owned).ok_or_else(|| Error::internal("the signing secret has no string value"))
 }
 
@@ -46,7 +49,8 @@ impl galley_shared::ports::SecretSource for ManagedSecret {
         {
             return Ok(secret.clone());
         }
-        let secret = secrecy::SecretString::from(secret_string(&self.config, &self.secret_id).await?);
+        // A value saved with a trailing newline (`file://…`) is the same secret.
+        let secret = secrecy::SecretString::from(secret_string(&self.config, &self.secret_id).await?.trim());
         *cached = Some((std::time::Instant::now(), secret.clone()));
         Ok(secret)
     }

@@ -115,6 +115,21 @@ impl ChargeLedger for EmbeddedStore {
             .await
     }
 
+    async fn replace_intent(&self, order: &OrderId, from: &str, to: &str) -> Result<String, Error> {
+        let (order, from, to) = (order.clone(), from.to_owned(), to.to_owned());
+        self.db
+            .write(move |tx| {
+                tx.execute(
+                    "UPDATE intents SET intent = ?3 WHERE order_id = ?1 AND intent = ?2",
+                    params![order.as_str(), from, to],
+                )
+                .map_err(store_error)?;
+                tx.query_row("SELECT intent FROM intents WHERE order_id = ?1", [order.as_str()], |row| row.get(0))
+                    .map_err(store_error)
+            })
+            .await
+    }
+
     async fn refunds(&self, order: &OrderId) -> Result<Vec<(RefundId, Money)>, Error> {
         let order = order.clone();
         self.db

@@ -480,4 +480,22 @@ impl IdempotencyRecords for EmbeddedStore {
             })
             .await
     }
+
+    async fn held(&self, scope: &IdempotencyScope, now: i64) -> Result<bool, Error> {
+        let scope = scope.clone();
+        self.db
+            .read(move |conn| {
+                let held: Option<i64> = conn
+                    .query_row(
+                        "SELECT 1 FROM idempotency
+                         WHERE user_id = ?1 AND key = ?2 AND complete = 0 AND lease_until > ?3",
+                        params![scope.user.as_str(), scope.key.as_str(), now],
+                        |row| row.get(0),
+                    )
+                    .optional()
+                    .map_err(store_error)?;
+                Ok(held.is_some())
+            })
+            .await
+    }
 }

@@ -154,7 +154,7 @@ impl Stores {
     pub fn secret(&self, name: &str) -> Result<Option<Arc<dyn SecretSource>>, Error> {
         let value = |n: &str| std::env::var(n).ok().filter(|v| !v.trim().is_empty());
         if let Some(plain) = value(name) {
-            return Ok(Some(Arc::new(FixedSecret(plain.into()))));
+            return Ok(Some(Arc::new(FixedSecret(plain.trim().into()))));
         }
         let Some(arn) = value(&format!("{name}_ARN")) else { return Ok(None) };
         match self {

@@ -53,6 +53,10 @@ impl PaymentGateway for SandboxGateway {
         Ok(outcome(self.ledger.record(order, &LedgerEntry::Closed).await?))
     }
 
+    async fn outcome(&self, order: &OrderId) -> Result<Option<Charge>, Error> {
+        Ok(self.ledger.recorded(order).await?.map(outcome))
+    }
+
     /// Refunds once per refund id, and never more than was charged, as a
     /// real gateway refuses to: a bug upstream shows here, not as money.
     async fn refund(&self, order: &OrderId, refund: &RefundId, amount: Money) -> Result<String, Error> {

@@ -6,6 +6,7 @@
 //! once and the customer told; a refund made in the gateway's dashboard is
 //! recorded on the order as the admin route would.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,7 +17,7 @@ use super::settler::Settler;
 use crate::clock::Clock;
 use crate::error::Error;
 use crate::id::{OrderId, RefundId};
-use crate::ports::{AppliedEvents, Charge, GatewayEvent, OrderBook, PaymentGateway};
+use crate::ports::{AppliedEvents, Charge, GatewayEvent, IdempotencyRecords, OrderBook, Orders, PaymentGateway};
 
 /// How long an applied event's id is kept: Stripe retries a delivery for
 /// up to three days.
@@ -26,10 +27,21 @@ pub const APPLIED_EVENTS_KEPT: Duration = Duration::from_secs(7 * 24 * 3600);
 const DASHBOARD_REASON: &str = "refunded in the payment provider's dashboard";
 
 #[derive(Clone)]
+/// The stores the events are applied to.
+pub struct EventStores {
+    pub orders: Arc<dyn Orders>,
+    pub book: Arc<dyn OrderBook>,
+    pub keys: Arc<dyn IdempotencyRecords>,
+    pub applied: Arc<dyn AppliedEvents>,
+}
+
+#[derive(Clone)]
 pub struct GatewayEvents {
     settler: Settler,
     lifecycle: Lifecycle,
+    orders: Arc<dyn Orders>,
     book: Arc<dyn OrderBook>,
+    keys: Arc<dyn IdempotencyRecords>,
     payments: Arc<dyn PaymentGateway>,
     applied: Arc<dyn AppliedEvents>,
     clock: Arc<dyn Clock>,
@@ -37,25 +49,35 @@ pub struct GatewayEvents {
 
 impl GatewayEvents {
     pub fn new(
-        settler: Settler,
-        lifecycle: Lifecycle,
-        book: Arc<dyn OrderBook>,
+        stores: EventStores,
         payments: Arc<dyn PaymentGateway>,
-        applied: Arc<dyn AppliedEvents>,
         clock: Arc<dyn Clock>,
+        answer_error: super::checkout::AnswerError,
     ) -> Self {
-        Self { settler, lifecycle, book, payments, applied, clock }
+        let EventStores { orders, book, keys, applied } = stores;
+        let settler = Settler::new(orders.clone(), payments.clone(), clock.clone(), answer_error);
+        let lifecycle =
+            Lifecycle::new(orders.clone(), book.clone(), keys.clone(), payments.clone(), clock.clone(), answer_error);
+        Self { settler, lifecycle, orders, book, keys, payments, applied, clock }
     }
 
-    /// Applies event `id` unless it was applied before. It is recorded as
-    /// applied only once it was: a failure leaves it to the gateway's retry.
-    pub async fn apply(&self, id: &str, event: GatewayEvent) -> Result<(), Error> {
+    /// Applies event `id`, read by `event`, unless it was applied before
+    /// (then `event` is not even read: reading may ask the gateway). It is
+    /// recorded as applied only once it was: a failure, or an order not
+    /// ready for it yet (`Unavailable`), leaves it to the gateway's retry.
+    pub async fn apply(
+        &self,
+        id: &str,
+        event: impl Future<Output = Result<GatewayEvent, Error>> + Send,
+    ) -> Result<(), Error> {
         if self.applied.applied(id).await? {
             tracing::info!(event_id = id, "gateway event delivered again; applied before");
             return Ok(());
         }
+        let event = event.await?;
+        tracing::info!(event_id = id, ?event, "applying a gateway event");
         match event {
-            GatewayEvent::Payment { order } => self.payment(&order).await?,
+            GatewayEvent::Payment { order, succeeded } => self.payment(&order, succeeded).await?,
             GatewayEvent::Refunded { order, refunds } => {
                 for refund in refunds.into_iter().filter(|r| r.ours.is_none()) {
                     let id = RefundId::parse(&refund.reference)
@@ -74,10 +96,23 @@ impl GatewayEvents {
         self.applied.record_applied(id, keep_until).await
     }
 
-    /// Settles a pending order; for a declined one, refunds a payment that
-    /// succeeded all the same.
-    async fn payment(&self, id: &OrderId) -> Result<(), Error> {
-        if self.settler.settle_now(id, Party::Gateway).await?.is_some() {
+    /// Settles a pending order from what the gateway says now (left alone
+    /// while its payment may still succeed, and while its checkout is still
+    /// at work: that checkout settles it); for a declined order, refunds a
+    /// payment that succeeded all the same.
+    async fn payment(&self, id: &OrderId, succeeded: bool) -> Result<(), Error> {
+        if let Some(pending) = self.orders.pending_order(id).await? {
+            if let Some(scope) = pending.scope()
+                && self.keys.held(&scope, self.clock.unix_now()).await?
+            {
+                return Err(Error::unavailable("the order's checkout is still running; it settles the order"));
+            }
+            if let Some(charge) = self.payments.outcome(id).await? {
+                self.settler.settle_with(&pending, charge, Party::Gateway).await?;
+            }
+            return Ok(());
+        }
+        if !succeeded {
             return Ok(());
         }
         let Some(order) = self.book.any_order(id).await? else {
@@ -87,7 +122,7 @@ impl GatewayEvents {
         if order.status != OrderStatus::Declined {
             return Ok(());
         }
-        if let Charge::Approved { .. } = self.payments.settle(id).await? {
+        if let Some(Charge::Approved { .. }) = self.payments.outcome(id).await? {
             let refund = RefundId::parse(&format!("late_{id}")).map_err(Error::internal)?;
             self.payments.refund(id, &refund, order.total).await?;
             let late = Refund {

@@ -19,7 +19,7 @@ mod settler;
 pub use cart::{Cart, CartLine, MAX_LINES, PaymentToken};
 pub use checkout::{AUTHENTICATION_WINDOW, AnswerError, CHECKOUT_LEASE, Checkout, CheckoutAnswer, CheckoutRequest};
 pub use emails::receipt;
-pub use gateway_events::{APPLIED_EVENTS_KEPT, GatewayEvents};
+pub use gateway_events::{APPLIED_EVENTS_KEPT, EventStores, GatewayEvents};
 pub use history::{HistoryEntry, Party};
 pub use lifecycle::{Ask, Asker, Keyed, Lifecycle, MoveAnswer};
 pub use moves::{Moved, ask_cancel, ask_refund, fulfil, record_refund, refund_late_payment, settle_refund};

@@ -146,6 +146,11 @@ pub fn refund_late_payment(order: &Order, refund: Refund) -> Option<Moved> {
     }
     let mut moved = Moved::of(order.clone());
     moved.notice = Some(NoticeKind::Refund(refund.id.clone()));
+    // History has an entry per refund too (API.md): the status stays.
+    let mut entry = HistoryEntry::new(OrderStatus::Declined, refund.created_at, Party::Gateway);
+    entry.note = Some(refund.reason.clone());
+    moved.order.history.push(entry.clone());
+    moved.entry = Some(entry);
     moved.order.state.refunds.push(refund);
     Some(moved)
 }

@@ -17,7 +17,6 @@ use super::history::{HistoryEntry, Party};
 use super::order::{Order, OrderStatus};
 use crate::clock::Clock;
 use crate::error::Error;
-use crate::id::OrderId;
 use crate::ports::{Charge, Orders, PaymentGateway, PendingOrder};
 
 /// What one pass settled.
@@ -60,23 +59,23 @@ impl Settler {
         Ok(settled)
     }
 
-    /// Settles the order `id` now if it is pending, as its gateway's
-    /// webhook asks: the gateway is asked what became of the payment, so
-    /// the event only says when to look, and a duplicate or out-of-order
-    /// delivery settles nothing twice. What it became, or `None` when it
-    /// was not pending.
-    pub async fn settle_now(&self, id: &OrderId, by: Party) -> Result<Option<OrderStatus>, Error> {
-        match self.orders.pending_order(id).await? {
-            Some(pending) => self.settle(&pending, by).await,
-            None => Ok(None),
-        }
-    }
-
     /// One pending order settled from the gateway's answer; `None` when
     /// someone settled it first.
     async fn settle(&self, pending: &PendingOrder, by: Party) -> Result<Option<OrderStatus>, Error> {
+        let charge = self.payments.settle(&pending.order.id).await?;
+        self.settle_with(pending, charge, by).await
+    }
+
+    /// Settles a pending order as `charge` says (the webhook's way, from
+    /// the gateway's `outcome`); `None` when someone settled it first.
+    pub async fn settle_with(
+        &self,
+        pending: &PendingOrder,
+        charge: Charge,
+        by: Party,
+    ) -> Result<Option<OrderStatus>, Error> {
         let order = &pending.order;
-        let (to, answer) = match self.payments.settle(&order.id).await? {
+        let (to, answer) = match charge {
             Charge::Approved { .. } => {
                 let confirmed = Order { status: OrderStatus::Confirmed, ..order.clone() };
                 (OrderStatus::Confirmed, confirmed_answer(&confirmed)?)

@@ -18,4 +18,8 @@ pub trait IdempotencyRecords: Send + Sync {
     /// Lets the next retry lease the record at once (keeping its fingerprint
     /// and recorded progress), if `lease` still holds it.
     async fn release_lease(&self, scope: &IdempotencyScope, lease: &LeaseId) -> Result<(), Error>;
+
+    /// Whether a request holds the key now: its record incomplete and its
+    /// lease running past `now` (a checkout still at work on its order).
+    async fn held(&self, scope: &IdempotencyScope, now: i64) -> Result<bool, Error>;
 }

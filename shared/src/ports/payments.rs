@@ -55,6 +55,13 @@ pub trait PaymentGateway: Send + Sync {
     /// succeed after the settler gave its stock back. Idempotent.
     async fn settle(&self, order: &OrderId) -> Result<Charge, Error>;
 
+    /// What the order's payment has come to so far, without closing
+    /// anything that may still succeed, as a webhook event asks: `Approved`
+    /// when charged; `Declined` when it failed or was cancelled (closed
+    /// then, so nothing can follow); `None` while it may still succeed
+    /// (waiting on the customer, processing, not made yet).
+    async fn outcome(&self, order: &OrderId) -> Result<Option<Charge>, Error>;
+
     /// Refunds `amount` of the order's charge, idempotent on `refund`:
     /// asking again never refunds twice; the gateway's reference. An
     /// unknown outcome (timeout) is `Error::Unavailable`: ask again.
@@ -67,8 +74,10 @@ pub trait PaymentGateway: Send + Sync {
 pub enum GatewayEvent {
     /// The payment of `order` moved on (succeeded, failed, canceled): the
     /// order is settled from what the gateway says now, not from the event,
-    /// so a late or repeated delivery cannot move it wrongly.
-    Payment { order: OrderId },
+    /// so a late or repeated delivery cannot move it wrongly. `succeeded`
+    /// when the event says the payment went through (a declined order's
+    /// late success is refunded).
+    Payment { order: OrderId, succeeded: bool },
     /// The payment of `order` was refunded, in part or whole: every refund
     /// the gateway holds for it, Galley's own and others.
     Refunded { order: OrderId, refunds: Vec<GatewayRefund> },
@@ -124,4 +133,9 @@ pub trait ChargeLedger: Send + Sync {
 
     /// The payment id recorded for `order`, if any.
     async fn intent(&self, order: &OrderId) -> Result<Option<String>, Error>;
+
+    /// Replaces the recorded `from` with `to` (a conditional write: the
+    /// marker a payment attempt writes before it makes the payment, by the
+    /// payment's id); the one in force after.
+    async fn replace_intent(&self, order: &OrderId, from: &str, to: &str) -> Result<String, Error>;
 }

@@ -46,6 +46,10 @@ impl PaymentGateway for LossyRefunds {
         self.inner.settle(order).await
     }
 
+    async fn outcome(&self, order: &OrderId) -> Result<Option<Charge>, Error> {
+        self.inner.outcome(order).await
+    }
+
     async fn refund(&self, order: &OrderId, refund: &RefundId, amount: Money) -> Result<String, Error> {
         let reference = self.inner.refund(order, refund, amount).await?;
         if take(&self.hang) {

@@ -7,10 +7,11 @@
 use std::sync::Arc;
 
 use galley_payments::{StripeClient, StripeGateway};
+use galley_shared::Error;
 use galley_shared::id::{OrderId, RefundId};
 use galley_shared::money::{Currency, Money};
 use galley_shared::orders::PaymentToken;
-use galley_shared::ports::{Charge, FixedSecret, PaymentGateway};
+use galley_shared::ports::{Charge, ChargeLedger, FixedSecret, LedgerEntry, PaymentGateway};
 use galley_tests::contract::Store;
 use secrecy::SecretString;
 use serde_json::Value;
@@ -178,7 +179,113 @@ async fn a_card_that_asks_for_authentication_waits_for_the_customer(store: Arc<i
     assert_eq!(intent(&reference).await["status"], "canceled", "no late authentication can charge it");
 }
 
+/// The ledger of a process that dies right after Stripe made the intent,
+/// before the intent's id is recorded: that write never happens.
+struct DiesBeforeRecording<S> {
+    store: Arc<S>,
+}
+
+#[async_trait::async_trait]
+impl<S: Store> ChargeLedger for DiesBeforeRecording<S> {
+    async fn record(&self, order: &OrderId, entry: &LedgerEntry) -> Result<LedgerEntry, Error> {
+        self.store.record(order, entry).await
+    }
+    async fn recorded(&self, order: &OrderId) -> Result<Option<LedgerEntry>, Error> {
+        self.store.recorded(order).await
+    }
+    async fn record_refund(&self, order: &OrderId, refund: &RefundId, amount: Money) -> Result<Money, Error> {
+        self.store.record_refund(order, refund, amount).await
+    }
+    async fn refunds(&self, order: &OrderId) -> Result<Vec<(RefundId, Money)>, Error> {
+        self.store.refunds(order).await
+    }
+    async fn record_intent(&self, order: &OrderId, intent: &str) -> Result<String, Error> {
+        self.store.record_intent(order, intent).await
+    }
+    async fn intent(&self, order: &OrderId) -> Result<Option<String>, Error> {
+        self.store.intent(order).await
+    }
+    async fn replace_intent(&self, _order: &OrderId, _from: &str, _to: &str) -> Result<String, Error> {
+        Err(Error::unavailable("the process died"))
+    }
+}
+
+/// Every intent localstripe holds for `order`, read a page at a time.
+async fn intents_of(order: &OrderId) -> Vec<Value> {
+    let mut found = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page: Value = client().get(&format!("/v1/payment_intents?limit=100{after}")).await.unwrap().unwrap();
+        let data = page["data"].as_array().unwrap();
+        found.extend(data.iter().filter(|i| i["metadata"]["order_id"] == order.as_str()).cloned());
+        match data.last() {
+            Some(last) if page["has_more"] == true => {
+                after = format!("&starting_after={}", last["id"].as_str().unwrap())
+            }
+            _ => return found,
+        }
+    }
+}
+
+/// A checkout that died after Stripe made the intent and before it was
+/// recorded: its retry finds that intent and pays with it (no second); or,
+/// the customer gone, the settler finds it and cancels it.
+async fn a_crash_before_the_intent_was_recorded_makes_no_second_intent(store: Arc<impl Store>) {
+    let dying = StripeGateway::new(client(), Arc::new(DiesBeforeRecording { store: store.clone() }));
+    let gateway = StripeGateway::new(client(), store.clone());
+
+    let retried = OrderId::generate();
+    assert!(dying.charge(&retried, usd(800), &card("pm_card_visa")).await.is_err(), "the attempt dies");
+    let made = intents_of(&retried).await;
+    assert_eq!(made.len(), 1);
+    let charged = gateway.charge(&retried, usd(800), &card("pm_card_visa")).await.unwrap();
+    assert_eq!(charged, Charge::Approved { reference: made[0]["id"].as_str().unwrap().to_owned() }, "the same intent");
+    let after = intents_of(&retried).await;
+    assert_eq!((after.len(), after[0]["status"].as_str()), (1, Some("succeeded")), "one intent, charged once");
+
+    let abandoned = OrderId::generate();
+    assert!(dying.charge(&abandoned, usd(800), &card("pm_card_visa")).await.is_err());
+    assert!(matches!(gateway.settle(&abandoned).await.unwrap(), Charge::Declined { .. }));
+    let after = intents_of(&abandoned).await;
+    assert_eq!((after.len(), after[0]["status"].as_str()), (1, Some("canceled")), "the stray is cancelled");
+    let late = gateway.charge(&abandoned, usd(800), &card("pm_card_visa")).await.unwrap();
+    assert!(matches!(late, Charge::Declined { .. }), "closed: {late:?}");
+    assert_eq!(intents_of(&abandoned).await.len(), 1, "and none is made after");
+}
+
+/// The webhook's question leaves alone what may still succeed and closes
+/// what failed, with the failure's own code.
+async fn the_webhook_s_question_closes_only_what_failed(store: Arc<impl Store>) {
+    let gateway = StripeGateway::new(client(), store.clone());
+    let waiting = OrderId::generate();
+    let Charge::NeedsAction { reference, .. } =
+        gateway.charge(&waiting, usd(900), &card_method("4000002500003155").await).await.unwrap()
+    else {
+        panic!("no action asked")
+    };
+    assert_eq!(gateway.outcome(&waiting).await.unwrap(), None, "the customer may still pay");
+    assert_eq!(intent(&reference).await["status"], "requires_action", "and is not cancelled");
+    assert_eq!(gateway.outcome(&OrderId::generate()).await.unwrap(), None, "nothing made yet");
+
+    let failing = OrderId::generate();
+    let Charge::NeedsAction { reference, next_action } =
+        gateway.charge(&failing, usd(900), &card_method("4000008260003178").await).await.unwrap()
+    else {
+        panic!("no action asked")
+    };
+    let form = [("client_secret", next_action.client_secret.as_str()), ("success", "true")];
+    let _ = client().post::<_, Value>(&format!("/v1/payment_intents/{reference}/_authenticate"), &form, "t").await;
+    let declined = gateway.outcome(&failing).await.unwrap();
+    assert!(
+        matches!(&declined, Some(Charge::Declined { code }) if code != "canceled"),
+        "the failure's own code: {declined:?}"
+    );
+    assert_eq!(intent(&reference).await["status"], "canceled", "closed");
+}
+
 galley_tests::on_both_stores!(
+    a_crash_before_the_intent_was_recorded_makes_no_second_intent,
+    the_webhook_s_question_closes_only_what_failed,
     a_card_that_asks_for_authentication_waits_for_the_customer,
     a_card_that_succeeds_is_charged_once_whatever_is_retried,
     a_declining_card_is_declined_with_stripe_s_code,

@@ -36,7 +36,7 @@ pub fn verify_signature(secret: &SecretString, header: Option<&str>, payload: &[
     }
     let t = timestamp.ok_or(Error::InvalidSignature)?;
     let at: i64 = t.parse().map_err(|_| Error::InvalidSignature)?;
-    if (now - at).abs() > TOLERANCE_SECS {
+    if now.abs_diff(at) > TOLERANCE_SECS.unsigned_abs() {
         return Err(Error::InvalidSignature);
     }
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.expose_secret().as_bytes())
@@ -52,10 +52,14 @@ pub fn verify_signature(secret: &SecretString, header: Option<&str>, payload: &[
 
 #[derive(Deserialize)]
 struct Event {
-    id: String,
     #[serde(rename = "type")]
     kind: String,
     data: EventData,
+}
+
+#[derive(Deserialize)]
+struct EventId {
+    id: String,
 }
 
 #[derive(Deserialize)]
@@ -99,24 +103,32 @@ impl StripeEvents {
         Self { client }
     }
 
-    /// The event's id and what it asks. A payload that is not a Stripe
-    /// event is `MalformedJson`.
-    pub async fn read(&self, payload: &[u8]) -> Result<(String, GatewayEvent), Error> {
+    /// The event's id, read first: a redelivery is known by it before
+    /// anything else is read. A payload that is not a Stripe event is
+    /// `MalformedJson`.
+    pub fn event_id(payload: &[u8]) -> Result<String, Error> {
+        serde_json::from_slice::<EventId>(payload).map(|e| e.id).map_err(|_| Error::MalformedJson)
+    }
+
+    /// What the event asks.
+    pub async fn read(&self, payload: &[u8]) -> Result<GatewayEvent, Error> {
         let event: Event = serde_json::from_slice(payload).map_err(|_| Error::MalformedJson)?;
-        let asked = match event.kind.as_str() {
+        let intent = || event.data.object.get("payment_intent").and_then(|v| v.as_str());
+        Ok(match event.kind.as_str() {
             "payment_intent.succeeded" | "payment_intent.payment_failed" | "payment_intent.canceled" => {
                 match order_of(&event.data.object) {
-                    Some(order) => GatewayEvent::Payment { order },
+                    Some(order) => GatewayEvent::Payment { order, succeeded: event.kind == "payment_intent.succeeded" },
                     None => GatewayEvent::Other,
                 }
             }
-            "charge.refunded" => match event.data.object.get("payment_intent").and_then(|v| v.as_str()) {
+            // A refund made (a charge's event), or one that was pending and
+            // went through (a refund's): the intent's refunds are read again.
+            "charge.refunded" | "charge.refund.updated" | "refund.updated" => match intent() {
                 Some(intent) => self.refunded(intent).await?,
                 None => GatewayEvent::Other,
             },
             _ => GatewayEvent::Other,
-        };
-        Ok((event.id, asked))
+        })
     }
 
     /// A refunded charge's order and every refund made of its intent; a
