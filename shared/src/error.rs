@@ -61,6 +61,12 @@ pub enum Error {
     UnknownProduct(Vec<ProductId>),
     #[error("payment declined")]
     PaymentDeclined { decline_code: String },
+    /// A promotion code that does not apply (API.md's `reason`).
+    #[error("promotion code invalid")]
+    PromoCodeInvalid { reason: crate::promotions::PromoRefusal },
+    /// A promotion code used up: its cap reached, or once per customer and used.
+    #[error("promotion code exhausted")]
+    PromoCodeExhausted,
     /// A webhook whose signature is missing, wrong or stale, or that came
     /// with no signing secret configured.
     #[error("invalid signature")]

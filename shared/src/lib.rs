@@ -16,6 +16,7 @@
 //! | `stock`       | quantities, stock lines and shortages                          |
 //! | `search`      | words, the inverted index's postings, ranking, paging positions |
 //! | `orders`      | carts, pricing, orders, checkout, receipts                     |
+//! | `promotions`  | discount codes: when one applies, what it takes, line by line  |
 //! | `idempotency` | idempotency keys, request fingerprints and leases              |
 //! | `admin`       | the back office: product records, stock moves, the audit log   |
 //! | `backoff`     | the one retry policy: exponential backoff with full jitter      |
@@ -40,6 +41,7 @@ pub mod mail;
 pub mod money;
 pub mod orders;
 pub mod ports;
+pub mod promotions;
 pub mod search;
 pub mod stock;
 pub mod uploads;

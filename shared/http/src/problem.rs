@@ -159,6 +159,21 @@ impl From<&Error> for Problem {
                     "The payment was declined.".into(),
                 )
             }
+            Error::PromoCodeInvalid { reason } => {
+                extensions.insert("reason".into(), json!(reason.as_str()));
+                (
+                    StatusCode::BAD_REQUEST,
+                    "promo_code_invalid",
+                    "Promotion code invalid",
+                    "The promotion code does not apply to this order.".into(),
+                )
+            }
+            Error::PromoCodeExhausted => (
+                StatusCode::CONFLICT,
+                "promo_code_exhausted",
+                "Promotion code exhausted",
+                "The promotion code has been used up.".into(),
+            ),
             Error::InvalidSignature => (
                 StatusCode::BAD_REQUEST,
                 "invalid_signature",
@@ -303,6 +318,13 @@ mod tests {
         assert_problem(Error::RequestInProgress, 409, "request_in_progress");
         assert_problem(Error::PaymentDeclined { decline_code: "insufficient_funds".into() }, 402, "payment_declined");
         assert_problem(Error::InvalidSignature, 400, "invalid_signature");
+        let invalid = assert_problem(
+            Error::PromoCodeInvalid { reason: galley_shared::promotions::PromoRefusal::MinSubtotal },
+            400,
+            "promo_code_invalid",
+        );
+        assert_eq!(invalid["reason"], "min_subtotal");
+        assert_problem(Error::PromoCodeExhausted, 409, "promo_code_exhausted");
         assert_problem(Error::UploadTooLarge { max_size: 10 }, 413, "too_large");
         assert_problem(Error::TooManyUploads { retry_after_secs: 60 }, 429, "too_many_uploads");
     }
