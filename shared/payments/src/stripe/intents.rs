@@ -186,8 +186,9 @@ impl StripeGateway {
     /// has none, so there the list of intents is read and filtered (the
     /// one place the two differ here).
     async fn strays(&self, order: &OrderId) -> Result<Vec<Intent>, Error> {
-        let query = format!("metadata['order_id']:'{order}'");
-        let path = format!("/v1/payment_intents/search?query={}", query.replace('\'', "%27").replace(' ', "%20"));
+        let query = [("query", format!("metadata['order_id']:'{order}'"))];
+        let query = serde_urlencoded::to_string(query).map_err(|e| Error::internal(format!("Stripe query: {e}")))?;
+        let path = format!("/v1/payment_intents/search?{query}");
         let found: Result<Found, StripeError> = self.client.get(&path).await?;
         let found = match found {
             Ok(found) => found.data,
