@@ -65,7 +65,8 @@ pub fn mount_all(
     dispatcher
         .mount(galley_admin::ROUTES, galley_admin::AdminFunction::new(admin_stores, payments, key, clock.clone()));
     let signing = stores.secret(galley_payments::WEBHOOK_SECRET)?;
-    let webhook = galley_webhook::WebhookFunction::new(stores.into(), every_payment, signing, clock);
+    let webhook =
+        galley_webhook::WebhookFunction::new(galley_webhook::event_stores(stores), every_payment, signing, clock);
     dispatcher.mount(galley_webhook::ROUTES, webhook);
     Ok(dispatcher)
 }

@@ -16,7 +16,7 @@ use galley_payments::stripe::{StripeEvents, verify_signature};
 use galley_shared::Error;
 use galley_shared::clock::Clock;
 use galley_shared::orders::{EventStores, GatewayEvents};
-use galley_shared::ports::{AppliedEvents, IdempotencyRecords, OrderBook, Orders, SecretSource};
+use galley_shared::ports::SecretSource;
 use http::{Method, StatusCode};
 use serde_json::json;
 
@@ -27,32 +27,14 @@ pub enum Endpoint {
 
 pub const ROUTES: &[Route<Endpoint>] = &[Route::new(Method::POST, "/webhooks/stripe", Endpoint::Stripe)];
 
-/// The ports the webhook reads and writes.
-pub struct WebhookStores {
-    pub orders: Arc<dyn Orders>,
-    pub book: Arc<dyn OrderBook>,
-    pub keys: Arc<dyn IdempotencyRecords>,
-    pub applied: Arc<dyn AppliedEvents>,
-}
-
-impl WebhookStores {
-    /// Every port over one store that has them all (tests).
-    pub fn over<S>(store: Arc<S>) -> Self
-    where
-        S: Orders + OrderBook + IdempotencyRecords + AppliedEvents + 'static,
-    {
-        Self { orders: store.clone(), book: store.clone(), keys: store.clone(), applied: store }
-    }
-}
-
-impl From<&galley_lambda::Stores> for WebhookStores {
-    fn from(stores: &galley_lambda::Stores) -> Self {
-        Self {
-            orders: stores.orders(),
-            book: stores.order_book(),
-            keys: stores.idempotency_records(),
-            applied: stores.applied_events(),
-        }
+/// The ports the webhook reads and writes, over the stores the
+/// deployment opened.
+pub fn event_stores(stores: &galley_lambda::Stores) -> EventStores {
+    EventStores {
+        orders: stores.orders(),
+        book: stores.order_book(),
+        keys: stores.idempotency_records(),
+        applied: stores.applied_events(),
     }
 }
 
@@ -69,13 +51,11 @@ pub struct WebhookFunction {
 
 impl WebhookFunction {
     pub fn new(
-        stores: WebhookStores,
+        stores: EventStores,
         payments: Payments,
         signing: Option<Arc<dyn SecretSource>>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        let stores =
-            EventStores { orders: stores.orders, book: stores.book, keys: stores.keys, applied: stores.applied };
         let events = GatewayEvents::new(stores, payments.gateway, clock.clone(), galley_http::problem::stored_response);
         Self { signing, stripe: payments.stripe_events, events, clock }
     }

@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use galley_http::Handler;
 use galley_shared::clock::SystemClock;
-use galley_webhook::{WebhookFunction, WebhookStores};
+use galley_webhook::{WebhookFunction, event_stores};
 
 fn main() -> Result<(), lambda_http::Error> {
     galley_lambda::block_on(async {
@@ -11,7 +11,7 @@ fn main() -> Result<(), lambda_http::Error> {
         let stores = galley_lambda::start_without_key().await?;
         let payments = stores.payments()?;
         let signing = stores.secret(galley_payments::WEBHOOK_SECRET)?;
-        let function = WebhookFunction::new(WebhookStores::from(&stores), payments, signing, Arc::new(SystemClock));
+        let function = WebhookFunction::new(event_stores(&stores), payments, signing, Arc::new(SystemClock));
         let function = &function;
         galley_lambda::run(move |request| async move { function.handle(request).await }).await
     })

@@ -36,7 +36,7 @@ use galley_shared::stock::Quantity;
 use galley_shared::uploads::{ArrivalCheck, Upload, UploadStatus};
 use galley_tests::contract::pending_upload;
 use galley_upload::{CheckFunction, UploadFunction, UploadStores};
-use galley_webhook::{WebhookFunction, WebhookStores};
+use galley_webhook::WebhookFunction;
 use secrecy::SecretString;
 
 use galley_http::Handler;
@@ -285,8 +285,17 @@ impl Functions {
             stripe_events: Some(StripeEvents::new(unused)),
         };
         let signing: Arc<dyn SecretSource> = Arc::new(FixedSecret(SecretString::from(WEBHOOK_SECRET)));
-        let webhook =
-            WebhookFunction::new(WebhookStores::over(temp.store.clone()), payments, Some(signing), clock.clone());
+        let webhook = WebhookFunction::new(
+            galley_shared::orders::EventStores {
+                orders: temp.store.clone(),
+                book: temp.store.clone(),
+                keys: temp.store.clone(),
+                applied: temp.store.clone(),
+            },
+            payments,
+            Some(signing),
+            clock.clone(),
+        );
         Functions { search, login, checkout, admin, receipts, upload, upload_check, webhook, data_dir: temp.dir }
     }
 
