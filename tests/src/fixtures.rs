@@ -109,3 +109,15 @@ pub async fn confirmed_order(
     let confirmed = HistoryEntry::new(OrderStatus::Confirmed, order.created_at, Party::Customer);
     orders.confirm(order, &confirmed, hold, &answer).await.expect("confirm the order");
 }
+
+/// The form Stripe.js would send to make a PaymentMethod of the raw test
+/// card `number` (localstripe's 3-D Secure cards are made this way).
+pub fn test_card_form(number: &str) -> [(&'static str, &str); 5] {
+    [
+        ("type", "card"),
+        ("card[number]", number),
+        ("card[exp_month]", "12"),
+        ("card[exp_year]", "2034"),
+        ("card[cvc]", "123"),
+    ]
+}

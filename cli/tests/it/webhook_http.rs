@@ -48,13 +48,7 @@ fn serde_urlencoded_form(form: &[(&str, &str)]) -> String {
 
 /// A PaymentMethod made from a raw test card, as Stripe.js would.
 fn card_method(number: &str) -> String {
-    let form = [
-        ("type", "card"),
-        ("card[number]", number),
-        ("card[exp_month]", "12"),
-        ("card[exp_year]", "2034"),
-        ("card[cvc]", "123"),
-    ];
+    let form = galley_tests::fixtures::test_card_form(number);
     let (status, method) = stripe_post("/v1/payment_methods", &form);
     assert_eq!(status, 200, "{method}");
     method["id"].as_str().unwrap().to_owned()

@@ -119,13 +119,7 @@ async fn each_refund_is_made_once(store: Arc<impl Store>) {
 
 /// A PaymentMethod made from a raw test card, as Stripe.js would.
 async fn card_method(number: &str) -> PaymentToken {
-    let form = [
-        ("type", "card"),
-        ("card[number]", number),
-        ("card[exp_month]", "12"),
-        ("card[exp_year]", "2034"),
-        ("card[cvc]", "123"),
-    ];
+    let form = galley_tests::fixtures::test_card_form(number);
     let method: Value = client().post("/v1/payment_methods", &form, "test-method").await.unwrap().unwrap();
     card(method["id"].as_str().unwrap())
 }
