@@ -77,6 +77,9 @@ pub enum Error {
     PreconditionFailed,
     #[error("product exists")]
     ProductExists,
+    /// A promotion code taken already (codes are unique ignoring case).
+    #[error("promotion exists")]
+    PromotionExists,
     #[error("insufficient stock")]
     InsufficientStock { available: i64 },
     /// The order's status does not allow the move (API.md's status machine).

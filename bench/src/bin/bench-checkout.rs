@@ -40,6 +40,7 @@ async fn run(orders: u32, buyers: usize) {
     let clock = Arc::new(SystemClock);
     let stores = CheckoutStores {
         catalog: store.clone(),
+        promotions: store.clone(),
         orders: store.clone(),
         records: store.clone(),
         sessions: store.clone(),

@@ -137,15 +137,16 @@ async fn confirmed_order(stores: &Stores, user: &UserProfile) -> (OrderId, Strin
     let now = SystemClock.unix_now();
     let mug = stores.catalog().product(&ProductId::parse(HOT_PRODUCT).unwrap()).await.unwrap().unwrap();
     let cart = [CartLine { product_id: mug.id.clone(), quantity: Quantity::new(1).unwrap() }];
-    let (items, total) = price(&cart, &[mug]).unwrap();
+    let quote = price(&cart, &[mug], None, OffsetDateTime::from_unix_timestamp(now).unwrap()).unwrap();
     let mut order = Order {
         id: OrderId::generate(),
         user_id: user.id.clone(),
         email: user.email.clone(),
         status: OrderStatus::Pending,
         created_at: OffsetDateTime::from_unix_timestamp(now).unwrap(),
-        items,
-        total,
+        items: quote.items,
+        total: quote.total,
+        promotion: None,
         history: vec![HistoryEntry::placed(OffsetDateTime::from_unix_timestamp(now).unwrap())],
         state: Default::default(),
         version: 0,

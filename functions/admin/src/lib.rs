@@ -1,7 +1,7 @@
 //! The `admin` function: the back office (API.md "Back office") for
 //! accounts whose role is `admin`, checked against the store on every
 //! request: products, stock moves, every customer's orders and their moves
-//! (fulfil, cancel, refund), and the audit log.
+//! (fulfil, cancel, refund), promotions, and the audit log.
 
 mod query;
 
@@ -10,6 +10,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use galley_http::Handler;
 use galley_http::documents::admin::{admin_cancel, fulfilment, new_product, product_patch, refund, stock_move};
+use galley_http::documents::promotion::{new_promotion, promotion_patch};
 use galley_http::idempotency::{self, stored_answer};
 use galley_http::paging::{CursorKey, Page};
 use galley_http::problem;
@@ -17,7 +18,7 @@ use galley_http::query::QueryParams;
 use galley_http::request::{Request, Response, bearer_token, json_body, json_response};
 use galley_http::route::{Route, resolve};
 use galley_shared::Error;
-use galley_shared::admin::{Actor, AdminProductView, ImageHost, OrderDesk, ProductDesk, ProductRecord};
+use galley_shared::admin::{Actor, AdminProductView, ImageHost, OrderDesk, ProductDesk, ProductRecord, PromotionDesk};
 use galley_shared::auth::{Authenticator, Role, Roles};
 use galley_shared::clock::Clock;
 use galley_shared::id::{AuditId, OrderId, ProductId};
@@ -25,13 +26,14 @@ use galley_shared::idempotency::Fingerprint;
 use galley_shared::keys::SigningKey;
 use galley_shared::orders::{AdminOrderView, Asker, Keyed, Lifecycle};
 use galley_shared::ports::{
-    AuditLog, Blobs, IdempotencyRecords, OrderBook, Orders, PaymentGateway, ProductRecords, Sessions, UploadRecords,
-    Users,
+    AuditLog, Blobs, IdempotencyRecords, OrderBook, Orders, PaymentGateway, ProductRecords, Promotions, Sessions,
+    UploadRecords, Users,
 };
+use galley_shared::promotions::{PromoCode, Promotion, PromotionView};
 use http::header::{ETAG, HeaderValue, IF_MATCH};
 use http::{Method, StatusCode};
 
-pub use query::{audit_query, orders_query, records_query};
+pub use query::{orders_query, page_query, records_query};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Endpoint {
@@ -45,6 +47,10 @@ pub enum Endpoint {
     FulfilOrder,
     CancelOrder,
     RefundOrder,
+    ListPromotions,
+    CreatePromotion,
+    GetPromotion,
+    PatchPromotion,
     Audit,
 }
 
@@ -59,6 +65,10 @@ pub const ROUTES: &[Route<Endpoint>] = &[
     Route::new(Method::POST, "/admin/orders/{id}/fulfil", Endpoint::FulfilOrder),
     Route::new(Method::POST, "/admin/orders/{id}/cancel", Endpoint::CancelOrder),
     Route::new(Method::POST, "/admin/orders/{id}/refunds", Endpoint::RefundOrder),
+    Route::new(Method::GET, "/admin/promotions", Endpoint::ListPromotions),
+    Route::new(Method::POST, "/admin/promotions", Endpoint::CreatePromotion),
+    Route::new(Method::GET, "/admin/promotions/{code}", Endpoint::GetPromotion),
+    Route::new(Method::PATCH, "/admin/promotions/{code}", Endpoint::PatchPromotion),
     Route::new(Method::GET, "/admin/audit", Endpoint::Audit),
 ];
 
@@ -73,6 +83,7 @@ pub struct AdminStores {
     pub orders: Arc<dyn Orders>,
     pub uploads: Arc<dyn UploadRecords>,
     pub blobs: Arc<dyn Blobs>,
+    pub promotions: Arc<dyn Promotions>,
     /// The public origin of product images.
     pub images_url: String,
 }
@@ -92,6 +103,7 @@ impl AdminStores {
             orders: stores.orders(),
             uploads: stores.upload_records(),
             blobs: stores.blobs()?,
+            promotions: stores.promotions(),
             images_url,
         })
     }
@@ -102,6 +114,7 @@ pub struct AdminFunction {
     authenticator: Authenticator,
     roles: Roles,
     desk: ProductDesk,
+    promotions: PromotionDesk,
     orders: OrderDesk,
     lifecycle: Lifecycle,
     audit: Arc<dyn AuditLog>,
@@ -127,6 +140,7 @@ impl AdminFunction {
                 problem::stored_response,
             ),
             orders: OrderDesk::new(stores.book, stores.users),
+            promotions: PromotionDesk::new(stores.promotions, clock.clone()),
             desk: ProductDesk::new(
                 stores.records,
                 stores.keys,
@@ -155,6 +169,20 @@ fn product_response(status: StatusCode, record: &ProductRecord) -> Response {
         response.headers_mut().insert(ETAG, etag);
     }
     response
+}
+
+/// A Promotion with its `ETag`.
+fn promotion_response(status: StatusCode, promotion: &Promotion) -> Response {
+    let mut response = json_response(status, &PromotionView::from(promotion));
+    if let Ok(etag) = HeaderValue::try_from(promotion.etag()) {
+        response.headers_mut().insert(ETAG, etag);
+    }
+    response
+}
+
+fn promo_code(params: &galley_http::route::PathParams) -> Result<PromoCode, Error> {
+    // A code that cannot exist is simply not found.
+    params.get("code").and_then(|raw| PromoCode::parse(raw).ok()).ok_or(Error::NotFound)
 }
 
 fn order_id(params: &galley_http::route::PathParams) -> Result<OrderId, Error> {
@@ -229,8 +257,31 @@ impl Handler for AdminFunction {
                 let answer = self.lifecycle.run(&Asker::Admin(actor), &order_id(&params)?, ask, keyed).await?;
                 Ok(stored_answer(answer.response.status, answer.response.body, answer.replayed))
             }
+            Endpoint::ListPromotions => {
+                let page = page_query(QueryParams::of(request))?;
+                let scope = "admin-promotions";
+                let after = page.cursor.map(|c| self.cursors.open::<PromoCode>(scope, &c)).transpose()?;
+                let (found, next) = self.promotions.promotions(after.as_ref(), page.limit).await?;
+                let items: Vec<PromotionView> = found.iter().map(PromotionView::from).collect();
+                let next_cursor = next.map(|code| self.cursors.seal(scope, &code));
+                Ok(json_response(StatusCode::OK, &Page { items, next_cursor }))
+            }
+            Endpoint::CreatePromotion => {
+                let promotion = self.promotions.create(&actor, json_body(request, new_promotion)?).await?;
+                Ok(promotion_response(StatusCode::CREATED, &promotion))
+            }
+            Endpoint::GetPromotion => {
+                Ok(promotion_response(StatusCode::OK, &self.promotions.promotion(&promo_code(&params)?).await?))
+            }
+            Endpoint::PatchPromotion => {
+                let code = promo_code(&params)?;
+                let patch = json_body(request, promotion_patch)?;
+                let if_match = request.headers().get(IF_MATCH).map(|v| v.to_str().unwrap_or_default());
+                let promotion = self.promotions.patch(&actor, &code, if_match, patch).await?;
+                Ok(promotion_response(StatusCode::OK, &promotion))
+            }
             Endpoint::Audit => {
-                let page = audit_query(QueryParams::of(request))?;
+                let page = page_query(QueryParams::of(request))?;
                 let scope = "admin-audit";
                 let before = page.cursor.map(|c| self.cursors.open::<AuditId>(scope, &c)).transpose()?;
                 let mut items = self.audit.entries(before.as_ref(), page.limit + 1).await?;

@@ -64,8 +64,8 @@ pub fn orders_query(mut params: QueryParams) -> Result<(OrderQuery, PageRequest)
     Ok((query, page))
 }
 
-/// `GET /admin/audit?limit=&cursor=`.
-pub fn audit_query(mut params: QueryParams) -> Result<PageRequest, Error> {
+/// `GET /admin/audit?limit=&cursor=` and `GET /admin/promotions?limit=&cursor=`.
+pub fn page_query(mut params: QueryParams) -> Result<PageRequest, Error> {
     let mut errors = Vec::new();
     let page = PageRequest::take(&mut params, &mut errors);
     params.finish(errors, Vec::new())?;

@@ -1,5 +1,6 @@
-//! The `checkout` function: `POST /checkout`, `GET /orders/{id}`, `GET /orders`,
-//! and the customer's `POST /orders/{id}/cancel`.
+//! The `checkout` function: `POST /checkout`, `POST /checkout/quote`,
+//! `GET /orders/{id}`, `GET /orders`, and the customer's
+//! `POST /orders/{id}/cancel`.
 
 mod listing;
 
@@ -8,7 +9,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use galley_http::Handler;
 use galley_http::documents::admin::customer_cancel;
-use galley_http::documents::cart;
+use galley_http::documents::{basket, cart};
 use galley_http::paging::{CursorKey, Page};
 use galley_http::query::QueryParams;
 use galley_http::request::{Request, Response, bearer_token, json_body, json_response};
@@ -20,13 +21,14 @@ use galley_shared::clock::Clock;
 use galley_shared::id::OrderId;
 use galley_shared::idempotency::Fingerprint;
 use galley_shared::keys::SigningKey;
-use galley_shared::orders::{Asker, Checkout, CheckoutRequest, Keyed, Lifecycle, OrderView};
-use galley_shared::ports::{Catalog, IdempotencyRecords, OrderBook, Orders, PaymentGateway, Sessions};
+use galley_shared::orders::{Asker, Checkout, CheckoutRequest, Keyed, Lifecycle, OrderView, QuoteView};
+use galley_shared::ports::{Catalog, IdempotencyRecords, OrderBook, Orders, PaymentGateway, Promotions, Sessions};
 use http::{Method, StatusCode};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Endpoint {
     Checkout,
+    Quote,
     ListOrders,
     GetOrder,
     CancelOrder,
@@ -34,6 +36,7 @@ pub enum Endpoint {
 
 pub const ROUTES: &[Route<Endpoint>] = &[
     Route::new(Method::POST, "/checkout", Endpoint::Checkout),
+    Route::new(Method::POST, "/checkout/quote", Endpoint::Quote),
     Route::new(Method::GET, "/orders", Endpoint::ListOrders),
     Route::new(Method::GET, "/orders/{id}", Endpoint::GetOrder),
     Route::new(Method::POST, "/orders/{id}/cancel", Endpoint::CancelOrder),
@@ -42,6 +45,7 @@ pub const ROUTES: &[Route<Endpoint>] = &[
 /// The ports the function uses, built once at cold start.
 pub struct CheckoutStores {
     pub catalog: Arc<dyn Catalog>,
+    pub promotions: Arc<dyn Promotions>,
     pub orders: Arc<dyn Orders>,
     pub records: Arc<dyn IdempotencyRecords>,
     pub sessions: Arc<dyn Sessions>,
@@ -52,6 +56,7 @@ impl From<&galley_lambda::Stores> for CheckoutStores {
     fn from(stores: &galley_lambda::Stores) -> Self {
         Self {
             catalog: stores.catalog(),
+            promotions: stores.promotions(),
             orders: stores.orders(),
             records: stores.idempotency_records(),
             sessions: stores.sessions(),
@@ -86,7 +91,7 @@ impl CheckoutFunction {
             problem::stored_response,
         );
         let checkout = Checkout::new(
-            stores.catalog,
+            (stores.catalog, stores.promotions),
             stores.orders.clone(),
             stores.records,
             payments,
@@ -112,6 +117,12 @@ impl Handler for CheckoutFunction {
                 let checkout = CheckoutRequest { key, fingerprint, cart };
                 let answer = self.checkout.checkout(self.authenticator.principal(&claims), checkout).await?;
                 Ok(idempotency::stored_answer(answer.status, answer.body, answer.replayed))
+            }
+            Endpoint::Quote => {
+                let claims = self.authenticator.claims(bearer_token(request)?)?;
+                let basket = json_body(request, basket)?;
+                let quote = self.checkout.quote(self.authenticator.principal(&claims), &basket).await?;
+                Ok(json_response(StatusCode::OK, &QuoteView::from(&quote)))
             }
             Endpoint::GetOrder => {
                 let buyer = self.authenticator.authenticate(bearer_token(request)?).await?;

@@ -18,6 +18,7 @@
 //! | `notices`    | the outbox: one notice per order event, sent once               |
 //! | `order_book` | every customer's orders for the back office, by index           |
 //! | `charges`    | the sandbox gateway's ledger                                    |
+//! | `promotions` | discount codes, their redemptions and uses                      |
 //! | `stream`     | the table's stream read back: which records are receipts        |
 //! | `uploads`    | upload records                                                  |
 //! | `errors`     | SDK errors as domain errors                                     |
@@ -38,6 +39,7 @@ mod lifecycle;
 mod notices;
 mod order_book;
 pub mod orders;
+mod promotions;
 #[cfg(feature = "s3")]
 pub mod s3;
 mod sdk_config;

@@ -68,6 +68,9 @@ impl DynamoStore {
         for line in &m.moved.restock {
             actions.push(self.give_back_stock(line)?);
         }
+        if let Some(redemption) = &m.moved.redemption_back {
+            actions.extend(self.give_back_actions(redemption, &order.user_id)?);
+        }
         if let Some(kind) = &m.moved.notice {
             actions.push(self.notice_action(&Notice { kind: kind.clone(), order: order.clone() })?);
         }

@@ -221,7 +221,20 @@ impl Orders for DynamoStore {
                     .expression_attribute_values(":zero", n(0)),
             )?,
         );
-        self.transact_order(order, actions, lines.len()).await
+        // The redemption last: 50 lines, the order, its pointer, the key
+        // record and two promotion items are 55 actions, within
+        // DynamoDB's 100 (and moto's).
+        let redeemed_from = actions.len();
+        if let Some(redemption) = &order.promotion {
+            actions.extend(self.redeem_actions(redemption, &order.user_id, &order.id)?);
+        }
+        match self.transact(actions).await? {
+            Outcome::Committed => Ok(()),
+            refused if refused.failed_in(0..lines.len()) => Err(stock_refusal(&lines, &refused)?),
+            refused if refused.failed_in(redeemed_from..usize::MAX) => Err(Error::PromoCodeExhausted),
+            // The lease changed under us: a retry took over.
+            Outcome::Refused(_) => Err(Error::RequestInProgress),
+        }
     }
 
     async fn confirm(
@@ -250,6 +263,9 @@ impl Orders for DynamoStore {
         let mut actions = lines.iter().map(|line| self.give_back_stock(line)).collect::<Result<Vec<_>, Error>>()?;
         actions.push(self.complete_action(&hold, response)?);
         actions.push(self.settle_action(order, entry)?);
+        if let Some(redemption) = &order.promotion {
+            actions.extend(self.give_back_actions(redemption, &order.user_id)?);
+        }
         match self.transact(actions).await? {
             Outcome::Committed => Ok(()),
             Outcome::Refused(_) => Err(Error::RequestInProgress),
@@ -372,6 +388,9 @@ impl Orders for DynamoStore {
                 _ => {
                     for line in order.stock_lines() {
                         actions.push(self.give_back_stock(&line)?);
+                    }
+                    if let Some(redemption) = &order.promotion {
+                        actions.extend(self.give_back_actions(redemption, &order.user_id)?);
                     }
                 }
             }

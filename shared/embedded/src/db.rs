@@ -187,6 +187,23 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE orders RENAME COLUMN created_at TO settle_from;",
     // 18: the gateway's webhook events applied, each once.
     "CREATE TABLE applied_events (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) STRICT;",
+    // 19: promotions by their upper-case code, with the redemptions the
+    // checkouts count (`redeemed`, held below `max_redemptions` by the
+    // checkout's own transaction), and the customers holding a redemption
+    // of a once-per-customer code.
+    "CREATE TABLE promotions (
+        code_key TEXT PRIMARY KEY,
+        doc TEXT NOT NULL,
+        redeemed INTEGER NOT NULL DEFAULT 0,
+        max_redemptions INTEGER,
+        version INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE promotion_uses (
+        code_key TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        order_id TEXT NOT NULL,
+        PRIMARY KEY (code_key, user_id)
+    ) STRICT;",
 ];
 
 /// One writer connection per process, serialised by a mutex, and a pool of

@@ -14,6 +14,7 @@
 //! | `notices`           | the outbox: one notice per order event, sent once       |
 //! | `order_book`        | every customer's orders for the back office, by index   |
 //! | `charges`           | the sandbox gateway's ledger                            |
+//! | `promotions`        | discount codes, their redemptions and uses              |
 //! | `uploads`           | upload records                                          |
 //! | `local_blobs`       | upload bytes in `blobs/`                                |
 //! | `local_upload_urls` | the local server's signed upload URLs                   |
@@ -35,6 +36,7 @@ mod notices;
 mod order_book;
 mod orders;
 pub mod private_files;
+mod promotions;
 pub mod signing_key_file;
 mod uploads;
 

@@ -20,6 +20,7 @@ use crate::admin::put_audit;
 use crate::catalog::{give_stock, take_stock};
 use crate::db::store_error;
 use crate::notices::put_notice;
+use crate::promotions::{give_back, redeem};
 
 fn to_json(order: &Order) -> Result<String, Error> {
     serde_json::to_string(order).map_err(|e| Error::internal(format!("order to JSON: {e}")))
@@ -127,6 +128,14 @@ fn settle(tx: &Transaction<'_>, order: &Order, entry: &HistoryEntry) -> Result<(
     }
 }
 
+/// A declined order's promotion redemption, given back.
+fn give_back_redemption(tx: &Transaction<'_>, order: &Order) -> Result<(), Error> {
+    match &order.promotion {
+        Some(redemption) => give_back(tx, redemption, &order.user_id, &order.id),
+        None => Ok(()),
+    }
+}
+
 /// Puts a confirmed order's receipt in the outbox (once).
 fn put_receipt(tx: &Transaction<'_>, order: &Order) -> Result<(), Error> {
     let confirmed = Order { status: OrderStatus::Confirmed, ..order.clone() };
@@ -144,6 +153,9 @@ impl Orders for EmbeddedStore {
                 let hold = Hold { scope: &scope, lease: &lease };
                 check_hold(tx, &hold)?;
                 take_stock(tx, &lines)?;
+                if let Some(redemption) = &order.promotion {
+                    redeem(tx, redemption, &order.user_id, &order.id)?;
+                }
                 tx.execute(
                     "INSERT INTO orders (id, user_id, status, doc, settle_from, idempotency_key, history)
                      VALUES (?1, ?2, 'pending', ?3, ?4, ?5, ?6)",
@@ -201,7 +213,8 @@ impl Orders for EmbeddedStore {
                 let hold = Hold { scope: &scope, lease: &lease };
                 complete_record(tx, &hold, &response)?;
                 settle(tx, &order, &entry)?;
-                give_stock(tx, &lines)
+                give_stock(tx, &lines)?;
+                give_back_redemption(tx, &order)
             })
             .await
     }
@@ -303,7 +316,10 @@ impl Orders for EmbeddedStore {
                 }
                 match entry.status {
                     OrderStatus::Confirmed => put_receipt(tx, order)?,
-                    _ => give_stock(tx, &order.stock_lines())?,
+                    _ => {
+                        give_stock(tx, &order.stock_lines())?;
+                        give_back_redemption(tx, order)?;
+                    }
                 }
                 Ok(true)
             })
@@ -350,6 +366,9 @@ impl Orders for EmbeddedStore {
                     }
                 }
                 give_stock(tx, &moved.restock)?;
+                if let Some(redemption) = &moved.redemption_back {
+                    give_back(tx, redemption, &order.user_id, &order.id)?;
+                }
                 if let Some(kind) = &moved.notice {
                     put_notice(tx, &Notice { kind: kind.clone(), order: order.clone() })?;
                 }

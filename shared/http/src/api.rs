@@ -21,6 +21,7 @@ pub const API: &[Route<Function>] = &[
     Route::new(Method::GET, "/products", "search"),
     Route::new(Method::GET, "/products/{id}", "search"),
     Route::new(Method::POST, "/checkout", "checkout"),
+    Route::new(Method::POST, "/checkout/quote", "checkout"),
     Route::new(Method::GET, "/orders", "checkout"),
     Route::new(Method::GET, "/orders/{id}", "checkout"),
     Route::new(Method::POST, "/orders/{id}/cancel", "checkout"),
@@ -36,6 +37,10 @@ pub const API: &[Route<Function>] = &[
     Route::new(Method::POST, "/admin/orders/{id}/fulfil", "admin"),
     Route::new(Method::POST, "/admin/orders/{id}/cancel", "admin"),
     Route::new(Method::POST, "/admin/orders/{id}/refunds", "admin"),
+    Route::new(Method::GET, "/admin/promotions", "admin"),
+    Route::new(Method::POST, "/admin/promotions", "admin"),
+    Route::new(Method::GET, "/admin/promotions/{code}", "admin"),
+    Route::new(Method::PATCH, "/admin/promotions/{code}", "admin"),
     Route::new(Method::GET, "/admin/audit", "admin"),
     Route::new(Method::POST, "/webhooks/stripe", "webhook"),
 ];

@@ -198,6 +198,12 @@ impl From<&Error> for Problem {
                 "Product exists",
                 "A product with this id already exists.".into(),
             ),
+            Error::PromotionExists => (
+                StatusCode::CONFLICT,
+                "promotion_exists",
+                "Promotion exists",
+                "A promotion with this code (ignoring case) already exists.".into(),
+            ),
             Error::InsufficientStock { available } => {
                 extensions.insert("available".into(), json!(available));
                 (
@@ -325,6 +331,7 @@ mod tests {
         );
         assert_eq!(invalid["reason"], "min_subtotal");
         assert_problem(Error::PromoCodeExhausted, 409, "promo_code_exhausted");
+        assert_problem(Error::PromotionExists, 409, "promotion_exists");
         assert_problem(Error::UploadTooLarge { max_size: 10 }, 413, "too_large");
         assert_problem(Error::TooManyUploads { retry_after_secs: 60 }, 429, "too_many_uploads");
     }

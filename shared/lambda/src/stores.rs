@@ -11,8 +11,8 @@ use galley_shared::config::Backend;
 use galley_shared::keys::SigningKey;
 use galley_shared::ports::{
     AppliedEvents, AuditLog, Blobs, Catalog, ChargeLedger, FixedSecret, IdempotencyRecords, LoginAttempts, Mailer,
-    OrderBook, Orders, Outbox, ProductRecords, SearchIndex, SecretSource, Sessions, Stock, UploadRecords, UploadUrls,
-    Users,
+    OrderBook, Orders, Outbox, ProductRecords, Promotions, SearchIndex, SecretSource, Sessions, Stock, UploadRecords,
+    UploadUrls, Users,
 };
 
 /// One store object serves every port; this picks it, seen through the
@@ -111,6 +111,10 @@ impl Stores {
     }
 
     pub fn idempotency_records(&self) -> Arc<dyn IdempotencyRecords> {
+        port!(self)
+    }
+
+    pub fn promotions(&self) -> Arc<dyn Promotions> {
         port!(self)
     }
 

@@ -9,12 +9,14 @@
 //! | `products` | the product desk: create, read, list, patch, move stock         |
 //! | `images`   | a stored upload made a product's public image                   |
 //! | `orders`   | the order desk: every customer's orders, with their history     |
+//! | `promotions` | the promotion desk: create, read, list, patch discount codes  |
 
 mod audit;
 mod edits;
 mod images;
 mod orders;
 mod products;
+mod promotions;
 mod record;
 
 pub use audit::{Actor, AuditEntry, AuditTarget};
@@ -22,4 +24,5 @@ pub use edits::{MAX_STOCK_DELTA, NewProduct, ProductPatch, RecordFilter, StockMo
 pub use images::{IMAGE_CACHE_CONTROL, IMAGES_PREFIX, ImageHost, image_key};
 pub use orders::{OrderDesk, OrderQuery};
 pub use products::{ProductDesk, StockAnswer};
+pub use promotions::{NewPromotion, PromotionDesk, PromotionPatch, check_window};
 pub use record::{AdminProductView, ProductRecord};

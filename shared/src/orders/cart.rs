@@ -1,8 +1,10 @@
-//! A cart as checkout takes it: lines of distinct products and a payment token.
+//! A cart as checkout takes it: lines of distinct products, a promotion
+//! code perhaps, and a payment token.
 
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::id::ProductId;
+use crate::promotions::PromoCode;
 use crate::stock::Quantity;
 
 pub const MAX_LINES: usize = 50;
@@ -28,9 +30,17 @@ impl PaymentToken {
     }
 }
 
-/// A valid cart: 1 to 50 lines naming distinct products, and a payment token.
+/// What a quote prices: 1 to 50 lines naming distinct products, and a
+/// promotion code perhaps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Basket {
+    pub lines: Vec<CartLine>,
+    pub promo_code: Option<PromoCode>,
+}
+
+/// A valid cart: a basket and a payment token.
 #[derive(Clone, Debug)]
 pub struct Cart {
-    pub lines: Vec<CartLine>,
+    pub basket: Basket,
     pub payment: PaymentToken,
 }

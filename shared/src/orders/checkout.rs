@@ -15,6 +15,12 @@
 //! Any failure between 2 and 4 leaves a pending order the record points at;
 //! the retry with the same key resumes it (asking the gateway again, which
 //! never charges twice) instead of taking stock a second time.
+//!
+//! A promotion code is read in step 1 too and priced in; its redemption is
+//! counted in step 2's transaction (cap and once-per-customer as
+//! conditions) and given back by a decline's. An order whose total is zero
+//! is confirmed without asking the gateway. `quote` prices a basket the
+//! same way and takes nothing.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -22,17 +28,18 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::cart::Cart;
+use super::cart::{Basket, Cart};
 use super::history::{HistoryEntry, Party};
 use super::order::{Order, OrderStatus, OrderView};
-use super::pricing::price;
+use super::pricing::{Offered, Quote, price};
 use crate::auth::Principal;
 use crate::catalog::Product;
 use crate::clock::Clock;
 use crate::error::Error;
 use crate::id::{OrderId, ProductId};
 use crate::idempotency::{Claim, Fingerprint, Guard, IdempotencyKey, IdempotencyScope, StoredResponse};
-use crate::ports::{Catalog, Charge, Hold, IdempotencyRecords, NextAction, Orders, PaymentGateway};
+use crate::ports::{Catalog, Charge, Hold, IdempotencyRecords, NextAction, Orders, PaymentGateway, Promotions};
+use crate::promotions::{PromoCode, Promotion};
 
 /// How long a lease holds before a retry may take it over: longer than the
 /// checkout function's timeout (25 s in the template), so only a crashed or
@@ -74,6 +81,7 @@ pub struct CheckoutAnswer {
 #[derive(Clone)]
 pub struct Checkout {
     catalog: Arc<dyn Catalog>,
+    promotions: Arc<dyn Promotions>,
     orders: Arc<dyn Orders>,
     records: Arc<dyn IdempotencyRecords>,
     payments: Arc<dyn PaymentGateway>,
@@ -94,14 +102,45 @@ pub struct CheckoutRequest {
 
 impl Checkout {
     pub fn new(
-        catalog: Arc<dyn Catalog>,
+        (catalog, promotions): (Arc<dyn Catalog>, Arc<dyn Promotions>),
         orders: Arc<dyn Orders>,
         records: Arc<dyn IdempotencyRecords>,
         payments: Arc<dyn PaymentGateway>,
         clock: Arc<dyn Clock>,
         answer_error: AnswerError,
     ) -> Self {
-        Self { catalog, orders, records, payments, clock, answer_error }
+        Self { catalog, promotions, orders, records, payments, clock, answer_error }
+    }
+
+    /// The promotion a code names, read only when there is a code.
+    async fn offered(&self, code: Option<&PromoCode>) -> Result<Option<Promotion>, Error> {
+        match code {
+            Some(code) => self.promotions.promotion(code).await,
+            None => Ok(None),
+        }
+    }
+
+    /// `basket` priced exactly as a checkout by `buyer` now would price it,
+    /// taking nothing: the same errors, and a once-per-customer code the
+    /// buyer holds a redemption of is `PromoCodeExhausted` here too.
+    pub async fn quote(
+        &self,
+        buyer: impl Future<Output = Result<Principal, Error>> + Send,
+        basket: &Basket,
+    ) -> Result<Quote, Error> {
+        let ids: Vec<ProductId> = basket.lines.iter().map(|l| l.product_id.clone()).collect();
+        let code = basket.promo_code.as_ref();
+        let (buyer, products, promotion) = tokio::join!(buyer, self.catalog.products(&ids), self.offered(code));
+        let (buyer, products, promotion) = (buyer?, products?, promotion?);
+        let offered = code.map(|code| Offered { code, promotion: promotion.as_ref() });
+        let quote = price(&basket.lines, &products, offered, self.clock.stamp())?;
+        if let (Some(code), Some(redemption)) = (code, &quote.redemption)
+            && redemption.once_per_customer
+            && self.promotions.used(code, &buyer.user.id).await?
+        {
+            return Err(Error::PromoCodeExhausted);
+        }
+        Ok(quote)
     }
 
     /// `buyer` resolves the signed-in user (a session read); it runs
@@ -113,8 +152,9 @@ impl Checkout {
         request: CheckoutRequest,
     ) -> Result<CheckoutAnswer, Error> {
         let CheckoutRequest { key, fingerprint, cart } = request;
-        let ids: Vec<ProductId> = cart.lines.iter().map(|l| l.product_id.clone()).collect();
-        let (buyer, products) = tokio::join!(buyer, self.catalog.products(&ids));
+        let ids: Vec<ProductId> = cart.basket.lines.iter().map(|l| l.product_id.clone()).collect();
+        let (buyer, products, promotion) =
+            tokio::join!(buyer, self.catalog.products(&ids), self.offered(cart.basket.promo_code.as_ref()));
         let buyer = buyer?;
         let now = self.clock.unix_now();
         let scope = IdempotencyScope { user: buyer.user.id.clone(), key };
@@ -124,10 +164,16 @@ impl Checkout {
             }
             Claim::Held(guard) => guard,
         };
-        match self.run(&buyer, &cart, products, guard.progress.clone(), guard.hold()).await {
+        let read = products.and_then(|products| Ok((products, promotion?)));
+        match self.run(&buyer, &cart, read, guard.progress.clone(), guard.hold()).await {
             // A final answer is stored like a success (API.md): a retry with
             // the key gets the same 409 or 400, even once stock is back.
-            Err(error @ (Error::OutOfStock(_) | Error::UnknownProduct(_))) => {
+            Err(
+                error @ (Error::OutOfStock(_)
+                | Error::UnknownProduct(_)
+                | Error::PromoCodeInvalid { .. }
+                | Error::PromoCodeExhausted),
+            ) => {
                 let answer = (self.answer_error)(&error);
                 guard.store(&answer).await?;
                 Ok(CheckoutAnswer { status: answer.status, body: answer.body, replayed: false })
@@ -145,23 +191,27 @@ impl Checkout {
         &self,
         buyer: &Principal,
         cart: &Cart,
-        products: Result<Vec<Product>, Error>,
+        read: Result<(Vec<Product>, Option<Promotion>), Error>,
         progress: Option<String>,
         hold: Hold<'_>,
     ) -> Result<CheckoutAnswer, Error> {
         let order = match progress {
             Some(recorded) => self.resume(buyer, &recorded).await?,
             None => {
-                let (items, total) = price(&cart.lines, &products?)?;
+                let (products, promotion) = read?;
+                let offered =
+                    cart.basket.promo_code.as_ref().map(|code| Offered { code, promotion: promotion.as_ref() });
                 let created_at = self.clock.stamp();
+                let quote = price(&cart.basket.lines, &products, offered, created_at)?;
                 let order = Order {
                     id: OrderId::generate(),
                     user_id: buyer.user.id.clone(),
                     email: buyer.user.email.clone(),
                     status: OrderStatus::Pending,
                     created_at,
-                    items,
-                    total,
+                    items: quote.items,
+                    total: quote.total,
+                    promotion: quote.redemption,
                     history: vec![HistoryEntry::placed(created_at)],
                     state: Default::default(),
                     version: 0,
@@ -170,7 +220,13 @@ impl Checkout {
                 order
             }
         };
-        match self.payments.charge(&order.id, order.total, &cart.payment).await? {
+        // Nothing to pay (a promotion took it all): no gateway to ask.
+        let charge = if order.total.amount == 0 {
+            Charge::Approved { reference: String::new() }
+        } else {
+            self.payments.charge(&order.id, order.total, &cart.payment).await?
+        };
+        match charge {
             Charge::Approved { .. } => {
                 let confirmed = Order { status: OrderStatus::Confirmed, ..order };
                 let answer = confirmed_answer(&confirmed)?;

@@ -261,6 +261,15 @@ impl Lifecycle {
         .map(|_| ())
     }
 
+    /// Asks the gateway to refund `amount` (idempotent on the refund's id);
+    /// nothing to ask when a promotion made the order free: it charged nothing.
+    async fn gateway_refund(&self, id: &OrderId, refund: &RefundId, amount: Money) -> Result<(), Error> {
+        if amount.amount == 0 {
+            return Ok(());
+        }
+        self.payments.refund(id, refund, amount).await.map(|_| ())
+    }
+
     /// Asks the gateway for reserved refund `refund`, then settles it with
     /// the audit entry and the answer. One settled meanwhile (the settler
     /// finished it) is answered as the order now stands.
@@ -277,7 +286,7 @@ impl Lifecycle {
         let Some(pending) = order.state.pending_refunds.iter().find(|p| p.refund.id == *refund) else {
             return self.answer_finished(guard, asker, &order, refund, status).await;
         };
-        self.payments.refund(id, refund, pending.refund.amount).await?;
+        self.gateway_refund(id, refund, pending.refund.amount).await?;
         let settled = self
             .apply(
                 asker,
@@ -324,7 +333,7 @@ impl Lifecycle {
                 }
                 let refund = &pending.refund.id;
                 // One refund the gateway will not take must not stop the others.
-                if let Err(error) = self.payments.refund(&order.id, refund, pending.refund.amount).await {
+                if let Err(error) = self.gateway_refund(&order.id, refund, pending.refund.amount).await {
                     tracing::warn!(order_id = %order.id, refund_id = %refund, %error, "refund not finished; next run");
                     continue;
                 }

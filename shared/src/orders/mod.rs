@@ -16,7 +16,7 @@ mod pricing;
 mod sender;
 mod settler;
 
-pub use cart::{Cart, CartLine, MAX_LINES, PaymentToken};
+pub use cart::{Basket, Cart, CartLine, MAX_LINES, PaymentToken};
 pub use checkout::{AUTHENTICATION_WINDOW, AnswerError, CHECKOUT_LEASE, Checkout, CheckoutAnswer, CheckoutRequest};
 pub use emails::receipt;
 pub use gateway_events::{APPLIED_EVENTS_KEPT, EventStores, GatewayEvents};
@@ -27,6 +27,6 @@ pub use notice::{Notice, NoticeId, NoticeKind};
 pub use order::{
     AdminOrderView, Fulfilment, Order, OrderLine, OrderState, OrderStatus, OrderView, PendingRefund, Refund,
 };
-pub use pricing::price;
+pub use pricing::{Offered, Quote, QuoteView, price};
 pub use sender::{Delivery, NoticeSender};
 pub use settler::{Settled, Settler};

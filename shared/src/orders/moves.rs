@@ -16,6 +16,7 @@ use super::notice::NoticeKind;
 use super::order::{Fulfilment, Order, OrderStatus, PendingRefund, Refund};
 use crate::error::{Error, FieldError};
 use crate::id::RefundId;
+use crate::promotions::Redemption;
 use crate::stock::StockLine;
 
 /// An order after a move, and what the move's write carries besides.
@@ -29,12 +30,14 @@ pub struct Moved {
     pub restock: Vec<StockLine>,
     /// The customer's email about it, if any.
     pub notice: Option<NoticeKind>,
+    /// The promotion's redemption the move gives back (a cancellation's).
+    pub redemption_back: Option<Redemption>,
 }
 
 impl Moved {
     fn of(mut order: Order) -> Self {
         order.version += 1;
-        Self { order, entry: None, restock: Vec::new(), notice: None }
+        Self { order, entry: None, restock: Vec::new(), notice: None, redemption_back: None }
     }
 }
 
@@ -105,6 +108,8 @@ pub fn settle_refund(order: &Order, id: &RefundId, at: OffsetDateTime) -> Option
             if restock {
                 moved.restock = order.stock_lines();
             }
+            // API.md: a cancelled order gives its redemption back (a refund does not).
+            moved.redemption_back = order.promotion.clone();
             (OrderStatus::Cancelled, NoticeKind::Cancelled)
         }
         None if moved.order.refunded() == order.total => (OrderStatus::Refunded, NoticeKind::Refund(id.clone())),
@@ -188,8 +193,10 @@ mod tests {
                 quantity: Quantity::new(2).unwrap(),
                 unit_price: usd(total / 2),
                 line_total: usd(total),
+                discount: None,
             }],
             total: usd(total),
+            promotion: None,
             history: Vec::new(),
             state: Default::default(),
             version: 4,

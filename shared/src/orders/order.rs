@@ -7,6 +7,7 @@ use super::history::{HistoryEntry, Party};
 use crate::auth::Email;
 use crate::id::{OrderId, ProductId, RefundId, UserId};
 use crate::money::Money;
+use crate::promotions::Redemption;
 use crate::stock::{Quantity, StockLine};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -119,6 +120,16 @@ pub struct OrderLine {
     pub quantity: Quantity,
     pub unit_price: Money,
     pub line_total: Money,
+    /// The line's share of the order's discount (none without a promotion).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount: Option<Money>,
+}
+
+impl OrderLine {
+    /// Its share of the discount, zero without one.
+    pub fn discount(&self) -> Money {
+        self.discount.unwrap_or(Money::zero(self.line_total.currency))
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,7 +141,11 @@ pub struct Order {
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     pub items: Vec<OrderLine>,
+    /// What the customer pays: the subtotal less the discount.
     pub total: Money,
+    /// The promotion the order redeemed, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promotion: Option<Redemption>,
     /// Kept beside the order's document, appended to as it moves (the
     /// document is written once; `history` is not part of it).
     #[serde(skip)]
@@ -151,6 +166,11 @@ impl Order {
         Money { amount: sum, currency: self.total.currency }
     }
 
+    /// What the promotion took off (zero without one).
+    pub fn discount(&self) -> Money {
+        self.promotion.as_ref().map_or(Money::zero(self.total.currency), |p| p.discount)
+    }
+
     /// What the gateway accepted as refunded.
     pub fn refunded(&self) -> Money {
         let sum = self.state.refunds.iter().map(|r| r.amount.amount).sum();
@@ -169,12 +189,29 @@ impl Order {
     }
 }
 
-/// One line as API.md shows it: with its share of the discount.
+/// One line as API.md shows it: `{product_id, title, quantity,
+/// unit_price, line_total, discount}`.
 #[derive(Serialize)]
 pub struct LineView<'a> {
-    #[serde(flatten)]
-    pub line: &'a OrderLine,
+    pub product_id: &'a ProductId,
+    pub title: &'a str,
+    pub quantity: Quantity,
+    pub unit_price: Money,
+    pub line_total: Money,
     pub discount: Money,
+}
+
+impl<'a> From<&'a OrderLine> for LineView<'a> {
+    fn from(line: &'a OrderLine) -> Self {
+        Self {
+            product_id: &line.product_id,
+            title: &line.title,
+            quantity: line.quantity,
+            unit_price: line.unit_price,
+            line_total: line.line_total,
+            discount: line.discount(),
+        }
+    }
 }
 
 /// API.md's Order: `{id, status, created_at, items, subtotal, discount,
@@ -197,16 +234,15 @@ pub struct OrderView<'a> {
 
 impl<'a> From<&'a Order> for OrderView<'a> {
     fn from(o: &'a Order) -> Self {
-        let zero = Money::zero(o.total.currency);
         OrderView {
             id: &o.id,
             status: o.status,
             created_at: o.created_at,
-            items: o.items.iter().map(|line| LineView { line, discount: zero }).collect(),
+            items: o.items.iter().map(LineView::from).collect(),
             subtotal: o.subtotal(),
-            discount: zero,
+            discount: o.discount(),
             total: o.total,
-            promo_code: None,
+            promo_code: o.promotion.as_ref().map(|p| p.code.as_str()),
             refunds: &o.state.refunds,
             fulfilment: o.state.fulfilment.as_ref(),
             email: &o.email,

@@ -113,17 +113,9 @@ impl Promotion {
 }
 
 #[cfg(test)]
-mod tests {
-    use time::macros::datetime;
-
-    use super::*;
-    use crate::money::Currency;
-
-    fn money(amount: i64, currency: &str) -> Money {
-        Money { amount, currency: Currency::parse(currency).unwrap() }
-    }
-
-    fn promotion(offer: Offer) -> Promotion {
+impl Promotion {
+    /// `SAVE`: active, no window, minimum or cap, any number of uses.
+    pub(crate) fn sample(offer: Offer) -> Self {
         Promotion {
             code: PromoCode::parse("SAVE").unwrap(),
             offer,
@@ -136,6 +128,22 @@ mod tests {
             active: true,
             version: 1,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::money::Currency;
+
+    fn money(amount: i64, currency: &str) -> Money {
+        Money { amount, currency: Currency::parse(currency).unwrap() }
+    }
+
+    fn promotion(offer: Offer) -> Promotion {
+        Promotion::sample(offer)
     }
 
     const NOW: OffsetDateTime = datetime!(2026-12-01 12:00 UTC);

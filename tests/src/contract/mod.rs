@@ -7,6 +7,7 @@ mod catalog;
 mod lifecycle;
 mod order_book;
 mod orders;
+mod promotions;
 mod uploads;
 
 pub use accounts::*;
@@ -15,11 +16,12 @@ pub use catalog::*;
 pub use lifecycle::*;
 pub use order_book::*;
 pub use orders::*;
+pub use promotions::*;
 pub use uploads::*;
 
 use galley_shared::ports::{
     AppliedEvents, AuditLog, Catalog, ChargeLedger, IdempotencyRecords, LoginAttempts, OrderBook, Orders, Outbox,
-    ProductRecords, SearchIndex, Sessions, Stock, UploadRecords, Users,
+    ProductRecords, Promotions, SearchIndex, Sessions, Stock, UploadRecords, Users,
 };
 
 /// Every port a full adapter implements.
@@ -39,6 +41,7 @@ pub trait Store:
     + ProductRecords
     + AuditLog
     + AppliedEvents
+    + Promotions
     + 'static
 {
 }
@@ -58,6 +61,7 @@ impl<T> Store for T where
         + ProductRecords
         + AuditLog
         + AppliedEvents
+        + Promotions
         + 'static
 {
 }
@@ -120,7 +124,14 @@ macro_rules! contract_suite {
                 every_order_lists_newest_first_by_status_and_customer,
                 a_move_writes_only_on_the_version_it_was_judged_on,
                 a_refund_being_asked_is_found_until_settled,
-                a_cancel_gives_the_stock_back_once_with_its_notice
+                a_cancel_gives_the_stock_back_once_with_its_notice,
+                promotion_codes_are_unique_ignoring_case_and_listed_in_code_order,
+                a_promotion_edit_holds_its_version_and_stays_above_the_redemptions,
+                a_capped_code_is_redeemed_within_its_cap_and_a_decline_gives_it_back,
+                a_once_per_customer_code_is_one_redemption_per_customer_until_given_back,
+                a_cancellation_gives_the_redemption_back,
+                racing_checkouts_never_redeem_past_the_cap,
+                the_largest_cart_redeems_a_capped_once_per_customer_code
             );
         }
     };

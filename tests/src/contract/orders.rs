@@ -44,6 +44,7 @@ pub(crate) fn order(user: &UserId, lines: &[(&str, u32)]) -> Order {
             quantity: Quantity::new(*units).unwrap(),
             unit_price: Money::new(1999, usd).unwrap(),
             line_total: Money::new(1999 * i64::from(*units), usd).unwrap(),
+            discount: None,
         })
         .collect();
     let total = Money::new(items.iter().map(|l| l.line_total.amount).sum(), usd).unwrap();
@@ -55,6 +56,7 @@ pub(crate) fn order(user: &UserId, lines: &[(&str, u32)]) -> Order {
         created_at: OffsetDateTime::from_unix_timestamp(NOW).unwrap(),
         items,
         total,
+        promotion: None,
         history: vec![moved(OrderStatus::Pending, Party::Customer)],
         state: Default::default(),
         version: 0,

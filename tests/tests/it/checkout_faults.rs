@@ -126,6 +126,7 @@ impl<S: Store> Shop<S> {
         let key = SigningKey::new(KEY.to_vec()).unwrap();
         let stores = CheckoutStores {
             catalog: store.clone(),
+            promotions: store.clone(),
             orders: store.clone(),
             records: store.clone(),
             sessions: store.clone(),

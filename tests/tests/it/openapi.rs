@@ -25,6 +25,10 @@ fn documented() -> BTreeSet<(String, String)> {
     let mut in_paths = false;
     let mut path = None;
     for line in spec.lines() {
+        // A blank line inside a block scalar (a description) ends nothing.
+        if line.trim().is_empty() {
+            continue;
+        }
         if !line.starts_with(' ') {
             in_paths = line == "paths:";
             continue;

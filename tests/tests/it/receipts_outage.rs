@@ -64,15 +64,16 @@ async fn an_ses_outage_longer_than_the_stream_retries_loses_no_receipt_and_doubl
     let mut orders = Vec::new();
     for i in 0..3 {
         let cart = [CartLine { product_id: mug.id.clone(), quantity: Quantity::new(1).unwrap() }];
-        let (items, total) = price(&cart, std::slice::from_ref(&mug)).unwrap();
+        let quote = price(&cart, std::slice::from_ref(&mug), None, clock.now()).unwrap();
         let order = Order {
             id: OrderId::generate(),
             user_id: UserId::generate(),
             email: Email::parse("outage@example.com").unwrap(),
             status: OrderStatus::Pending,
             created_at: clock.now(),
-            items,
-            total,
+            items: quote.items,
+            total: quote.total,
+            promotion: None,
             history: vec![galley_shared::orders::HistoryEntry::placed(clock.now())],
             state: Default::default(),
             version: 0,

@@ -80,16 +80,22 @@ async fn the_receipt_the_adapter_wrote_is_sent_once_from_its_stream_records() {
     store.upsert(&[fixtures::product("mug", 5)]).await.unwrap();
     let clock = Arc::new(ManualClock::starting_now());
     let mug = store.product(&ProductId::parse("mug").unwrap()).await.unwrap().unwrap();
-    let (items, total) =
-        price(&[CartLine { product_id: mug.id.clone(), quantity: Quantity::new(2).unwrap() }], &[mug]).unwrap();
+    let quote = price(
+        &[CartLine { product_id: mug.id.clone(), quantity: Quantity::new(2).unwrap() }],
+        &[mug],
+        None,
+        clock.now(),
+    )
+    .unwrap();
     let order = Order {
         id: OrderId::generate(),
         user_id: UserId::generate(),
         email: Email::parse("stream@example.com").unwrap(),
         status: OrderStatus::Pending,
         created_at: clock.now(),
-        items,
-        total,
+        items: quote.items,
+        total: quote.total,
+        promotion: None,
         history: vec![galley_shared::orders::HistoryEntry::placed(clock.now())],
         state: Default::default(),
         version: 0,

@@ -156,15 +156,16 @@ const REPLAY_ORDER_OWN_CANCEL: &str = "01JREPLAYORDER0WNCANCE0000";
 async fn seed_confirmed_order(store: &EmbeddedStore, clock: &ManualClock, id: &str) {
     let demo_mug = store.product(&ProductId::parse("mug-blue-350").unwrap()).await.unwrap().unwrap();
     let cart = [CartLine { product_id: demo_mug.id.clone(), quantity: Quantity::new(2).unwrap() }];
-    let (items, total) = price(&cart, &[demo_mug]).unwrap();
+    let quote = price(&cart, &[demo_mug], None, clock.now()).unwrap();
     let order = Order {
         id: OrderId::parse(id).unwrap(),
         user_id: UserId::parse(REPLAY_USER).unwrap(),
         email: Email::parse("replay@example.com").unwrap(),
         status: OrderStatus::Pending,
         created_at: clock.now(),
-        items,
-        total,
+        items: quote.items,
+        total: quote.total,
+        promotion: None,
         history: vec![galley_shared::orders::HistoryEntry::placed(clock.now())],
         state: Default::default(),
         version: 0,
@@ -235,6 +236,7 @@ impl Functions {
         let login = LoginFunction::new(accounts, &key, clock.clone());
         let orders = CheckoutStores {
             catalog: store.clone(),
+            promotions: store.clone(),
             orders: store.clone(),
             records: store.clone(),
             sessions: store.clone(),
@@ -260,6 +262,7 @@ impl Functions {
                 orders: temp.store.clone(),
                 uploads: temp.store.clone(),
                 blobs: Arc::new(blobs.clone()),
+                promotions: temp.store.clone(),
                 images_url: DEFAULT_PUBLIC_URL.to_owned(),
             },
             Arc::new(SandboxGateway::new(temp.store.clone())),

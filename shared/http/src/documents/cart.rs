@@ -4,7 +4,8 @@ use std::collections::HashSet;
 
 use galley_shared::Error;
 use galley_shared::id::ProductId;
-use galley_shared::orders::{Cart, CartLine, MAX_LINES, PaymentToken};
+use galley_shared::orders::{Basket, Cart, CartLine, MAX_LINES, PaymentToken};
+use galley_shared::promotions::PromoCode;
 use galley_shared::stock::Quantity;
 use serde_json::Value;
 
@@ -14,25 +15,36 @@ fn product_id(value: &Value) -> Result<ProductId, String> {
     value.as_str().ok_or_else(|| "must be a string".to_owned()).and_then(ProductId::parse)
 }
 
-/// `POST /checkout`'s body: `{items: [{product_id, quantity}], payment: {token}}`.
+/// `items` and `promo_code`, the part of a cart a quote prices.
+fn basket_fields(f: &mut Fields) -> Option<Basket> {
+    let lines = f.array_of("items", 1..=MAX_LINES, |line| {
+        let product_id = line.required("product_id", product_id);
+        let quantity = line.required("quantity", Quantity::from_json);
+        Some(CartLine { product_id: product_id?, quantity: quantity? })
+    });
+    let promo_code = f.optional("promo_code", |v| json::string(v).and_then(|s| PromoCode::parse(&s)));
+    let lines = lines?;
+    let mut seen = HashSet::new();
+    if let Some(dup) = lines.iter().position(|l| !seen.insert(l.product_id.clone())) {
+        f.reject(&format!("items[{dup}].product_id"), "must not repeat another line's product");
+        return None;
+    }
+    Some(Basket { lines, promo_code: promo_code? })
+}
+
+/// `POST /checkout`'s body: `{items: [{product_id, quantity}], payment: {token}, promo_code?}`.
 pub fn cart(value: Value) -> Result<Cart, Error> {
-    let cart = json::parse_object(value, |f: &mut Fields| {
-        let lines = f.array_of("items", 1..=MAX_LINES, |line| {
-            let product_id = line.required("product_id", product_id);
-            let quantity = line.required("quantity", Quantity::from_json);
-            Some(CartLine { product_id: product_id?, quantity: quantity? })
-        });
+    json::parse_object(value, |f: &mut Fields| {
+        let basket = basket_fields(f);
         let payment =
             f.object("payment", |p| p.required("token", |v| json::string(v).and_then(|s| PaymentToken::parse(&s))));
-        let lines = lines?;
-        let mut seen = HashSet::new();
-        if let Some(dup) = lines.iter().position(|l| !seen.insert(l.product_id.clone())) {
-            f.reject(&format!("items[{dup}].product_id"), "must not repeat another line's product");
-            return None;
-        }
-        Some(Cart { lines, payment: payment? })
-    })?;
-    Ok(cart)
+        Some(Cart { basket: basket?, payment: payment? })
+    })
+}
+
+/// `POST /checkout/quote`'s body: `{items: [{product_id, quantity}], promo_code?}`.
+pub fn basket(value: Value) -> Result<Basket, Error> {
+    json::parse_object(value, basket_fields)
 }
 
 #[cfg(test)]
@@ -54,7 +66,8 @@ mod tests {
             "payment": {"token": "pm_card_visa"}
         }))
         .unwrap();
-        assert_eq!(cart.lines.len(), 2);
+        assert_eq!(cart.basket.lines.len(), 2);
+        assert_eq!(cart.basket.promo_code, None);
         assert_eq!(cart.payment.expose(), "pm_card_visa");
     }
 
