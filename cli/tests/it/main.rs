@@ -9,6 +9,7 @@ mod common;
 mod import;
 mod lifecycle_http;
 mod orders_http;
+mod promotions_http;
 mod serve_limits;
 mod stripe_http;
 mod uploads_http;

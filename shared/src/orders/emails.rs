@@ -34,11 +34,21 @@ pub fn receipt(order: &Order) -> EmailMessage {
             amount(line.line_total)
         ));
     }
+    let mut foot = String::new();
+    if let Some(promotion) = &order.promotion {
+        let (subtotal, code, discount) = (amount(order.subtotal()), &promotion.code, amount(promotion.discount));
+        text.push_str(&format!("\nSubtotal: {subtotal}\nDiscount ({code}): -{discount}"));
+        foot.push_str(&format!(
+            "<tr><td colspan=\"3\">Subtotal</td><td>{subtotal}</td></tr>\
+             <tr><td colspan=\"3\">Discount ({})</td><td>-{discount}</td></tr>",
+            html_escape(code.as_str())
+        ));
+    }
     text.push_str(&format!("\nTotal: {}\n", amount(order.total)));
     let html = format!(
         "<html><body><p>Thank you for your order <strong>{id}</strong>.</p>\
          <table><thead><tr><th>Item</th><th>Qty</th><th>Price</th><th>Total</th></tr></thead>\
-         <tbody>{rows}</tbody><tfoot><tr><td colspan=\"3\">Total</td><td>{total}</td></tr></tfoot></table>\
+         <tbody>{rows}</tbody><tfoot>{foot}<tr><td colspan=\"3\">Total</td><td>{total}</td></tr></tfoot></table>\
          </body></html>",
         id = order.id,
         total = amount(order.total)
