@@ -20,7 +20,7 @@ use galley_payments::SandboxGateway;
 use galley_payments::stripe::{StripeClient, StripeEvents};
 use galley_receipts::ReceiptsFunction;
 use galley_search::SearchFunction;
-use galley_shared::admin::{Actor, ImageHost, ProductDesk};
+use galley_shared::admin::{Actor, ImageHost, ProductDesk, PromotionDesk};
 use galley_shared::auth::{
     DisplayName, Email, LOGIN_LOCKOUT, Password, PasswordHasher, RefreshToken, Role, SESSION_TTL, Session, User,
     UserProfile,
@@ -184,13 +184,21 @@ const REPLAY_FOREIGN_UPLOAD: &str = "01JREPLAYF0RE1GN000000000A";
 const OTHER_USER: &str = "01JREPLAY0THER000000000000";
 const REPLAY_ADMIN_PNG: &str = "01JREPLAYADM1NPNG000000000";
 
-/// One admin write before the events, so the audit log has an entry to show.
+/// Admin writes before the events, so the audit log has entries to show,
+/// and the promotion `REPLAY10` (10 %, from 20.00, capped at 100).
 async fn seed_audit(store: &Arc<EmbeddedStore>, images: ImageHost, clock: Arc<ManualClock>) {
-    let desk = ProductDesk::new(store.clone(), store.clone(), images, clock, galley_http::problem::stored_response);
+    let desk =
+        ProductDesk::new(store.clone(), store.clone(), images, clock.clone(), galley_http::problem::stored_response);
     let actor = Actor { id: UserId::parse(REPLAY_ADMIN).unwrap(), email: Email::parse("owner@example.com").unwrap() };
     let lamp = json!({"id": "replay-seed-lamp", "title": "Brass Reading Lamp", "description": "", "category": "home",
                       "price": {"amount": 8900, "currency": "USD"}, "stock": 4});
     desk.create(&actor, galley_http::documents::admin::new_product(lamp).unwrap()).await.unwrap();
+    // Audit ids sort by their millisecond: the second entry in a later one.
+    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    let promotions = PromotionDesk::new(store.clone(), clock);
+    let replay10 = json!({"code": "REPLAY10", "percent_off": 10, "min_subtotal": {"amount": 2000, "currency": "USD"},
+                          "max_redemptions": 100, "once_per_customer": false});
+    promotions.create(&actor, galley_http::documents::promotion::new_promotion(replay10).unwrap()).await.unwrap();
 }
 
 /// Uploads the events ask about: one pending, one whose PNG bytes and one
