@@ -6,6 +6,7 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use galley_shared::Error;
+use galley_shared::idempotency::LeaseId;
 use galley_shared::orders::{Notice, NoticeId, NoticeKind, Order};
 use galley_shared::ports::{Outbox, OutboxEntry};
 
@@ -80,17 +81,19 @@ impl Outbox for DynamoStore {
         self.read_item(notice_key(id)).await?.as_ref().map(entry_from_item).transpose()
     }
 
-    async fn take_send_lease(&self, id: &NoticeId, now: i64, until: i64) -> Result<bool, Error> {
+    async fn take_send_lease(&self, id: &NoticeId, holder: &LeaseId, now: i64, until: i64) -> Result<bool, Error> {
         let take = self
             .client
             .update_item()
             .table_name(self.table.as_ref())
             .set_key(Some(notice_key(id)))
-            .update_expression("SET sending_until = :until")
+            .update_expression("SET sending_until = :until, sending_by = :holder")
             .condition_expression(
-                "attribute_exists(pk) AND sent = :zero AND (attribute_not_exists(sending_until) OR sending_until <= :now)",
+                "attribute_exists(pk) AND sent = :zero \
+                 AND (attribute_not_exists(sending_until) OR sending_until <= :now OR sending_by = :holder)",
             )
             .expression_attribute_values(":until", n(until))
+            .expression_attribute_values(":holder", s(&holder.0))
             .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":now", n(now));
         applied(take).await

@@ -464,6 +464,11 @@ impl IdempotencyRecords for DynamoStore {
             };
             return Ok(LeaseOutcome::Completed(StoredResponse { status: live.n("status")?, body }));
         }
+        // This very lease, written by an attempt whose answer was lost (the
+        // SDK retried the write): it is ours.
+        if live.opt_s("claim")? == Some(r.lease.0.as_str()) {
+            return Ok(LeaseOutcome::Acquired { progress: live.opt_s("progress")?.map(str::to_owned) });
+        }
         if live.n::<i64>("lease_until")? > r.now {
             return Ok(LeaseOutcome::InProgress);
         }
@@ -480,6 +485,7 @@ impl IdempotencyRecords for DynamoStore {
             .expression_attribute_values(":lease", n(r.lease_until))
             .expression_attribute_values(":now", n(r.now))
             .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
         match resumed {
@@ -487,9 +493,15 @@ impl IdempotencyRecords for DynamoStore {
                 let item = output.attributes().ok_or_else(|| Error::internal("UpdateItem returned no item"))?;
                 Ok(LeaseOutcome::Acquired { progress: Reader(item).opt_s("progress")?.map(str::to_owned) })
             }
-            // Another retry took it between the two writes.
-            Err(e) if condition_failure(&e).is_some() => Ok(LeaseOutcome::InProgress),
-            Err(e) => Err(sdk_error("UpdateItem", e)),
+            Err(e) => match condition_failure(&e) {
+                // Our own write, applied by an attempt whose answer was lost.
+                Some(Some(item)) if Reader(&item).opt_s("claim")? == Some(r.lease.0.as_str()) => {
+                    Ok(LeaseOutcome::Acquired { progress: Reader(&item).opt_s("progress")?.map(str::to_owned) })
+                }
+                // Another retry took it between the two writes.
+                Some(_) => Ok(LeaseOutcome::InProgress),
+                None => Err(sdk_error("UpdateItem", e)),
+            },
         }
     }
 

@@ -204,6 +204,9 @@ const MIGRATIONS: &[&str] = &[
         order_id TEXT NOT NULL,
         PRIMARY KEY (code_key, user_id)
     ) STRICT;",
+    // 20: who holds a notice's send lease, so a sender that takes it again
+    // (its first write applied, the answer lost) is known as the holder.
+    "ALTER TABLE notices ADD COLUMN sending_by TEXT;",
 ];
 
 /// One writer connection per process, serialised by a mutex, and a pool of

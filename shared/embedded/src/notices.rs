@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 use galley_shared::Error;
+use galley_shared::idempotency::LeaseId;
 use galley_shared::orders::{Notice, NoticeId};
 use galley_shared::ports::{Outbox, OutboxEntry};
 use rusqlite::{OptionalExtension, Transaction, params};
@@ -60,15 +61,16 @@ impl Outbox for EmbeddedStore {
             .await
     }
 
-    async fn take_send_lease(&self, id: &NoticeId, now: i64, until: i64) -> Result<bool, Error> {
-        let (order, kind) = (id.order.clone(), id.kind.key());
+    async fn take_send_lease(&self, id: &NoticeId, holder: &LeaseId, now: i64, until: i64) -> Result<bool, Error> {
+        let (order, kind, holder) = (id.order.clone(), id.kind.key(), holder.0.clone());
         self.db
             .write(move |tx| {
                 let taken = tx
                     .execute(
-                        "UPDATE notices SET sending_until = ?4 WHERE order_id = ?1 AND kind = ?2 AND sent_at IS NULL
-                         AND (sending_until IS NULL OR sending_until <= ?3)",
-                        params![order.as_str(), kind, now, until],
+                        "UPDATE notices SET sending_until = ?4, sending_by = ?5
+                         WHERE order_id = ?1 AND kind = ?2 AND sent_at IS NULL
+                         AND (sending_until IS NULL OR sending_until <= ?3 OR sending_by = ?5)",
+                        params![order.as_str(), kind, now, until, holder],
                     )
                     .map_err(store_error)?;
                 Ok(taken == 1)

@@ -406,10 +406,10 @@ impl IdempotencyRecords for EmbeddedStore {
         self.db
             .write(move |tx| {
                 let (user, key) = (r.scope.user.as_str(), r.scope.key.as_str());
-                type Row = (String, i64, i64, Option<String>, Option<u16>, Option<Vec<u8>>, i64);
+                type Row = (String, i64, i64, Option<String>, Option<u16>, Option<Vec<u8>>, i64, Option<String>);
                 let existing: Option<Row> = tx
                     .query_row(
-                        "SELECT fingerprint, complete, lease_until, progress, status, body, expires_at
+                        "SELECT fingerprint, complete, lease_until, progress, status, body, expires_at, claim
                          FROM idempotency WHERE user_id = ?1 AND key = ?2",
                         params![user, key],
                         |row| {
@@ -421,15 +421,16 @@ impl IdempotencyRecords for EmbeddedStore {
                                 row.get(4)?,
                                 row.get(5)?,
                                 row.get(6)?,
+                                row.get(7)?,
                             ))
                         },
                     )
                     .optional()
                     .map_err(store_error)?;
                 let resumed = match existing {
-                    Some((_, _, _, _, _, _, expires_at)) if expires_at <= r.now => None,
+                    Some((_, _, _, _, _, _, expires_at, _)) if expires_at <= r.now => None,
                     None => None,
-                    Some((fingerprint, complete, lease_until, progress, status, body, _)) => {
+                    Some((fingerprint, complete, lease_until, progress, status, body, _, claim)) => {
                         if Fingerprint::from_stored(fingerprint) != r.fingerprint {
                             return Ok(LeaseOutcome::Mismatch);
                         }
@@ -437,6 +438,10 @@ impl IdempotencyRecords for EmbeddedStore {
                             let status = status.ok_or_else(|| Error::internal("complete record without status"))?;
                             let body = body.unwrap_or_default().into();
                             return Ok(LeaseOutcome::Completed(StoredResponse { status, body }));
+                        }
+                        // This very lease, asked again (the first answer was lost): ours.
+                        if claim.as_deref() == Some(r.lease.0.as_str()) {
+                            return Ok(LeaseOutcome::Acquired { progress });
                         }
                         if lease_until > r.now {
                             return Ok(LeaseOutcome::InProgress);

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::error::Error;
+use crate::idempotency::LeaseId;
 use crate::ports::{Mailer, Outbox, OutboxEntry};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,7 +55,8 @@ impl NoticeSender {
     async fn send_and_mark(&self, entry: &OutboxEntry) -> Result<Delivery, Error> {
         let id = &entry.notice.id();
         let now = self.clock.unix_now();
-        if !self.outbox.take_send_lease(id, now, now + SEND_LEASE.as_secs() as i64).await? {
+        let holder = LeaseId::generate();
+        if !self.outbox.take_send_lease(id, &holder, now, now + SEND_LEASE.as_secs() as i64).await? {
             return Ok(Delivery::Busy);
         }
         if let Err(error) = self.mailer.send(&entry.notice.email()).await {

@@ -1,6 +1,7 @@
 use async_trait::async_trait;
 
 use crate::error::Error;
+use crate::idempotency::LeaseId;
 use crate::mail::EmailMessage;
 use crate::orders::{Notice, NoticeId};
 
@@ -24,10 +25,12 @@ pub trait Outbox: Send + Sync {
 
     async fn entry(&self, id: &NoticeId) -> Result<Option<OutboxEntry>, Error>;
 
-    /// Takes the right to send the notice until `until`, with a conditional
-    /// write: `false` when it was sent, or another sender holds the right
-    /// (a stream delivery and a sweep never both send).
-    async fn take_send_lease(&self, id: &NoticeId, now: i64, until: i64) -> Result<bool, Error>;
+    /// Takes the right to send the notice until `until` for `holder`, with
+    /// a conditional write: `false` when it was sent, or another sender
+    /// holds the right (a stream delivery and a sweep never both send).
+    /// Taking it again as the same holder succeeds: the first write may
+    /// have applied with its answer lost.
+    async fn take_send_lease(&self, id: &NoticeId, holder: &LeaseId, now: i64, until: i64) -> Result<bool, Error>;
 
     /// Gives the send lease back after a failed send, so a retry need not
     /// wait for it to lapse.

@@ -172,6 +172,9 @@ pub async fn leases_follow_fingerprint_expiry_and_scope(store: Arc<impl Store>) 
     let (ann, bob) = (UserId::generate(), UserId::generate());
     let first = lease_request(&scope(&ann, "shared-key"), "body-1", NOW);
     acquire(&*store, &first).await;
+    // The same write sent again (its first answer was lost, the client
+    // retried it): the lease is still its own.
+    acquire(&*store, &first).await;
     assert_eq!(
         store.lease(&lease_request(&scope(&ann, "shared-key"), "body-1", NOW + 5)).await.unwrap(),
         LeaseOutcome::InProgress
@@ -417,17 +420,18 @@ pub async fn a_receipt_has_one_sender_at_a_time(store: Arc<impl Store>) {
     let pending = order(&UserId::generate(), &[("a", 1)]);
     crate::fixtures::confirmed_order(&*store, &*store, &pending, "key-send-lease", NOW).await;
     let id = &NoticeId::receipt(&pending.id);
-    assert!(store.take_send_lease(id, NOW, NOW + 60).await.unwrap());
-    assert!(!store.take_send_lease(id, NOW + 1, NOW + 61).await.unwrap(), "held by the first sender");
-    assert!(store.take_send_lease(id, NOW + 60, NOW + 120).await.unwrap(), "lapsed, it can be taken");
+    let (first, second) = (LeaseId::generate(), LeaseId::generate());
+    assert!(store.take_send_lease(id, &first, NOW, NOW + 60).await.unwrap());
+    assert!(store.take_send_lease(id, &first, NOW, NOW + 60).await.unwrap(), "taken again by its holder");
+    assert!(!store.take_send_lease(id, &second, NOW + 1, NOW + 61).await.unwrap(), "held by the first sender");
+    assert!(store.take_send_lease(id, &second, NOW + 60, NOW + 120).await.unwrap(), "lapsed, it can be taken");
+    assert!(!store.take_send_lease(id, &first, NOW + 61, NOW + 121).await.unwrap(), "its old holder lost it");
     store.release_send_lease(id).await.unwrap();
-    assert!(store.take_send_lease(id, NOW + 61, NOW + 121).await.unwrap(), "given back, it can be taken at once");
+    assert!(store.take_send_lease(id, &first, NOW + 61, NOW + 121).await.unwrap(), "given back, taken at once");
     assert!(store.mark_sent(id, NOW + 62).await.unwrap());
-    assert!(!store.take_send_lease(id, NOW + 500, NOW + 560).await.unwrap(), "sent: nobody sends again");
-    assert!(
-        !store.take_send_lease(&NoticeId::receipt(&OrderId::generate()), NOW, NOW + 60).await.unwrap(),
-        "no such receipt"
-    );
+    assert!(!store.take_send_lease(id, &first, NOW + 500, NOW + 560).await.unwrap(), "sent: nobody sends again");
+    let unknown = NoticeId::receipt(&OrderId::generate());
+    assert!(!store.take_send_lease(&unknown, &second, NOW, NOW + 60).await.unwrap(), "no such receipt");
 }
 
 /// #24: a payment that waits on the customer (3-D Secure) completes the
