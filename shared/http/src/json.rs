@@ -166,13 +166,36 @@ pub fn string(value: &Value) -> Result<String, String> {
 }
 
 pub fn integer(value: &Value) -> Result<i64, String> {
-    value.as_i64().ok_or_else(|| "must be an integer".into())
+    whole(value).ok_or_else(|| "must be an integer".into())
+}
+
+/// A number with no fractional part however it is written (`5`, `5.0`,
+/// `5e0`: JSON has one number type, and JSON Schema's `integer` admits
+/// them all), within what an `f64` holds exactly.
+pub fn whole(value: &Value) -> Option<i64> {
+    let Value::Number(number) = value else { return None };
+    number.as_i64().or_else(|| {
+        const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+        number.as_f64().filter(|f| f.fract() == 0.0 && f.abs() <= EXACT).map(|f| f as i64)
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn an_integer_is_any_number_without_a_fraction() {
+        let parsed = |raw: &str| whole(&serde_json::from_str(raw).unwrap());
+        assert_eq!(parsed("5"), Some(5));
+        assert_eq!(parsed("5.0"), Some(5));
+        assert_eq!(parsed("-0.0"), Some(0));
+        assert_eq!(parsed("2e2"), Some(200));
+        assert_eq!(parsed("5.5"), None);
+        assert_eq!(parsed("1e300"), None);
+        assert_eq!(parsed("\"5\""), None);
+    }
 
     #[derive(Debug, PartialEq)]
     struct Line {

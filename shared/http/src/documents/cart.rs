@@ -19,7 +19,10 @@ fn product_id(value: &Value) -> Result<ProductId, String> {
 fn basket_fields(f: &mut Fields) -> Option<Basket> {
     let lines = f.array_of("items", 1..=MAX_LINES, |line| {
         let product_id = line.required("product_id", product_id);
-        let quantity = line.required("quantity", Quantity::from_json);
+        let quantity = line.required("quantity", |v| {
+            let units = json::whole(v).and_then(|n| u32::try_from(n).ok());
+            units.ok_or_else(|| format!("must be an integer from 1 to {}", Quantity::MAX)).and_then(Quantity::new)
+        });
         Some(CartLine { product_id: product_id?, quantity: quantity? })
     });
     let promo_code = f.optional("promo_code", |v| json::string(v).and_then(|s| PromoCode::parse(&s)));

@@ -43,10 +43,9 @@ pub(crate) fn money(f: &mut Fields) -> Option<Money> {
 }
 
 pub(crate) fn stock(value: &Value) -> Result<StockLevel, String> {
-    value
-        .as_u64()
-        .filter(|n| *n <= u64::from(MAX_STOCK))
-        .map(|n| n as StockLevel)
+    json::whole(value)
+        .and_then(|n| StockLevel::try_from(n).ok())
+        .filter(|n| *n <= MAX_STOCK)
         .ok_or_else(|| format!("must be an integer from 0 to {MAX_STOCK}"))
 }
 

@@ -20,8 +20,7 @@ fn instant(value: &Value) -> Result<OffsetDateTime, String> {
 }
 
 fn cap(value: &Value) -> Result<u32, String> {
-    value
-        .as_u64()
+    json::whole(value)
         .and_then(|n| u32::try_from(n).ok())
         .filter(|n| *n >= 1)
         .ok_or_else(|| "must be an integer from 1 to 4294967295".to_owned())
@@ -37,7 +36,7 @@ pub fn new_promotion(value: Value) -> Result<NewPromotion, Error> {
     json::parse_object(value, |f: &mut Fields| {
         let code = f.required("code", code);
         let percent = f.optional("percent_off", |v| {
-            v.as_u64()
+            json::whole(v)
                 .and_then(|p| u8::try_from(p).ok())
                 .ok_or_else(|| "must be 1 to 100".to_owned())
                 .and_then(Offer::percent)

@@ -12,7 +12,10 @@ fn declared_size(value: &Value) -> Result<u64, String> {
     match value {
         Value::Number(n) if n.as_u64().is_some() => Ok(n.as_u64().unwrap_or_default()),
         Value::Number(n) if n.as_f64().is_some_and(|f| f >= u64::MAX as f64) => Ok(u64::MAX),
-        _ => Err("must be a whole number of bytes, at least 1".into()),
+        _ => match json::whole(value).and_then(|n| u64::try_from(n).ok()) {
+            Some(size) => Ok(size),
+            None => Err("must be a whole number of bytes, at least 1".into()),
+        },
     }
 }
 
