@@ -358,10 +358,30 @@ fn racing_checkouts_never_redeem_past_the_cap(server: &Server) {
     assert_eq!(discounted, 1);
 }
 
+fn the_largest_cart_checks_out_with_a_capped_once_per_customer_code(server: &Server) {
+    let admin = admin(server);
+    let products: Vec<String> = (0..50).map(|_| product(server, &admin, 250, "USD")).collect();
+    let last = code("Last");
+    created(server, &admin, json!({"code": last, "percent_off": 30, "max_redemptions": 2, "once_per_customer": true}));
+    let items: Vec<Value> = products.iter().map(|p| json!({"product_id": p, "quantity": 100})).collect();
+    let cart = json!({"items": items, "payment": {"token": "pm_card_visa"}, "promo_code": last});
+    let buyer = shopper(server);
+    let bought = checkout(server, &buyer, &unique("big"), &cart);
+    assert_eq!(bought.status, 201, "{:?}", bought.body);
+    assert_eq!(bought.body["items"].as_array().unwrap().len(), 50);
+    assert_eq!(bought.body["subtotal"], money(1_250_000, "USD"));
+    assert_eq!(bought.body["discount"], money(375_000, "USD"));
+    assert_eq!(bought.body["total"], money(875_000, "USD"));
+    assert_eq!(promotion(server, &admin, &last).body["redeemed"], 1);
+    let stock = server.get_as(&format!("/admin/products/{}", products[49]), &admin);
+    assert_eq!(stock.body["stock"], 9_900, "all 50 lines taken in the one transaction");
+}
+
 // Its own servers: these rules add products the catalog rules would list.
 crate::rules_on_shared_servers!(
     pool "admin":
     every_promotion_rule_holds,
     a_decline_and_a_cancellation_give_the_redemption_back,
     racing_checkouts_never_redeem_past_the_cap,
+    the_largest_cart_checks_out_with_a_capped_once_per_customer_code,
 );
