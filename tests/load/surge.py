@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""The surge run: a shop's traffic at a base rate, then ten times it, then
+the base again, against `galley serve` (tests/load/locustfile.py says what
+the traffic is).
+
+    tests/load/surge.py [--base 50] [--phase-seconds 60] [--out surge.json]
+
+Starts `galley serve` (target/release/galley if built, else target/debug;
+GALLEY=... to choose) over a fresh embedded store with the demo catalog and
+a plentiful product to buy, signs up customers, runs locust (in
+./.venv-load, from scripts/requirements-load.txt) headless with the
+three-phase shape, and prints, per phase and route, the requests, the
+failures (dropped connections and 5xx: must be none), the 4xx, p50 and
+p99, and the surge's p99 over the base's.
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+import urllib.request
+import uuid
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+LOCUST = ROOT / ".venv-load" / "bin" / "locust"
+PASSWORD = "correct horse battery"
+
+
+def galley_binary() -> str:
+    if os.environ.get("GALLEY"):
+        return os.environ["GALLEY"]
+    release = ROOT / "target" / "release" / "galley"
+    return str(release if release.exists() else ROOT / "target" / "debug" / "galley")
+
+
+def post(base, path, body):
+    req = urllib.request.Request(base + path, data=json.dumps(body).encode(), method="POST",
+                                 headers={"content-type": "application/json"})
+    with urllib.request.urlopen(req) as response:
+        return json.loads(response.read())
+
+
+def percentile(values, share):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))] if ordered else 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--base", type=int, default=50)
+    parser.add_argument("--phase-seconds", type=int, default=60)
+    parser.add_argument("--out", default="")
+    args = parser.parse_args()
+    galley = galley_binary()
+    with tempfile.TemporaryDirectory(prefix="galley-surge-") as temp:
+        temp = pathlib.Path(temp)
+        data = temp / "data"
+        catalog = temp / "catalog.jsonl"
+        catalog.write_text((ROOT / "catalog" / "demo.jsonl").read_text() + json.dumps({
+            "id": "surge-plenty", "title": "Surge Teapot", "description": "", "category": "kitchen",
+            "price": {"amount": 1000, "currency": "USD"}, "stock": 1_000_000, "image_url": None}) + "\n")
+        env = {k: v for k, v in os.environ.items() if k != "TABLE_NAME"}
+        subprocess.run([galley, "import", str(catalog), "--data-dir", str(data)], env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+        serve = subprocess.Popen([galley, "serve", "--port", "0", "--data-dir", str(data), "--max-connections", "1024"],
+                                 env=dict(env, RUST_LOG="warn"), stdout=subprocess.PIPE, stderr=open(temp / "serve.log", "w"),
+                                 text=True)
+        try:
+            base = "http://127.0.0.1:" + serve.stdout.readline().split("http://127.0.0.1:")[1].split()[0]
+            tokens = []
+            for i in range(20):
+                email = f"surge-{i}-{uuid.uuid4().hex[:6]}@example.com"
+                post(base, "/auth/register", {"email": email, "password": PASSWORD, "name": "Surge"})
+                tokens.append(post(base, "/auth/login", {"email": email, "password": PASSWORD})["access_token"])
+            login = f"surge-login-{uuid.uuid4().hex[:6]}@example.com"
+            post(base, "/auth/register", {"email": login, "password": PASSWORD, "name": "Surge"})
+            records_path = temp / "records.json"
+            run_env = dict(env, GALLEY_SURGE_TOKENS=json.dumps(tokens), GALLEY_SURGE_LOGIN=f"{login} {PASSWORD}",
+                           GALLEY_SURGE_BASE=str(args.base), GALLEY_SURGE_PHASE_SECONDS=str(args.phase_seconds),
+                           GALLEY_SURGE_RECORDS=str(records_path))
+            subprocess.run([str(LOCUST), "-f", str(ROOT / "tests" / "load" / "locustfile.py"), "--headless",
+                            "--host", base, "--only-summary", "--loglevel", "WARNING"],
+                           env=run_env, check=False)
+            records = json.loads(records_path.read_text())
+        finally:
+            serve.terminate()
+            serve.wait(timeout=30)
+        panics = [l for l in (temp / "serve.log").read_text().splitlines() if "panicked" in l]
+
+    table = {}
+    for phase, route, ms, status, exception in records:
+        row = table.setdefault((phase, route), {"times": [], "failures": 0, "client_errors": 0})
+        row["times"].append(ms)
+        if exception or status == 0 or status >= 500:
+            row["failures"] += 1
+        elif status >= 400:
+            row["client_errors"] += 1
+    summary = {"galley": galley, "base_rps": args.base, "phase_seconds": args.phase_seconds, "rows": [], "panics": len(panics)}
+    print(f"{'phase':6} {'route':28} {'requests':>8} {'rps':>6} {'failed':>6} {'4xx':>5} {'p50 ms':>7} {'p99 ms':>7}")
+    for phase in ["base", "surge", "after"]:
+        times_all = []
+        for (p, route), row in sorted(table.items()):
+            if p != phase:
+                continue
+            times_all += row["times"]
+            line = {"phase": phase, "route": route, "requests": len(row["times"]),
+                    "rps": round(len(row["times"]) / args.phase_seconds, 1), "failures": row["failures"],
+                    "client_errors": row["client_errors"], "p50_ms": round(percentile(row["times"], 0.5), 1),
+                    "p99_ms": round(percentile(row["times"], 0.99), 1)}
+            summary["rows"].append(line)
+            print(f"{phase:6} {route:28} {line['requests']:>8} {line['rps']:>6} {line['failures']:>6} "
+                  f"{line['client_errors']:>5} {line['p50_ms']:>7} {line['p99_ms']:>7}")
+        summary[f"{phase}_p99_ms"] = round(percentile(times_all, 0.99), 1)
+        summary[f"{phase}_p50_ms"] = round(percentile(times_all, 0.5), 1)
+        summary[f"{phase}_requests"] = len(times_all)
+    ratio = summary["surge_p99_ms"] / summary["base_p99_ms"] if summary["base_p99_ms"] else float("inf")
+    summary["p99_ratio_surge_over_base"] = round(ratio, 2)
+    failures = sum(r["failures"] for r in summary["rows"])
+    print(f"all: base p99 {summary['base_p99_ms']} ms, surge p99 {summary['surge_p99_ms']} ms "
+          f"(x{ratio:.2f}), failures {failures}, panics {len(panics)}")
+    if args.out:
+        pathlib.Path(args.out).write_text(json.dumps(summary, indent=1))
+    return 0 if failures == 0 and not panics and ratio <= 3 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
