@@ -12,6 +12,7 @@ mod lifecycle_faults;
 mod mail_contract;
 mod multi_process;
 mod openapi;
+mod parse_fuzz;
 mod quote_property;
 mod receipts_outage;
 mod receipts_stream;

@@ -52,7 +52,7 @@ fn events_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../events")
 }
 
-fn event_files() -> Vec<PathBuf> {
+pub(crate) fn event_files() -> Vec<PathBuf> {
     let mut files = Vec::new();
     for function in std::fs::read_dir(events_dir()).unwrap() {
         let function = function.unwrap().path();
@@ -75,7 +75,7 @@ const REPLAY_USER: &str = "01JREPLAYUSER0000000000000";
 const REPLAY_ADMIN: &str = "01JREPLAYADM1N000000000000";
 
 /// One in-process instance of every function, over one seeded store.
-struct Functions {
+pub(crate) struct Functions {
     search: SearchFunction,
     login: LoginFunction,
     checkout: CheckoutFunction,
@@ -230,7 +230,7 @@ async fn seed_uploads(store: &EmbeddedStore, blobs: &LocalBlobs, clock: &ManualC
 }
 
 impl Functions {
-    async fn seeded() -> Functions {
+    pub(crate) async fn seeded() -> Functions {
         let temp = galley_tests::fixtures::embedded_store();
         let demo = parse_catalog(include_str!("../../../catalog/demo.jsonl"));
         temp.store.upsert(&demo.products).await.unwrap();
@@ -323,7 +323,7 @@ impl Functions {
         }
     }
 
-    async fn call(&self, function: &str, request: Request) -> Response {
+    pub(crate) async fn call(&self, function: &str, request: Request) -> Response {
         match function {
             "search" => self.search.handle(request).await,
             "login" => self.login.handle(request).await,
