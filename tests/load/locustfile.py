@@ -4,7 +4,9 @@ fixed rate per simulated user, in three phases set by `SurgeShape`: the base
 rate, ten times it, the base again.
 
 Environment: GALLEY_SURGE_TOKENS (JSON list of access tokens of signed-up
-customers), GALLEY_SURGE_LOGIN ("email password" of one more account),
+customers), GALLEY_SURGE_LOGINS (JSON list of [email, password] of more accounts, to log
+in with: one account's password is checked at most five times in 15
+minutes),
 GALLEY_SURGE_BASE (requests a second at base, default 50), and
 GALLEY_SURGE_PHASE_SECONDS (default 60).
 """
@@ -22,7 +24,7 @@ from locust.contrib.fasthttp import FastHttpUser
 BASE = int(os.environ.get("GALLEY_SURGE_BASE", "50"))
 PHASE = int(os.environ.get("GALLEY_SURGE_PHASE_SECONDS", "60"))
 TOKENS = json.loads(os.environ.get("GALLEY_SURGE_TOKENS", "[]"))
-LOGIN_EMAIL, LOGIN_PASSWORD = os.environ.get("GALLEY_SURGE_LOGIN", " ").split(" ", 1)
+LOGINS = json.loads(os.environ.get("GALLEY_SURGE_LOGINS", "[]"))
 PRODUCTS = ["mug-blue-350", "mug-white-350", "dot-grid-notebook", "fountain-pen", "desk-organiser", "ink-blue-black"]
 WORDS = ["mug", "pen", "blue", "notebook", "desk", "glass", "lamp", "tea"]
 START = time.monotonic()
@@ -73,7 +75,8 @@ class Shopper(FastHttpUser):
 
     @task(2)
     def login(self):
-        self.client.post("/auth/login", json={"email": LOGIN_EMAIL, "password": LOGIN_PASSWORD}, name="/auth/login")
+        email, password = random.choice(LOGINS)
+        self.client.post("/auth/login", json={"email": email, "password": password}, name="/auth/login")
 
     @task(8)
     def checkout(self):
