@@ -164,17 +164,17 @@ impl AdminFunction {
 
 /// An AdminProduct with its `ETag`.
 fn product_response(status: StatusCode, record: &ProductRecord) -> Response {
-    let mut response = json_response(status, &AdminProductView::from(record));
-    if let Ok(etag) = HeaderValue::try_from(record.etag()) {
-        response.headers_mut().insert(ETAG, etag);
-    }
-    response
+    tagged(json_response(status, &AdminProductView::from(record)), record.etag())
 }
 
 /// A Promotion with its `ETag`.
 fn promotion_response(status: StatusCode, promotion: &Promotion) -> Response {
-    let mut response = json_response(status, &PromotionView::from(promotion));
-    if let Ok(etag) = HeaderValue::try_from(promotion.etag()) {
+    tagged(json_response(status, &PromotionView::from(promotion)), promotion.etag())
+}
+
+/// `response` with the `ETag` of the version it shows.
+fn tagged(mut response: Response, etag: String) -> Response {
+    if let Ok(etag) = HeaderValue::try_from(etag) {
         response.headers_mut().insert(ETAG, etag);
     }
     response
