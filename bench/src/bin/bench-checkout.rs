@@ -38,14 +38,7 @@ async fn run(orders: u32, buyers: usize) {
     store.upsert(&[hot]).await.unwrap();
     let key = SigningKey::new(vec![3; 32]).unwrap();
     let clock = Arc::new(SystemClock);
-    let stores = CheckoutStores {
-        catalog: store.clone(),
-        promotions: store.clone(),
-        orders: store.clone(),
-        records: store.clone(),
-        sessions: store.clone(),
-        book: store.clone(),
-    };
+    let stores = CheckoutStores::over(store.clone());
     let payments = Arc::new(SandboxGateway::new(store.clone()));
     let checkout = Arc::new(CheckoutFunction::new(stores, payments, &key, clock.clone()));
     let mut tokens = Vec::new();

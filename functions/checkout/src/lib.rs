@@ -52,6 +52,23 @@ pub struct CheckoutStores {
     pub book: Arc<dyn OrderBook>,
 }
 
+impl CheckoutStores {
+    /// Every port over one store (tests and benchmarks over one adapter).
+    pub fn over<S>(store: Arc<S>) -> Self
+    where
+        S: Catalog + Promotions + Orders + IdempotencyRecords + Sessions + OrderBook + 'static,
+    {
+        Self {
+            catalog: store.clone(),
+            promotions: store.clone(),
+            orders: store.clone(),
+            records: store.clone(),
+            sessions: store.clone(),
+            book: store,
+        }
+    }
+}
+
 impl From<&galley_lambda::Stores> for CheckoutStores {
     fn from(stores: &galley_lambda::Stores) -> Self {
         Self {

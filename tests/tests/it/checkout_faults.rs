@@ -124,14 +124,7 @@ impl<S: Store> Shop<S> {
         let clock = Arc::new(ManualClock::starting_now());
         let gateway = Arc::new(ScriptedGateway::default());
         let key = SigningKey::new(KEY.to_vec()).unwrap();
-        let stores = CheckoutStores {
-            catalog: store.clone(),
-            promotions: store.clone(),
-            orders: store.clone(),
-            records: store.clone(),
-            sessions: store.clone(),
-            book: store.clone(),
-        };
+        let stores = CheckoutStores::over(store.clone());
         let checkout = CheckoutFunction::new(stores, gateway.clone(), &key, clock.clone());
         let user = UserId::generate();
         let profile = UserProfile {

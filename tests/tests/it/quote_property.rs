@@ -71,14 +71,7 @@ where
     let store = open(&runtime);
     let clock = Arc::new(ManualClock::starting_now());
     let key = SigningKey::new(vec![7; 32]).unwrap();
-    let stores = CheckoutStores {
-        catalog: store.clone(),
-        promotions: store.clone(),
-        orders: store.clone(),
-        records: store.clone(),
-        sessions: store.clone(),
-        book: store.clone(),
-    };
+    let stores = CheckoutStores::over(store.clone());
     let checkout = CheckoutFunction::new(stores, Arc::new(SandboxGateway::new(store.clone())), &key, clock.clone());
     let desk = PromotionDesk::new(store.clone(), clock.clone());
     let admin = Actor { id: UserId::generate(), email: Email::parse("admin@example.com").unwrap() };

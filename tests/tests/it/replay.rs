@@ -242,14 +242,7 @@ impl Functions {
         let store = temp.store.clone();
         let accounts = AccountStores { users: store.clone(), sessions: store.clone(), attempts: store.clone() };
         let login = LoginFunction::new(accounts, &key, clock.clone());
-        let orders = CheckoutStores {
-            catalog: store.clone(),
-            promotions: store.clone(),
-            orders: store.clone(),
-            records: store.clone(),
-            sessions: store.clone(),
-            book: store,
-        };
+        let orders = CheckoutStores::over(store.clone());
         let checkout =
             CheckoutFunction::new(orders, Arc::new(SandboxGateway::new(temp.store.clone())), &key, clock.clone());
         for id in [REPLAY_ORDER, REPLAY_ORDER_CANCELLED, REPLAY_ORDER_OWN_CANCEL] {
