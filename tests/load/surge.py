@@ -3,7 +3,7 @@
 the base again, against `galley serve` (tests/load/locustfile.py says what
 the traffic is).
 
-    tests/load/surge.py [--base 50] [--phase-seconds 60] [--out surge.json]
+    tests/load/surge.py [--base 50] [--phase-seconds 60] [--out surge.json] [--watch]
 
 Starts `galley serve` (target/release/galley if built, else target/debug;
 GALLEY=... to choose) over a fresh embedded store with the demo catalog and
@@ -18,9 +18,13 @@ import argparse
 import json
 import os
 import pathlib
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.error
 import urllib.request
 import uuid
 
@@ -48,27 +52,84 @@ def ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])  # utime + stime
 
 
-def cpu_by_phase(pids: dict, phase_seconds: int, waited) -> dict:
-    """The cores each process used in each phase, sampled at the phase
-    boundaries while `waited` runs (2 cores here: the load generator and
-    the server share them)."""
-    import time
+def processes_with(marker: str) -> list[int]:
+    """Pids whose environment holds `marker` (the run's own data dir): under
+    `cargo lambda watch`, the watcher and every function process it runs."""
+    found = []
+    for entry in pathlib.Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if marker.encode() in (entry / "environ").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            pass
+    return found
+
+
+def ticks_of(pids) -> int:
+    total = 0
+    for pid in pids:
+        try:
+            total += ticks(pid)
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return total
+
+
+def cpu_by_phase(sources: dict, phase_seconds: int, waited) -> dict:
+    """The cores each side used in each phase (`sources`: name -> the pids
+    now serving it), sampled at the phase boundaries while `waited` runs (2
+    cores here: the load generator and the server share them)."""
     hertz = os.sysconf("SC_CLK_TCK")
     began = time.monotonic()
-    samples = [(0.0, {name: ticks(pid) for name, pid in pids.items()})]
+    samples = [(0.0, {name: ticks_of(pids()) for name, pids in sources.items()})]
     for boundary in (1, 2, 3):
         while waited.poll() is None and time.monotonic() - began < boundary * phase_seconds:
             time.sleep(0.2)
-        try:
-            samples.append((time.monotonic() - began, {name: ticks(pid) for name, pid in pids.items()}))
-        except FileNotFoundError:
-            break
+        samples.append((time.monotonic() - began, {name: ticks_of(pids()) for name, pids in sources.items()}))
     waited.wait()
     cpu = {}
     for phase, (start, end) in zip(["base", "surge", "after"], zip(samples, samples[1:])):
         seconds = end[0] - start[0]
-        cpu[phase] = {name: round((end[1][name] - start[1][name]) / hertz / seconds, 2) for name in pids}
+        cpu[phase] = {name: round((end[1][name] - start[1][name]) / hertz / seconds, 2) for name in sources}
     return cpu
+
+
+def start_serve(galley, data, env, temp):
+    """`galley serve` on a free port: its process, URL, and the pids serving."""
+    serve = subprocess.Popen([galley, "serve", "--port", "0", "--data-dir", str(data), "--max-connections", "1024"],
+                             env=dict(env, RUST_LOG="warn"), stdout=subprocess.PIPE,
+                             stderr=open(temp / "serve.log", "w"), text=True, start_new_session=True)
+    base = "http://127.0.0.1:" + serve.stdout.readline().split("http://127.0.0.1:")[1].split()[0]
+    return serve, base, lambda: [serve.pid]
+
+
+def start_watch(_galley, data, env, temp):
+    """`cargo lambda watch` over the same data dir: every function as the
+    emulator runs it (a debug build each, one invocation at a time per
+    function), warmed so that no build falls inside the phases."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    watch = subprocess.Popen(
+        ["cargo", "lambda", "watch", "--invoke-address", "127.0.0.1", "--invoke-port", str(port), "--ignore-changes"],
+        cwd=ROOT, env=dict(env, GALLEY_DATA_DIR=str(data), RUST_LOG="warn"), start_new_session=True,
+        stdout=open(temp / "serve.log", "w"), stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 900
+    for path in ["/products", "/orders", "/auth/me"]:  # search, checkout, login: the first call builds each
+        while True:
+            try:
+                urllib.request.urlopen(base + path, timeout=600).read()
+                break
+            except urllib.error.HTTPError:
+                break  # an answer (401 without a token) is a running function
+            except OSError:
+                if watch.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"cargo lambda watch did not answer {path}; see {temp / 'serve.log'}")
+                time.sleep(0.5)
+    return watch, base, lambda: processes_with(str(data))
 
 
 def percentile(values, share):
@@ -81,6 +142,8 @@ def main() -> int:
     parser.add_argument("--base", type=int, default=50)
     parser.add_argument("--phase-seconds", type=int, default=60)
     parser.add_argument("--out", default="")
+    parser.add_argument("--watch", action="store_true",
+                        help="drive `cargo lambda watch` (cargo-lambda on PATH) instead of galley serve")
     args = parser.parse_args()
     galley = galley_binary()
     with tempfile.TemporaryDirectory(prefix="galley-surge-") as temp:
@@ -93,11 +156,8 @@ def main() -> int:
         env = {k: v for k, v in os.environ.items() if k != "TABLE_NAME"}
         subprocess.run([galley, "import", str(catalog), "--data-dir", str(data)], env=env, check=True,
                        stdout=subprocess.DEVNULL)
-        serve = subprocess.Popen([galley, "serve", "--port", "0", "--data-dir", str(data), "--max-connections", "1024"],
-                                 env=dict(env, RUST_LOG="warn"), stdout=subprocess.PIPE, stderr=open(temp / "serve.log", "w"),
-                                 text=True)
+        serve, base, served_by = (start_watch if args.watch else start_serve)(galley, data, env, temp)
         try:
-            base = "http://127.0.0.1:" + serve.stdout.readline().split("http://127.0.0.1:")[1].split()[0]
             tokens = []
             for i in range(20):
                 email = f"surge-{i}-{uuid.uuid4().hex[:6]}@example.com"
@@ -114,22 +174,24 @@ def main() -> int:
                            GALLEY_SURGE_RECORDS=str(records_path))
             locust = subprocess.Popen([str(LOCUST), "-f", str(ROOT / "tests" / "load" / "locustfile.py"), "--headless",
                                        "--host", base, "--only-summary", "--loglevel", "WARNING"], env=run_env)
-            cpu = cpu_by_phase({"galley": serve.pid, "locust": locust.pid}, args.phase_seconds, locust)
+            cpu = cpu_by_phase({"galley": served_by, "locust": lambda: [locust.pid]}, args.phase_seconds, locust)
             records = json.loads(records_path.read_text())
         finally:
-            serve.terminate()
+            os.killpg(serve.pid, signal.SIGTERM)
             serve.wait(timeout=30)
         panics = [l for l in (temp / "serve.log").read_text().splitlines() if "panicked" in l]
 
     table = {}
-    for phase, route, ms, status, exception in records:
+    if args.out:
+        pathlib.Path(args.out).with_suffix(".records.json").write_text(json.dumps(records))
+    for phase, route, ms, status, exception, _second in records:
         row = table.setdefault((phase, route), {"times": [], "failures": 0, "client_errors": 0})
         row["times"].append(ms)
         if status == 0 or status >= 500:
             row["failures"] += 1
         elif status >= 400:
             row["client_errors"] += 1
-    summary = {"galley": galley, "base_rps": args.base, "phase_seconds": args.phase_seconds, "rows": [],
+    summary = {"galley": "cargo lambda watch" if args.watch else galley, "base_rps": args.base, "phase_seconds": args.phase_seconds, "rows": [],
                "panics": len(panics), "cpu_cores": cpu}
     print("CPU, in cores, per phase:", json.dumps(cpu))
     print(f"{'phase':6} {'route':28} {'requests':>8} {'rps':>6} {'failed':>6} {'4xx':>5} {'p50 ms':>7} {'p99 ms':>7}")

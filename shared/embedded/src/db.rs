@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use galley_shared::Error;
 use rusqlite::{Connection, ErrorCode, TransactionBehavior};
+use tokio::sync::Semaphore;
 
 use crate::blocking::{answers_one_request_at_a_time, run_blocking};
 use crate::checkpoint::checkpoint_off_the_request_path;
@@ -220,11 +221,31 @@ const MIGRATIONS: &[&str] = &[
 /// schema: 0.4 ms of checkout's cold start). The WAL is checkpointed by a
 /// thread of its own, which leaves the last few frames to the next commit
 /// (`checkpoint`).
+///
+/// Reads take a turn among `reader_limit()` before they take a thread, and
+/// writes one turn of their own, so a burst of requests waits in an async
+/// queue instead of growing the blocking pool: the surge run's step (450
+/// new shoppers in a second) grew it to some 130 threads, each opening a
+/// reader of its own (a file open, the schema parsed, a mapping faulted in
+/// page by page), and that second's answers took up to 550 ms.
 #[derive(Clone)]
 pub struct Db {
     writer: Arc<Mutex<Connection>>,
     path: Arc<std::path::PathBuf>,
     readers: Arc<Mutex<Vec<Connection>>>,
+    turns: Arc<Turns>,
+}
+
+struct Turns {
+    read: Semaphore,
+    write: Semaphore,
+}
+
+/// Reads at once: SQLite reads from the page cache are CPU work, so more
+/// than a few per core only queue in the kernel instead of here; twice the
+/// cores leaves room for a read waiting on the disk.
+fn reader_limit() -> usize {
+    2 * std::thread::available_parallelism().map_or(1, usize::from).max(1)
 }
 
 pub(crate) fn store_error(e: rusqlite::Error) -> Error {
@@ -263,7 +284,8 @@ impl Db {
         migrate(&mut conn).map_err(store_error)?;
         checkpoint_off_the_request_path(&mut conn, path).map_err(store_error)?;
         let writer = Arc::new(Mutex::new(conn));
-        Ok(Self { writer, path: Arc::new(path.to_path_buf()), readers: Arc::new(Mutex::new(Vec::new())) })
+        let turns = Arc::new(Turns { read: Semaphore::new(reader_limit()), write: Semaphore::new(1) });
+        Ok(Self { writer, path: Arc::new(path.to_path_buf()), readers: Arc::new(Mutex::new(Vec::new())), turns })
     }
 
     /// Runs `work` read-only (see `run_blocking`): on a pooled reader, else
@@ -280,6 +302,7 @@ impl Db {
     {
         let (path, readers, writer) = (self.path.clone(), self.readers.clone(), self.writer.clone());
         let may_borrow_the_writer = answers_one_request_at_a_time();
+        let _turn = self.turns.read.acquire().await.map_err(|_| Error::internal("sqlite turns closed"))?;
         run_blocking(move || {
             let pooled = readers.lock().map_err(|_| Error::internal("sqlite pool poisoned"))?.pop();
             let conn = match pooled {
@@ -308,6 +331,7 @@ impl Db {
         F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T, Error> + Send + 'static,
     {
         let writer = self.writer.clone();
+        let _turn = self.turns.write.acquire().await.map_err(|_| Error::internal("sqlite turns closed"))?;
         run_blocking(move || {
             let mut conn = writer.lock().map_err(|_| Error::internal("sqlite connection poisoned"))?;
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(store_error)?;
@@ -418,5 +442,30 @@ mod tests {
         let db = Db::open(&dir.path().join("galley.db")).unwrap();
         assert_eq!(count_products(&db).await.unwrap(), 0);
         assert_eq!(db.readers.lock().unwrap().len(), 1, "the read ran on a pooled reader, not on the idle writer");
+    }
+
+    // A burst of reads waits for a turn instead of opening a reader each.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_burst_of_reads_opens_no_more_readers_than_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("galley.db")).unwrap();
+        let reads: Vec<_> = (0..64)
+            .map(|_| {
+                let db = db.clone();
+                tokio::spawn(async move {
+                    db.read(|c| {
+                        std::thread::sleep(Duration::from_millis(5));
+                        c.query_row("SELECT COUNT(*) FROM products", [], |row| row.get::<_, i64>(0))
+                            .map_err(store_error)
+                    })
+                    .await
+                })
+            })
+            .collect();
+        for read in reads {
+            assert_eq!(read.await.unwrap().unwrap(), 0);
+        }
+        let opened = db.readers.lock().unwrap().len();
+        assert!((1..=reader_limit()).contains(&opened), "{opened} readers opened for 64 reads at once");
     }
 }

@@ -1,10 +1,11 @@
 //! Registering, logging in, refreshing and logging out: the account rules,
 //! over the `Users`, `Sessions` and `LoginAttempts` ports.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
+use tokio::sync::Semaphore;
 
 use super::access_token::{ACCESS_TOKEN_TTL, AccessTokens};
 use super::authenticate::Principal;
@@ -149,8 +150,19 @@ impl Accounts {
     }
 }
 
-/// Runs CPU-heavy work (Argon2id) off the async executor, so one login does
-/// not stall every other request the process serves.
+/// Runs CPU-heavy work (Argon2id, ~50 ms of a core) off the async executor,
+/// so one login does not stall every other request the process serves, and
+/// on at most all cores but one, so a burst of logins cannot either: where
+/// one process answers every route (`galley serve`), ten logins a second on
+/// two cores took the CPU from the reads beside them, and the surge run's
+/// p99 of every route rose with the logins' (RELIABILITY.md). A function
+/// answers one request at a time, so there the limit never waits.
 async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T, Error> + Send + 'static) -> Result<T, Error> {
+    static HASHERS: OnceLock<Semaphore> = OnceLock::new();
+    let hashers = HASHERS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        Semaphore::new(cores.saturating_sub(1).max(1))
+    });
+    let _turn = hashers.acquire().await.map_err(|e| Error::internal(format!("password turn: {e}")))?;
     tokio::task::spawn_blocking(work).await.map_err(|e| Error::internal(format!("password task: {e}")))?
 }
