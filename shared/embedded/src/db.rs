@@ -248,9 +248,16 @@ fn reader_limit() -> usize {
     2 * std::thread::available_parallelism().map_or(1, usize::from).max(1)
 }
 
+/// SQLite's error as the domain's: another process's lock held past the
+/// busy timeout, a full disk and a failed read or write of the file are the
+/// disk's state, not a fault of the request, and pass (503, Retry-After);
+/// the transaction they hit rolled back, so a retry is safe (the chaos run's
+/// busy-lock and full-disk episodes, RELIABILITY.md).
 pub(crate) fn store_error(e: rusqlite::Error) -> Error {
     match e.sqlite_error_code() {
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Error::unavailable_from("sqlite", e),
+        Some(
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked | ErrorCode::DiskFull | ErrorCode::SystemIoFailure,
+        ) => Error::unavailable_from("sqlite", e),
         _ => Error::internal_from("sqlite", e),
     }
 }

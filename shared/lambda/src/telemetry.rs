@@ -12,7 +12,11 @@ pub fn init() {
     let in_lambda = std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some();
     let level = std::env::var("AWS_LAMBDA_LOG_LEVEL").or_else(|_| std::env::var("RUST_LOG")).unwrap_or_default();
     let filter = filter(&level);
-    let builder = tracing_subscriber::fmt().with_writer(std::io::stderr);
+    // A log line that cannot be written is dropped: by default the
+    // subscriber reports it with `eprintln!`, which panics when stderr is a
+    // file on a full disk, and the panic took the request's connection with
+    // it (the embedded chaos run's full-disk episodes).
+    let builder = tracing_subscriber::fmt().with_writer(std::io::stderr).log_internal_errors(false);
     let _ = if in_lambda {
         // Lambda adds its own timestamp and request id to each line.
         builder.json().with_current_span(false).without_time().with_target(false).finish().with(filter).try_init()
