@@ -50,6 +50,24 @@ enum Command {
         #[command(subcommand)]
         change: RoleChange,
     },
+    /// Copy the embedded store (database, blobs, sent mail, signing key) into
+    /// one archive FILE, consistent as of one instant, while `galley serve`
+    /// runs and writes.
+    Backup {
+        file: PathBuf,
+        #[arg(long, env = "GALLEY_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+    },
+    /// Restore an archive of `galley backup` as the data dir. A dir that
+    /// holds anything is replaced only with --force (stop `galley serve`
+    /// first); it is then kept beside, renamed, not deleted.
+    Restore {
+        file: PathBuf,
+        #[arg(long, env = "GALLEY_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+        #[arg(long)]
+        force: bool,
+    },
     /// Upsert products and stock from a JSON Lines file.
     Import {
         file: PathBuf,
@@ -135,6 +153,21 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Admin { change: RoleChange::Revoke { email, store } } => {
             admin::run(&email, Role::Customer, &store.backend()?).await
+        }
+        Command::Backup { file, data_dir } => {
+            let manifest = galley_embedded::backup::backup(&data_dir, &file)
+                .with_context(|| format!("back up {} to {}", data_dir.display(), file.display()))?;
+            println!("backed up {} to {}: {}", data_dir.display(), file.display(), manifest.counts);
+            Ok(())
+        }
+        Command::Restore { file, data_dir, force } => {
+            let (manifest, kept) = galley_embedded::backup::restore(&file, &data_dir, force)
+                .with_context(|| format!("restore {} to {}", file.display(), data_dir.display()))?;
+            if let Some(kept) = kept {
+                println!("the replaced data dir is kept as {}", kept.display());
+            }
+            println!("restored {} to {}: {}", file.display(), data_dir.display(), manifest.counts);
+            Ok(())
         }
         Command::CreateTable { table_name } => create_table(&table_name).await,
         Command::CreateBucket { bucket } => create_bucket(&bucket).await,

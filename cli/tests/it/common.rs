@@ -79,6 +79,11 @@ impl Server {
         Self::start_in(backend, data_dir, "info", Stdio::null())
     }
 
+    /// Starts over an existing data dir (a restored one, say).
+    pub fn start_over(backend: Backend, data_dir: tempfile::TempDir) -> Server {
+        Self::start_in(backend, data_dir, "info", Stdio::null())
+    }
+
     /// Starts with these environment variables set (a payment gateway's, say).
     pub fn start_with_env(backend: Backend, env: &[(&str, &str)]) -> Server {
         let data_dir = tempfile::tempdir().unwrap();

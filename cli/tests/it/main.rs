@@ -4,6 +4,7 @@
 mod admin_http;
 mod auth_http;
 mod auth_logs;
+mod backup;
 mod catalog_http;
 mod common;
 mod import;

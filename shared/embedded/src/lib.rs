@@ -21,9 +21,11 @@
 //! | `file_mailer`       | mail as `.eml` files in `outbox/`                       |
 //! | `private_files`     | the data dir is its owner's alone: 0700 dirs, 0600 files |
 //! | `signing_key_file`  | the data dir's `signing.key`, made on first start       |
+//! | `backup`            | the data dir as one archive, taken live, and restored    |
 
 mod accounts;
 mod admin;
+pub mod backup;
 mod blocking;
 mod catalog;
 mod charges;
