@@ -4,6 +4,37 @@
 use crate::common::{Backend, Server};
 use serde_json::json;
 
+/// Issue 26: the request id is on every line a request logs, whatever
+/// RUST_LOG filters out (here everything but warnings, and the runtime's
+/// own spans with it).
+#[test]
+fn every_line_a_request_logs_names_the_request_under_a_restrictive_filter() {
+    let log_file = tempfile::NamedTempFile::new().unwrap();
+    let server = Server::start_logging(Backend::Embedded, "warn", log_file.reopen().unwrap());
+    let grant_of = |server: &Server| {
+        let account = json!({"email": "ids@example.com", "password": "correct horse battery"});
+        server.json("POST", "/auth/login", &account, None).body
+    };
+    let register = json!({"email": "ids@example.com", "password": "correct horse battery", "name": "Ids"});
+    assert_eq!(server.json("POST", "/auth/register", &register, None).status, 201);
+    let grant = grant_of(&server);
+    let refresh = json!({"refresh_token": grant["refresh_token"]});
+    assert_eq!(server.json("POST", "/auth/refresh", &refresh, None).status, 200);
+    // Reuse of a rotated refresh token is logged as a warning.
+    let reuse = server.json("POST", "/auth/refresh", &refresh, None);
+    assert_eq!(reuse.status, 401);
+    let id = reuse.header("x-request-id").expect("every response names its request").to_owned();
+    assert!(server.stop().success());
+
+    let logs = std::fs::read_to_string(log_file.path()).unwrap();
+    let reused: Vec<&str> = logs.lines().filter(|line| line.contains("refresh token reused")).collect();
+    assert_eq!(reused.len(), 1, "the warning was logged once: {logs}");
+    assert!(reused[0].contains(&id), "the line names its request {id}: {}", reused[0]);
+    for line in logs.lines().filter(|line| !line.trim().is_empty()) {
+        assert!(line.contains("request_id="), "a line without its request: {line}");
+    }
+}
+
 #[test]
 fn logs_of_a_whole_session_hold_no_secret() {
     let log_file = tempfile::NamedTempFile::new().unwrap();

@@ -3,8 +3,9 @@
 
 use async_trait::async_trait;
 use galley_shared::Error;
+use tracing::Instrument as _;
 
-use crate::request::{Request, RequestId, Response, finish};
+use crate::request::{Request, RequestId, Response, finish, span};
 
 #[async_trait]
 pub trait Handler: Send + Sync {
@@ -12,8 +13,11 @@ pub trait Handler: Send + Sync {
     async fn respond(&self, request: &Request) -> Result<Response, Error>;
 
     /// The response sent: `respond`'s, errors mapped to problem+json (server
-    /// faults logged), with the request id attached.
+    /// faults logged), with the request id attached; everything it logs is
+    /// logged in the request's span, which names the request.
     async fn handle(&self, request: Request) -> Response {
-        finish(&RequestId::of(&request), self.respond(&request).await)
+        let id = RequestId::of(&request);
+        let span = span(&id);
+        async { finish(&id, self.respond(&request).await) }.instrument(span).await
     }
 }

@@ -20,6 +20,19 @@ pub const MAX_JSON_BODY: usize = 64 * 1024;
 pub const JSON: &str = "application/json";
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
+/// The target of the request span: the log filter records it whatever
+/// level or target list `RUST_LOG` asks for (`galley_lambda::telemetry`).
+pub const SPAN_TARGET: &str = "galley::request";
+
+/// The span every line a request logs is written in: its request id and,
+/// in Lambda, the invocation's X-Ray trace id (which the runtime puts in
+/// `_X_AMZN_TRACE_ID` for each invocation). A span, not a field of each
+/// event, so no line can forget it.
+pub fn span(id: &RequestId) -> tracing::Span {
+    let trace = std::env::var("_X_AMZN_TRACE_ID").ok();
+    tracing::info_span!(target: SPAN_TARGET, "request", request_id = %id.0, xray_trace_id = trace.as_deref())
+}
+
 /// The id a response is traced by: the Lambda request id where there is one.
 /// The entry point (Lambda glue, local server) puts it in the request's extensions.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,9 +1,14 @@
 //! Tracing, set up once per process by every entry point (the functions'
 //! cold start, the `galley` CLI).
 
-use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::Layer as _;
+use tracing_subscriber::filter::{FilterExt as _, LevelFilter, Targets, filter_fn};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
+
+use std::io::IsTerminal as _;
+
+use galley_http::request::SPAN_TARGET;
 
 /// JSON lines inside Lambda (CloudWatch parses them), readable text elsewhere.
 /// The level comes from `AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG`, default `info`.
@@ -11,17 +16,28 @@ use tracing_subscriber::util::SubscriberInitExt;
 pub fn init() {
     let in_lambda = std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some();
     let level = std::env::var("AWS_LAMBDA_LOG_LEVEL").or_else(|_| std::env::var("RUST_LOG")).unwrap_or_default();
-    let filter = filter(&level);
+    // The request span is recorded whatever the level or target list asks
+    // for: it puts the request id on every line a request logs, and
+    // `galley=debug,warn` once filtered the runtime's span out, and with it
+    // the id (galley_http::request::span).
+    let filter = filter(&level).or(filter_fn(|meta| meta.is_span() && meta.target() == SPAN_TARGET));
     // A log line that cannot be written is dropped: by default the
     // subscriber reports it with `eprintln!`, which panics when stderr is a
     // file on a full disk, and the panic took the request's connection with
     // it (the embedded chaos run's full-disk episodes).
-    let builder = tracing_subscriber::fmt().with_writer(std::io::stderr).log_internal_errors(false);
+    // Colours only on a terminal: a log file or pipe gets plain text.
+    let layer = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .log_internal_errors(false);
+    let registry = tracing_subscriber::registry();
     let _ = if in_lambda {
-        // Lambda adds its own timestamp and request id to each line.
-        builder.json().with_current_span(false).without_time().with_target(false).finish().with(filter).try_init()
+        // Lambda adds its own timestamp; the request span's fields ride in
+        // each line's `spans`.
+        let json = layer.json().with_current_span(false).without_time().with_target(false);
+        registry.with(json.with_filter(filter)).try_init()
     } else {
-        builder.compact().finish().with(filter).try_init()
+        registry.with(layer.compact().with_filter(filter)).try_init()
     };
 }
 
