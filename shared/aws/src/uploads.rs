@@ -106,7 +106,11 @@ impl DynamoStore {
             }
             let held = held_from_item(read.item())?;
             if held.iter().any(|(held_id, _)| held_id == id.as_str()) {
-                return Err(Error::internal("upload id already taken"));
+                // The id is this ticket's own, new (a ULID): the slot is
+                // ours, taken by a first write whose answer was lost and
+                // which the SDK's retry then found (the chaos run's
+                // reset-after-forwarding; it answered 500).
+                return Ok(());
             }
             let live: Vec<(String, i64)> = held.iter().filter(|(_, at)| *at > now - ttl).cloned().collect();
             let pending = self.still_pending(owner, live).await?;
@@ -187,15 +191,28 @@ impl UploadRecords for DynamoStore {
         item.insert("size".into(), n(upload.size.bytes()));
         item.insert("status".into(), s(upload.status.as_str()));
         item.insert("created_at".into(), n(now));
-        self.client
+        let put = self
+            .client
             .put_item()
             .table_name(self.table())
             .set_item(Some(item))
             .condition_expression("attribute_not_exists(pk)")
             .send()
-            .await
-            .map_err(|e| sdk_error("PutItem", e))?;
-        Ok(())
+            .await;
+        match put {
+            Ok(_) => Ok(()),
+            // The record is there: if it is this one, the first write
+            // applied and its answer was lost before the SDK retried.
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                match self.upload(&upload.owner, &upload.id).await? {
+                    Some(found) if found.created_at.unix_timestamp() == now && found.filename == upload.filename => {
+                        Ok(())
+                    }
+                    _ => Err(sdk_error("PutItem", e)),
+                }
+            }
+            Err(e) => Err(sdk_error("PutItem", e)),
+        }
     }
 
     async fn upload(&self, owner: &UserId, id: &UploadId) -> Result<Option<Upload>, Error> {
