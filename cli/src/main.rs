@@ -1,6 +1,7 @@
 //! `galley`: run the whole API locally, import catalogs, prepare emulators.
 
 mod admin;
+#[cfg(feature = "aws")]
 mod arrivals;
 mod dispatch;
 mod images;
@@ -121,6 +122,9 @@ impl StoreArgs {
         if !self.aws {
             return Ok(Backend::Embedded { data_dir: self.data_dir.clone() });
         }
+        if !cfg!(feature = "aws") {
+            return Err(without_aws());
+        }
         match Backend::from_env() {
             aws @ Backend::Aws { .. } => Ok(aws),
             Backend::Embedded { .. } => Err(anyhow!("--aws needs TABLE_NAME in the environment")),
@@ -174,6 +178,25 @@ async fn run(command: Command) -> anyhow::Result<()> {
     }
 }
 
+/// What a build without the `aws` feature says when asked for AWS.
+fn without_aws() -> anyhow::Error {
+    anyhow!(
+        "this galley was built without the AWS adapters (--no-default-features); \
+         build it with them: cargo build --release -p galley"
+    )
+}
+
+#[cfg(not(feature = "aws"))]
+async fn create_table(_table_name: &str) -> anyhow::Result<()> {
+    Err(without_aws())
+}
+
+#[cfg(not(feature = "aws"))]
+async fn create_bucket(_bucket: &str) -> anyhow::Result<()> {
+    Err(without_aws())
+}
+
+#[cfg(feature = "aws")]
 async fn create_table(table_name: &str) -> anyhow::Result<()> {
     let config = galley_aws::load_sdk_config().await;
     let client = aws_sdk_dynamodb::Client::new(&config);
@@ -187,6 +210,7 @@ async fn create_table(table_name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+#[cfg(feature = "aws")]
 async fn create_bucket(bucket: &str) -> anyhow::Result<()> {
     let config = galley_aws::load_sdk_config().await;
     let blobs = galley_aws::s3::S3Blobs::new(&config, bucket);

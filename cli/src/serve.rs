@@ -134,6 +134,7 @@ fn upload_storage(stores: &Stores, key: &SigningKey, public_url: &str) -> anyhow
             let check = ArrivalCheck::new(stores.upload_records(), Arc::new(blobs.clone()));
             Ok((Arc::new(urls.clone()), Some(LocalS3 { urls, blobs, check }), None))
         }
+        #[cfg(feature = "aws")]
         Stores::Aws(_) => {
             let blobs = stores.blobs().context("uploads")?;
             let urls = crate::arrivals::WatchedUrls::new(stores.upload_urls(key).context("uploads")?);

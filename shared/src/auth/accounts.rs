@@ -153,10 +153,10 @@ impl Accounts {
 /// Runs CPU-heavy work (Argon2id, ~50 ms of a core) off the async executor,
 /// so one login does not stall every other request the process serves, and
 /// on at most all cores but one, so a burst of logins cannot either: where
-/// one process answers every route (`galley serve`), ten logins a second on
-/// two cores took the CPU from the reads beside them, and the surge run's
-/// p99 of every route rose with the logins' (RELIABILITY.md). A function
-/// answers one request at a time, so there the limit never waits.
+/// one process answers every route (`galley serve`), the surge run's ten
+/// logins a second on two cores could otherwise hold both cores at once
+/// and queue every read behind them (RELIABILITY.md). A function answers
+/// one request at a time, so there the limit never waits.
 async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T, Error> + Send + 'static) -> Result<T, Error> {
     static HASHERS: OnceLock<Semaphore> = OnceLock::new();
     let hashers = HASHERS.get_or_init(|| {
