@@ -61,7 +61,20 @@ impl UploadRecords for EmbeddedStore {
                     )
                     .map_err(store_error)?;
                 if inserted == 0 {
-                    return Err(Error::internal("upload id already taken"));
+                    // The same record again is the create retried (as a
+                    // DynamoDB write whose answer was lost is); another
+                    // record never takes an id that is taken.
+                    let same: Option<(String, i64)> = tx
+                        .query_row(
+                            "SELECT filename, created_at FROM uploads WHERE owner = ?1 AND id = ?2",
+                            params![upload.owner.as_str(), upload.id.as_str()],
+                            |row| Ok((row.get(0)?, row.get(1)?)),
+                        )
+                        .optional()
+                        .map_err(store_error)?;
+                    if same != Some((upload.filename.as_str().to_owned(), created)) {
+                        return Err(Error::internal("upload id already taken"));
+                    }
                 }
                 Ok(())
             })
