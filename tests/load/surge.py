@@ -29,6 +29,8 @@ import urllib.request
 import uuid
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "watch"))
+from test_watch import processes_with  # noqa: E402  the watcher's own processes, found by their data dir
 LOCUST = ROOT / ".venv-load" / "bin" / "locust"
 PASSWORD = "correct horse battery"
 
@@ -50,21 +52,6 @@ def post(base, path, body):
 def ticks(pid: int) -> int:
     fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return int(fields[11]) + int(fields[12])  # utime + stime
-
-
-def processes_with(marker: str) -> list[int]:
-    """Pids whose environment holds `marker` (the run's own data dir): under
-    `cargo lambda watch`, the watcher and every function process it runs."""
-    found = []
-    for entry in pathlib.Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            if marker.encode() in (entry / "environ").read_bytes():
-                found.append(int(entry.name))
-        except OSError:
-            pass
-    return found
 
 
 def ticks_of(pids) -> int:
