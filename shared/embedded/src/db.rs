@@ -237,7 +237,10 @@ pub struct Db {
 }
 
 struct Turns {
-    read: Semaphore,
+    /// Sized on the first read: counting the cores reads the process's
+    /// CPU affinity and cgroup files, which a function's cold start need
+    /// not wait for.
+    read: std::sync::OnceLock<Semaphore>,
     write: Semaphore,
 }
 
@@ -291,7 +294,7 @@ impl Db {
         migrate(&mut conn).map_err(store_error)?;
         checkpoint_off_the_request_path(&mut conn, path).map_err(store_error)?;
         let writer = Arc::new(Mutex::new(conn));
-        let turns = Arc::new(Turns { read: Semaphore::new(reader_limit()), write: Semaphore::new(1) });
+        let turns = Arc::new(Turns { read: std::sync::OnceLock::new(), write: Semaphore::new(1) });
         Ok(Self { writer, path: Arc::new(path.to_path_buf()), readers: Arc::new(Mutex::new(Vec::new())), turns })
     }
 
@@ -309,7 +312,8 @@ impl Db {
     {
         let (path, readers, writer) = (self.path.clone(), self.readers.clone(), self.writer.clone());
         let may_borrow_the_writer = answers_one_request_at_a_time();
-        let _turn = self.turns.read.acquire().await.map_err(|_| Error::internal("sqlite turns closed"))?;
+        let reads = self.turns.read.get_or_init(|| Semaphore::new(reader_limit()));
+        let _turn = reads.acquire().await.map_err(|_| Error::internal("sqlite turns closed"))?;
         run_blocking(move || {
             let pooled = readers.lock().map_err(|_| Error::internal("sqlite pool poisoned"))?.pop();
             let conn = match pooled {
