@@ -4,9 +4,10 @@
 Bearer tokens in them are signed with the replay tests' fixed key
 (tests/tests/it/replay.rs) for the users and sessions that test seeds, at the
 replay clock's time, so every event replays to the same answer. The key is a
-test fixture, never a deployment's key. Run from the repository root:
+test fixture, never a deployment's key. Run from the repository root, with
+the test venv (its `cryptography` signs Ed25519):
 
-    python3 scripts/make_events.py
+    .venv/bin/python scripts/make_events.py
 """
 
 import base64
@@ -14,6 +15,8 @@ import hashlib
 import hmac
 import json
 import pathlib
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 REPLAY_KEY = b"replay-tests-fixed-signing-key-0123456789"
 REPLAY_TIME = 1795262400  # 2026-11-21T12:00:00Z, the replay clock
@@ -27,15 +30,18 @@ def b64url(data: bytes) -> str:
 
 def access_token(session: str, iat: int = REPLAY_TIME, header: dict | None = None, key: bytes | None = None,
                  sub: str = USER_ID) -> str:
-    derived = hmac.new(REPLAY_KEY, b"galley/access-token/v1", hashlib.sha256).digest()
-    header = header or {"alg": "HS256", "typ": "JWT"}
+    """Signed as login signs (galley-shared's TokenSigner): Ed25519 with the
+    seed HMAC-SHA256(secret, "galley/access-token/ed25519/k1"); `key` is
+    another seed."""
+    derived = hmac.new(REPLAY_KEY, b"galley/access-token/ed25519/k1", hashlib.sha256).digest()
+    header = header or {"alg": "EdDSA", "kid": "k1", "typ": "JWT"}
     claims = {"sub": sub, "sid": session, "iat": iat, "exp": iat + 900}
     signing_input = b64url(json.dumps(header, separators=(",", ":")).encode()) + "." + b64url(
         json.dumps(claims, separators=(",", ":")).encode()
     )
     if header.get("alg") == "none":
         return signing_input + "."
-    signature = hmac.new(key or derived, signing_input.encode(), hashlib.sha256).digest()
+    signature = Ed25519PrivateKey.from_private_bytes(key or derived).sign(signing_input.encode())
     return signing_input + "." + b64url(signature)
 
 

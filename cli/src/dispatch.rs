@@ -7,7 +7,7 @@ use galley_http::Handler;
 use galley_http::request::{Request, RequestId, Response, finish};
 use galley_http::route::{Route, matches};
 use galley_shared::Error;
-use galley_shared::keys::SigningKey;
+use galley_shared::keys::Keys;
 use galley_shared::ports::UploadUrls;
 
 struct Mount {
@@ -42,28 +42,28 @@ impl Dispatcher {
 /// served by the local server at `public_url`, whichever the store.
 pub fn mount_all(
     stores: &galley_lambda::Stores,
-    key: &SigningKey,
+    keys: &Keys,
     upload_urls: Arc<dyn UploadUrls>,
     public_url: &str,
 ) -> Result<Dispatcher, Error> {
     let clock: Arc<dyn galley_shared::clock::Clock> = Arc::new(galley_shared::clock::SystemClock);
     let mut dispatcher = Dispatcher::default();
-    let search = galley_search::SearchFunction::new(stores.catalog(), stores.search_index(), key);
+    let search = galley_search::SearchFunction::new(stores.catalog(), stores.search_index(), keys.cursor()?);
     dispatcher.mount(galley_search::ROUTES, search);
-    dispatcher.mount(galley_login::ROUTES, galley_login::LoginFunction::new(stores.into(), key, clock.clone()));
+    dispatcher.mount(galley_login::ROUTES, galley_login::LoginFunction::new(stores.into(), keys, clock.clone())?);
     let every_payment = stores.payments()?;
     let payments = every_payment.gateway.clone();
-    let checkout = galley_checkout::CheckoutFunction::new(stores.into(), payments.clone(), key, clock.clone());
+    let checkout = galley_checkout::CheckoutFunction::new(stores.into(), payments.clone(), keys, clock.clone())?;
     dispatcher.mount(galley_checkout::ROUTES, checkout);
     let upload_stores = galley_upload::UploadStores {
         records: stores.upload_records(),
         sessions: stores.sessions(),
         urls: upload_urls,
     };
-    dispatcher.mount(galley_upload::ROUTES, galley_upload::UploadFunction::new(upload_stores, key, clock.clone()));
+    dispatcher.mount(galley_upload::ROUTES, galley_upload::UploadFunction::new(upload_stores, keys, clock.clone()));
     let admin_stores = galley_admin::AdminStores::open(stores, public_url.to_owned())?;
-    dispatcher
-        .mount(galley_admin::ROUTES, galley_admin::AdminFunction::new(admin_stores, payments, key, clock.clone()));
+    let admin = galley_admin::AdminFunction::new(admin_stores, payments, keys, clock.clone())?;
+    dispatcher.mount(galley_admin::ROUTES, admin);
     let signing = stores.secret(galley_payments::WEBHOOK_SECRET)?;
     let webhook =
         galley_webhook::WebhookFunction::new(galley_webhook::event_stores(stores), every_payment, signing, clock);

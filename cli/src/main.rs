@@ -8,6 +8,7 @@ mod images;
 mod import;
 mod local_s3;
 mod mail;
+mod public_keys;
 mod receipts;
 mod serve;
 mod settle;
@@ -17,7 +18,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, anyhow};
 use clap::{Args, Parser, Subcommand};
-use galley_shared::auth::Role;
+use galley_shared::auth::{KeyId, Role};
 use galley_shared::config::{Backend, DEFAULT_DATA_DIR};
 
 #[derive(Parser)]
@@ -74,6 +75,19 @@ enum Command {
         file: PathBuf,
         #[command(flatten)]
         store: StoreArgs,
+    },
+    /// Print the access tokens' public keys (`kid:key,…`, what
+    /// GALLEY_TOKEN_PUBLIC_KEYS takes) for a secret: a deployment's, from
+    /// Secrets Manager, or the data dir's.
+    PublicKeys {
+        /// The key ids, comma-separated (template.yaml's TokenKeyIds).
+        #[arg(long, default_value = KeyId::FIRST)]
+        ids: String,
+        /// The signing secret's ARN (the stack's SigningKeySecretArn output).
+        #[arg(long)]
+        secret_arn: Option<String>,
+        #[arg(long, env = "GALLEY_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
     },
     /// Create the DynamoDB table (as template.yaml defines it) on the
     /// endpoint the environment names, e.g. a local emulator.
@@ -172,6 +186,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
             }
             println!("restored {} to {}: {}", file.display(), data_dir.display(), manifest.counts);
             Ok(())
+        }
+        Command::PublicKeys { ids, secret_arn, data_dir } => {
+            public_keys::run(&ids, secret_arn.as_deref(), &data_dir).await
         }
         Command::CreateTable { table_name } => create_table(&table_name).await,
         Command::CreateBucket { bucket } => create_bucket(&bucket).await,

@@ -13,7 +13,7 @@ use galley_http::request::{MAX_JSON_BODY, RequestId, finish};
 use galley_lambda::Stores;
 use galley_shared::Error;
 use galley_shared::config::Backend;
-use galley_shared::keys::SigningKey;
+use galley_shared::keys::{Keys, SigningKey};
 use galley_shared::orders::NoticeSender;
 use galley_shared::ports::UploadUrls;
 use galley_shared::uploads::ArrivalCheck;
@@ -50,11 +50,13 @@ pub async fn run(port: u16, backend: &Backend, data_dir: &std::path::Path, limit
     let listener = TcpListener::bind(address).await.with_context(|| format!("listen on {address}"))?;
     let local = listener.local_addr()?;
 
-    // The key lives in the data dir with either store, generated on first start.
-    let key = galley_lambda::keys::load_or_create(data_dir).context("signing key")?;
+    // The secret lives in the data dir with either store, generated on first
+    // start; one process answers every route, so it holds every key.
+    let secret = galley_lambda::keys::load_or_create(data_dir).context("signing key")?;
     let public_url = format!("http://{local}");
-    let (upload_urls, local_s3, arrivals) = upload_storage(&stores, &key, &public_url)?;
-    let dispatcher = Arc::new(crate::dispatch::mount_all(&stores, &key, upload_urls, &public_url).context("wiring")?);
+    let (upload_urls, local_s3, arrivals) = upload_storage(&stores, &secret, &public_url)?;
+    let keys = Keys::from_secret(&secret);
+    let dispatcher = Arc::new(crate::dispatch::mount_all(&stores, &keys, upload_urls, &public_url).context("wiring")?);
     let images = Arc::new(crate::images::Images::new(stores.blobs().context("images")?));
     let local_s3 = local_s3.map(Arc::new);
     let mailer = stores.mailer(&crate::mail::mail_from()).context("mail")?;
@@ -137,7 +139,7 @@ fn upload_storage(stores: &Stores, key: &SigningKey, public_url: &str) -> anyhow
         #[cfg(feature = "aws")]
         Stores::Aws(_) => {
             let blobs = stores.blobs().context("uploads")?;
-            let urls = crate::arrivals::WatchedUrls::new(stores.upload_urls(key).context("uploads")?);
+            let urls = crate::arrivals::WatchedUrls::new(stores.upload_urls().context("uploads")?);
             let watch = urls.watch(blobs.clone(), ArrivalCheck::new(stores.upload_records(), blobs));
             Ok((Arc::new(urls), None, Some(watch)))
         }

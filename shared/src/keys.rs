@@ -1,9 +1,18 @@
-//! The deployment's one secret, from which each use derives its own key, so a
-//! cursor key can never verify a token and the other way round.
+//! The keys a function holds. One secret per deployment, from which each
+//! use derives its own key (so a cursor key can never verify a token), kept
+//! by login alone; everyone else gets only what it needs and nothing it
+//! could mint a token with: the access tokens' public keys, and a cursor
+//! key of its own.
+
+use std::sync::Arc;
 
 use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretSlice};
 use sha2::Sha256;
+
+use crate::auth::{AccessTokens, KeyId, TokenSigner};
+use crate::error::Error;
+use crate::ports::KeySource;
 
 /// At least 32 random bytes; never logged (its `Debug` hides it).
 #[derive(Clone, Debug)]
@@ -27,6 +36,58 @@ impl SigningKey {
     }
 }
 
+/// Login's signing: the secret, read where it lives on first use, and the
+/// id of the key that signs now.
+#[derive(Clone)]
+pub struct LoginKey {
+    pub source: Arc<dyn KeySource>,
+    pub kid: KeyId,
+}
+
+/// What a function is started with, none of it read over the network: the
+/// public keys that check access tokens, the key cursors are sealed under,
+/// and for login where its secret is.
+#[derive(Clone)]
+pub struct Keys {
+    pub access: AccessTokens,
+    cursor: Option<SigningKey>,
+    login: Option<LoginKey>,
+}
+
+impl Keys {
+    pub fn new(access: AccessTokens, cursor: Option<SigningKey>, login: Option<LoginKey>) -> Self {
+        Self { access, cursor, login }
+    }
+
+    /// Every key from one secret at hand (the embedded store's data dir, an
+    /// injected `GALLEY_SIGNING_KEY`, a test): public keys for `kids`, of which
+    /// the first signs, and the secret itself for cursors and for login.
+    pub fn derived(secret: &SigningKey, kids: &[KeyId]) -> Result<Self, String> {
+        let first = kids.first().ok_or("no key id")?.clone();
+        let public: Vec<_> = kids.iter().map(|kid| TokenSigner::derive(secret, kid).public_key()).collect();
+        let login = LoginKey { source: Arc::new(crate::ports::FixedKey(secret.clone())), kid: first };
+        Ok(Self { access: AccessTokens::new(&public)?, cursor: Some(secret.clone()), login: Some(login) })
+    }
+
+    /// Every key from one secret, signing as the first key id (`k1`).
+    pub fn from_secret(secret: &SigningKey) -> Self {
+        Self::derived(secret, &[KeyId::first()]).expect("one key id")
+    }
+
+    /// The key cursors are sealed under (`galley-http`'s paging derives its
+    /// own from it).
+    pub fn cursor(&self) -> Result<&SigningKey, Error> {
+        self.cursor.as_ref().ok_or_else(|| Error::internal("this function was given no cursor key (GALLEY_CURSOR_KEY)"))
+    }
+
+    /// Login's secret and key id; no other function is given them.
+    pub fn login(&self) -> Result<&LoginKey, Error> {
+        self.login
+            .as_ref()
+            .ok_or_else(|| Error::internal("this function holds no signing key (SIGNING_KEY_SECRET_ARN)"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -38,5 +99,22 @@ mod tests {
         assert_ne!(key.derive("a"), key.derive("b"));
         assert_eq!(key.derive("a"), key.derive("a"));
         assert_eq!(format!("{key:?}"), "SigningKey(SecretBox<[u8]>([REDACTED]))");
+    }
+
+    #[test]
+    fn derived_keys_verify_what_their_first_id_signs() {
+        let secret = SigningKey::new(vec![1; 32]).unwrap();
+        let kids = [KeyId::parse("k2").unwrap(), KeyId::first()];
+        let keys = Keys::derived(&secret, &kids).unwrap();
+        assert_eq!(keys.login().unwrap().kid, kids[0]);
+        for kid in &kids {
+            let token = TokenSigner::derive(&secret, kid).issue(
+                &crate::id::UserId::generate(),
+                &crate::id::SessionId::generate(),
+                100,
+            );
+            assert!(keys.access.verify(token.expose(), 100).is_some(), "{kid}");
+        }
+        assert!(Keys::derived(&secret, &[]).is_err());
     }
 }

@@ -23,7 +23,7 @@
 //! | `auth`        | accounts, passwords, sessions, access tokens, lockout          |
 //! | `uploads`     | upload tickets and the check of arrived bytes                  |
 //! | `mail`        | email messages                                                 |
-//! | `keys`        | the deployment's signing key and keys derived from it          |
+//! | `keys`        | the deployment's secret, the keys derived from it, who holds which |
 //! | `clock`       | time as a port                                                 |
 //! | `config`      | which backend the environment selects                          |
 

@@ -15,11 +15,11 @@ use galley_checkout::{CheckoutFunction, CheckoutStores};
 use galley_embedded::EmbeddedStore;
 use galley_http::Handler;
 use galley_payments::SandboxGateway;
-use galley_shared::auth::{AccessTokens, DisplayName, Email, Session, UserProfile};
+use galley_shared::auth::{DisplayName, Email, KeyId, Session, TokenSigner, UserProfile};
 use galley_shared::catalog::{Category, Product};
 use galley_shared::clock::{Clock, SystemClock};
 use galley_shared::id::{ProductId, UserId};
-use galley_shared::keys::SigningKey;
+use galley_shared::keys::{Keys, SigningKey};
 use galley_shared::money::{Currency, Money};
 use galley_shared::ports::{Catalog, Sessions, Stock};
 
@@ -40,7 +40,8 @@ async fn run(orders: u32, buyers: usize) {
     let clock = Arc::new(SystemClock);
     let stores = CheckoutStores::over(store.clone());
     let payments = Arc::new(SandboxGateway::new(store.clone()));
-    let checkout = Arc::new(CheckoutFunction::new(stores, payments, &key, clock.clone()));
+    let checkout =
+        Arc::new(CheckoutFunction::new(stores, payments, &Keys::from_secret(&key), clock.clone()).expect("checkout"));
     let mut tokens = Vec::new();
     for i in 0..buyers {
         let user = UserId::generate();
@@ -51,7 +52,9 @@ async fn run(orders: u32, buyers: usize) {
         };
         let (session, _) = Session::start(profile, clock.unix_now());
         Sessions::create(&*store, &session).await.unwrap();
-        tokens.push(AccessTokens::new(&key).issue(&user, &session.id, clock.unix_now()).expose().to_owned());
+        tokens.push(
+            TokenSigner::derive(&key, &KeyId::first()).issue(&user, &session.id, clock.unix_now()).expose().to_owned(),
+        );
     }
     let body = Bytes::from(r#"{"items":[{"product_id":"hot","quantity":1}],"payment":{"token":"pm_card_visa"}}"#);
     let started = Instant::now();

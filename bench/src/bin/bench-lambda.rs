@@ -32,6 +32,7 @@ use galley_bench::lambda::routes::{Bench, Invocation, ROUTES, Route};
 use galley_bench::lambda::trips::{self, CallLog};
 use galley_bench::stats::{millis, percentile};
 use galley_lambda::Stores;
+use galley_shared::auth::{KeyId, TokenSigner};
 use galley_shared::config::Backend;
 use galley_shared::keys::SigningKey;
 use serde_json::Value;
@@ -168,7 +169,7 @@ struct Backed {
 async fn embedded(dir: &Path, receipts: usize) -> Backed {
     let backend = Backend::Embedded { data_dir: dir.to_owned() };
     let stores = Stores::open(&backend).await.expect("open the embedded store");
-    let key = galley_lambda::keys::signing_key(&backend, &stores).await.expect("signing key");
+    let key = galley_lambda::keys::load_or_create(dir).expect("signing key");
     let fixture = rig::seed(&stores, &key, receipts).await;
     let functions = Functions::new(&stores, &key);
     let env =
@@ -214,6 +215,11 @@ async fn aws(receipts: usize) -> Backed {
         ("TABLE_NAME".to_owned(), table),
         ("UPLOAD_BUCKET".to_owned(), bucket.clone()),
         ("SIGNING_KEY_SECRET_ARN".to_owned(), arn),
+        // What the stack hands every function: the public key (its
+        // `TokenKeys`), and a cursor key (the same text here, so cursors the
+        // in-process functions seal open in the started ones).
+        ("GALLEY_TOKEN_PUBLIC_KEYS".to_owned(), TokenSigner::derive(&key, &KeyId::first()).public_key().to_string()),
+        ("GALLEY_CURSOR_KEY".to_owned(), secret.clone()),
         ("MAIL_FROM".to_owned(), MAIL_FROM.to_owned()),
         ("AWS_ENDPOINT_URL".to_owned(), endpoint),
     ];

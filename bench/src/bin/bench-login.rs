@@ -15,7 +15,7 @@ use galley_http::Handler;
 use galley_http::Request;
 use galley_login::{AccountStores, LoginFunction};
 use galley_shared::clock::SystemClock;
-use galley_shared::keys::SigningKey;
+use galley_shared::keys::{Keys, SigningKey};
 
 fn request(method: &str, path: &str, body: Option<String>, token: Option<&str>) -> Request {
     let mut builder = http::Request::builder().method(method).uri(path).header("content-type", "application/json");
@@ -35,7 +35,8 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(EmbeddedStore::open(dir.path()).unwrap());
     let stores = AccountStores { users: store.clone(), sessions: store.clone(), attempts: store };
-    let login = LoginFunction::new(stores, &SigningKey::new(vec![1; 32]).unwrap(), Arc::new(SystemClock));
+    let keys = Keys::from_secret(&SigningKey::new(vec![1; 32]).unwrap());
+    let login = LoginFunction::new(stores, &keys, Arc::new(SystemClock)).expect("login");
     let register = serde_json::json!({"email": "real@example.com", "password": "the real password", "name": "Real"});
     let started = Instant::now();
     assert_eq!(login.handle(request("POST", "/auth/register", Some(register.to_string()), None)).await.status(), 201);

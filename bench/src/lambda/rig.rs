@@ -12,11 +12,11 @@ use galley_payments::SandboxGateway;
 use galley_receipts::ReceiptsFunction;
 use galley_search::SearchFunction;
 use galley_shared::auth::{
-    AccessTokens, DisplayName, Email, Password, PasswordHasher, Role, Session, User, UserProfile,
+    DisplayName, Email, KeyId, Password, PasswordHasher, Role, Session, TokenSigner, User, UserProfile,
 };
 use galley_shared::clock::{Clock, SystemClock};
 use galley_shared::id::{OrderId, ProductId, UploadId, UserId};
-use galley_shared::keys::SigningKey;
+use galley_shared::keys::{Keys, SigningKey};
 use galley_shared::orders::{CartLine, HistoryEntry, NoticeSender, Order, OrderStatus, price};
 use galley_shared::stock::Quantity;
 use galley_shared::uploads::{ArrivalCheck, Filename, ImageType, Upload, UploadSize, UploadStatus};
@@ -63,7 +63,7 @@ async fn start_session(stores: &Stores, key: &SigningKey, user: &UserProfile) ->
     let now = SystemClock.unix_now();
     let (session, refresh) = Session::start(user.clone(), now);
     stores.sessions().create(&session).await.expect("seed a session");
-    let access = AccessTokens::new(key).issue(&user.id, &session.id, now).expose().to_owned();
+    let access = TokenSigner::derive(key, &KeyId::first()).issue(&user.id, &session.id, now).expose().to_owned();
     (access, refresh.expose().to_owned())
 }
 
@@ -170,16 +170,18 @@ pub struct Functions {
 impl Functions {
     pub fn new(stores: &Stores, key: &SigningKey) -> Self {
         let clock = Arc::new(SystemClock);
+        let keys = Keys::from_secret(key);
         Functions {
             search: SearchFunction::new(stores.catalog(), stores.search_index(), key),
-            login: LoginFunction::new(AccountStores::from(stores), key, clock.clone()),
+            login: LoginFunction::new(AccountStores::from(stores), &keys, clock.clone()).expect("login"),
             checkout: CheckoutFunction::new(
                 CheckoutStores::from(stores),
                 Arc::new(SandboxGateway::new(stores.charge_ledger())),
-                key,
+                &keys,
                 clock.clone(),
-            ),
-            upload: UploadFunction::new(UploadStores::new(stores, key).expect("upload stores"), key, clock.clone()),
+            )
+            .expect("checkout"),
+            upload: UploadFunction::new(UploadStores::new(stores).expect("upload stores"), &keys, clock.clone()),
             upload_check: CheckFunction::new(ArrivalCheck::new(
                 stores.upload_records(),
                 stores.blobs().expect("blobs"),

@@ -4,7 +4,7 @@
 use crate::common::Server;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
-use galley_shared::auth::AccessTokens;
+use galley_shared::auth::{KeyId, TokenSigner};
 use galley_shared::id::{SessionId, UserId};
 use galley_shared::keys::SigningKey;
 use serde_json::{Value, json};
@@ -125,8 +125,17 @@ fn lockout_rules(server: &Server) {
     assert_token_grant(&login(server, "dee@example.com", PASSWORD));
 }
 
-/// A token signed like Galley's but with chosen header, claims and key.
-fn forge(header: &str, claims: &Value, key: &[u8]) -> String {
+/// A token signed like Galley's but with chosen header, claims and private key.
+fn forge(header: &str, claims: &Value, seed: &[u8; 32]) -> String {
+    use ed25519_dalek::Signer;
+    let signing_input = format!("{}.{}", B64URL.encode(header), B64URL.encode(claims.to_string()));
+    let signature = ed25519_dalek::SigningKey::from_bytes(seed).sign(signing_input.as_bytes());
+    format!("{signing_input}.{}", B64URL.encode(signature.to_bytes()))
+}
+
+/// A token MACed with HMAC-SHA256: the algorithm-confusion attack (the
+/// public key used as an HMAC secret), and the scheme Galley used before.
+fn forge_hmac(header: &str, claims: &Value, key: &[u8]) -> String {
     use hmac::{Hmac, Mac};
     let signing_input = format!("{}.{}", B64URL.encode(header), B64URL.encode(claims.to_string()));
     let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key).unwrap();
@@ -140,18 +149,19 @@ fn token_rules(server: &Server) {
     let access = grant["access_token"].as_str().unwrap();
     let claims: Value = serde_json::from_slice(&B64URL.decode(access.split('.').nth(1).unwrap()).unwrap()).unwrap();
     let key = server.signing_key();
-    let derived = key.derive("galley/access-token/v1");
-    let header = r#"{"alg":"HS256","typ":"JWT"}"#;
+    let seed = key.derive("galley/access-token/ed25519/k1");
+    let public = ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key().to_bytes();
+    let header = r#"{"alg":"EdDSA","kid":"k1","typ":"JWT"}"#;
     let now = claims["iat"].as_i64().unwrap();
 
-    assert_eq!(server.get_as("/auth/me", &forge(header, &claims, &derived)).status, 200, "the forge matches Galley");
+    assert_eq!(server.get_as("/auth/me", &forge(header, &claims, &seed)).status, 200, "the forge matches Galley");
     let mut expired = claims.clone();
     expired["iat"] = json!(now - 3600);
     expired["exp"] = json!(now - 2700);
     let mut other_user = claims.clone();
     other_user["sub"] = json!(UserId::generate().to_string());
     let other_key = SigningKey::new(vec![7; 32]).unwrap();
-    let foreign = AccessTokens::new(&other_key).issue(
+    let foreign = TokenSigner::derive(&other_key, &KeyId::first()).issue(
         &UserId::parse(claims["sub"].as_str().unwrap()).unwrap(),
         &SessionId::parse(claims["sid"].as_str().unwrap()).unwrap(),
         now,
@@ -163,10 +173,14 @@ fn token_rules(server: &Server) {
         format!("{}.{}.{signature}", signing_input.split('.').next().unwrap(), B64URL.encode(other_user.to_string()));
     let alg_none = format!("{}.{}.", B64URL.encode(r#"{"alg":"none","typ":"JWT"}"#), B64URL.encode(claims.to_string()));
     let bad_tokens = [
-        forge(header, &expired, &derived),
-        forge(header, &other_user, &derived),
-        forge(r#"{"alg":"HS512","typ":"JWT"}"#, &claims, &derived),
+        forge(header, &expired, &seed),
+        forge(header, &other_user, &seed),
+        forge(r#"{"alg":"EdDSA","kid":"k2","typ":"JWT"}"#, &claims, &seed),
+        forge(r#"{"alg":"EdDSA","typ":"JWT"}"#, &claims, &seed),
         forge(header, &claims, &[0u8; 32]),
+        forge_hmac(r#"{"alg":"HS256","kid":"k1","typ":"JWT"}"#, &claims, &public),
+        forge_hmac(header, &claims, &public),
+        forge_hmac(r#"{"alg":"HS256","typ":"JWT"}"#, &claims, &key.derive("galley/access-token/v1")),
         foreign.expose().to_owned(),
         format!("{signing_input}.{}", String::from_utf8(flipped).unwrap()),
         tampered_payload,

@@ -23,7 +23,7 @@ use galley_shared::auth::{Authenticator, Role, Roles};
 use galley_shared::clock::Clock;
 use galley_shared::id::{AuditId, OrderId, ProductId};
 use galley_shared::idempotency::Fingerprint;
-use galley_shared::keys::SigningKey;
+use galley_shared::keys::Keys;
 use galley_shared::orders::{AdminOrderView, Asker, Keyed, Lifecycle};
 use galley_shared::ports::{
     AuditLog, Blobs, IdempotencyRecords, OrderBook, Orders, PaymentGateway, ProductRecords, Promotions, Sessions,
@@ -125,11 +125,11 @@ impl AdminFunction {
     pub fn new(
         stores: AdminStores,
         payments: Arc<dyn PaymentGateway>,
-        key: &SigningKey,
+        keys: &Keys,
         clock: Arc<dyn Clock>,
-    ) -> Self {
-        Self {
-            authenticator: Authenticator::new(key, stores.sessions, clock.clone()),
+    ) -> Result<Self, Error> {
+        Ok(Self {
+            authenticator: Authenticator::new(keys.access.clone(), stores.sessions, clock.clone()),
             roles: Roles::new(stores.users.clone()),
             lifecycle: Lifecycle::new(
                 stores.orders,
@@ -149,8 +149,8 @@ impl AdminFunction {
                 problem::stored_response,
             ),
             audit: stores.audit,
-            cursors: CursorKey::derive(key),
-        }
+            cursors: CursorKey::derive(keys.cursor()?),
+        })
     }
 
     /// The signed-in admin: 401 without a live session, 403 unless the

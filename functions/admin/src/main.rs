@@ -6,10 +6,10 @@ use galley_shared::clock::SystemClock;
 fn main() -> Result<(), lambda_http::Error> {
     galley_lambda::block_on(async {
         let deployment = galley_lambda::start().await?;
-        galley_lambda::serve(deployment, |stores, key| {
+        galley_lambda::serve(deployment, |stores, keys| {
             let admin = AdminStores::open(stores, stores.images_url()?)?;
             let payments = stores.payments()?.gateway;
-            Ok(AdminFunction::new(admin, payments, key, Arc::new(SystemClock)))
+            AdminFunction::new(admin, payments, keys, Arc::new(SystemClock))
         })
         .await
     })

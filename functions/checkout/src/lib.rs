@@ -20,7 +20,7 @@ use galley_shared::auth::Authenticator;
 use galley_shared::clock::Clock;
 use galley_shared::id::OrderId;
 use galley_shared::idempotency::Fingerprint;
-use galley_shared::keys::SigningKey;
+use galley_shared::keys::Keys;
 use galley_shared::orders::{Asker, Checkout, CheckoutRequest, Keyed, Lifecycle, OrderView, QuoteView};
 use galley_shared::ports::{Catalog, IdempotencyRecords, OrderBook, Orders, PaymentGateway, Promotions, Sessions};
 use http::{Method, StatusCode};
@@ -95,10 +95,10 @@ impl CheckoutFunction {
     pub fn new(
         stores: CheckoutStores,
         payments: Arc<dyn PaymentGateway>,
-        key: &SigningKey,
+        keys: &Keys,
         clock: Arc<dyn Clock>,
-    ) -> Self {
-        let authenticator = Authenticator::new(key, stores.sessions, clock.clone());
+    ) -> Result<Self, Error> {
+        let authenticator = Authenticator::new(keys.access.clone(), stores.sessions, clock.clone());
         let lifecycle = Lifecycle::new(
             stores.orders.clone(),
             stores.book,
@@ -115,7 +115,8 @@ impl CheckoutFunction {
             clock,
             problem::stored_response,
         );
-        Self { checkout, lifecycle, orders: stores.orders, authenticator, cursors: CursorKey::derive(key) }
+        let cursors = CursorKey::derive(keys.cursor()?);
+        Ok(Self { checkout, lifecycle, orders: stores.orders, authenticator, cursors })
     }
 }
 

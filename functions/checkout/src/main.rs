@@ -6,9 +6,9 @@ use galley_shared::clock::SystemClock;
 fn main() -> Result<(), lambda_http::Error> {
     galley_lambda::block_on(async {
         let deployment = galley_lambda::start().await?;
-        galley_lambda::serve(deployment, |stores, key| {
+        galley_lambda::serve(deployment, |stores, keys| {
             let payments = stores.payments()?.gateway;
-            Ok(CheckoutFunction::new(CheckoutStores::from(stores), payments, key, Arc::new(SystemClock)))
+            CheckoutFunction::new(CheckoutStores::from(stores), payments, keys, Arc::new(SystemClock))
         })
         .await
     })

@@ -12,7 +12,7 @@ use galley_shared::auth::{
     Account, Accounts, Authenticator, Credentials, DisplayName, Email, Password, Registration, Roles,
 };
 use galley_shared::clock::Clock;
-use galley_shared::keys::SigningKey;
+use galley_shared::keys::Keys;
 use galley_shared::ports::{LoginAttempts, Sessions, Users};
 use http::header::{CACHE_CONTROL, HeaderValue};
 use http::{Method, StatusCode};
@@ -87,11 +87,12 @@ fn no_store(mut response: Response) -> Response {
 }
 
 impl LoginFunction {
-    pub fn new(stores: AccountStores, key: &SigningKey, clock: Arc<dyn Clock>) -> Self {
-        let authenticator = Authenticator::new(key, stores.sessions.clone(), clock.clone());
+    /// Login is the one function given the secret that signs tokens.
+    pub fn new(stores: AccountStores, keys: &Keys, clock: Arc<dyn Clock>) -> Result<Self, Error> {
+        let authenticator = Authenticator::new(keys.access.clone(), stores.sessions.clone(), clock.clone());
         let roles = Roles::new(stores.users.clone());
-        let accounts = Accounts::new(stores.users, stores.sessions, stores.attempts, key, clock);
-        Self { accounts, authenticator, roles }
+        let accounts = Accounts::new(stores.users, stores.sessions, stores.attempts, keys, clock)?;
+        Ok(Self { accounts, authenticator, roles })
     }
 }
 

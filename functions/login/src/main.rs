@@ -6,8 +6,8 @@ use galley_shared::clock::SystemClock;
 fn main() -> Result<(), lambda_http::Error> {
     galley_lambda::block_on(async {
         let deployment = galley_lambda::start().await?;
-        galley_lambda::serve(deployment, |stores, key| {
-            Ok(LoginFunction::new(AccountStores::from(stores), key, Arc::new(SystemClock)))
+        galley_lambda::serve(deployment, |stores, keys| {
+            LoginFunction::new(AccountStores::from(stores), keys, Arc::new(SystemClock))
         })
         .await
     })

@@ -15,7 +15,7 @@ use galley_shared::Error;
 use galley_shared::auth::Authenticator;
 use galley_shared::clock::Clock;
 use galley_shared::id::UploadId;
-use galley_shared::keys::SigningKey;
+use galley_shared::keys::Keys;
 use galley_shared::ports::{Sessions, UploadRecords, UploadUrls};
 use galley_shared::uploads::{UploadService, UploadView};
 use http::{Method, StatusCode};
@@ -39,8 +39,8 @@ pub struct UploadStores {
 }
 
 impl UploadStores {
-    pub fn new(stores: &galley_lambda::Stores, key: &SigningKey) -> Result<Self, Error> {
-        Ok(Self { records: stores.upload_records(), sessions: stores.sessions(), urls: stores.upload_urls(key)? })
+    pub fn new(stores: &galley_lambda::Stores) -> Result<Self, Error> {
+        Ok(Self { records: stores.upload_records(), sessions: stores.sessions(), urls: stores.upload_urls()? })
     }
 }
 
@@ -51,8 +51,8 @@ pub struct UploadFunction {
 }
 
 impl UploadFunction {
-    pub fn new(stores: UploadStores, key: &SigningKey, clock: Arc<dyn Clock>) -> Self {
-        let authenticator = Authenticator::new(key, stores.sessions, clock.clone());
+    pub fn new(stores: UploadStores, keys: &Keys, clock: Arc<dyn Clock>) -> Self {
+        let authenticator = Authenticator::new(keys.access.clone(), stores.sessions, clock.clone());
         Self { uploads: UploadService::new(stores.records, stores.urls, clock), authenticator }
     }
 }

@@ -6,8 +6,8 @@ use galley_upload::{UploadFunction, UploadStores};
 fn main() -> Result<(), lambda_http::Error> {
     galley_lambda::block_on(async {
         let deployment = galley_lambda::start().await?;
-        galley_lambda::serve(deployment, |stores, key| {
-            Ok(UploadFunction::new(UploadStores::new(stores, key)?, key, Arc::new(SystemClock)))
+        galley_lambda::serve(deployment, |stores, keys| {
+            Ok(UploadFunction::new(UploadStores::new(stores)?, keys, Arc::new(SystemClock)))
         })
         .await
     })

@@ -1,73 +1,117 @@
-//! Loading the signing key once at start-up.
+//! Each function's keys, from its configuration at start-up: nothing here
+//! reads the network. Login's secret is read from Secrets Manager on its
+//! first login or refresh (`ManagedKey`), never at cold start.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use galley_shared::Error;
+use galley_shared::auth::{AccessTokens, KeyId};
 use galley_shared::config::Backend;
-use galley_shared::keys::SigningKey;
+use galley_shared::keys::{Keys, SigningKey};
 
-use crate::Stores;
-
-/// Base64 of the key, for deployments that inject it (never committed).
+/// Base64 of the deployment's secret, for deployments that inject it (never
+/// committed): every key is then derived from it, as on the embedded store.
 pub const KEY_ENV: &str = "GALLEY_SIGNING_KEY";
-/// The Secrets Manager secret holding the key, as the stack creates it.
+/// Login's Secrets Manager secret, as the stack creates it.
 pub const KEY_SECRET_ENV: &str = "SIGNING_KEY_SECRET_ARN";
-/// The search function's secret instead: a key of its own from which only
-/// cursor keys are derived, so the public catalog function can mint no token.
-pub const CURSOR_SECRET_ENV: &str = "CURSOR_KEY_SECRET_ARN";
+/// The access tokens' public keys, `kid:base64url,…` (the stack's
+/// `TokenKeys` computes them); in AWS every HTTP function needs them.
+pub const PUBLIC_KEYS_ENV: &str = "GALLEY_TOKEN_PUBLIC_KEYS";
+/// The id of the key login signs with (default `k1`).
+pub const KEY_ID_ENV: &str = "GALLEY_TOKEN_KEY_ID";
+/// The cursor key's text (≥ 32 bytes), for the functions that page.
+pub const CURSOR_KEY_ENV: &str = "GALLEY_CURSOR_KEY";
 
-/// The secret a function was given: the signing key's, or search's own.
-fn secret_id() -> Option<String> {
-    [KEY_SECRET_ENV, CURSOR_SECRET_ENV].into_iter().find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
-/// The function's key, read once at cold start: from `GALLEY_SIGNING_KEY`
-/// if set; in AWS from the Secrets Manager secret `SIGNING_KEY_SECRET_ARN`
-/// (or, for search, `CURSOR_KEY_SECRET_ARN`) names (its string's bytes); on
-/// the embedded store from the data dir, generated there on first start.
-pub async fn signing_key(backend: &Backend, stores: &Stores) -> Result<SigningKey, Error> {
-    if let Ok(encoded) = std::env::var(KEY_ENV) {
-        let bytes = B64.decode(encoded.trim()).map_err(|_| Error::internal(format!("{KEY_ENV} is not base64")))?;
-        return SigningKey::new(bytes).map_err(|e| Error::internal(format!("{KEY_ENV}: {e}")));
+fn misconfigured(name: &str, problem: impl std::fmt::Display) -> Error {
+    Error::internal(format!("{name}: {problem}"))
+}
+
+/// The function's keys. With a secret at hand (`GALLEY_SIGNING_KEY`, or the
+/// embedded store's data dir, where it is generated on first start) every
+/// key derives from it. In AWS: the public keys and the cursor key from the
+/// environment, and for login the secret `SIGNING_KEY_SECRET_ARN` names.
+/// `GALLEY_TOKEN_PUBLIC_KEYS`, where set, replaces derived public keys too
+/// (a local rehearsal of a rotation).
+pub fn keys(backend: &Backend, stores: &crate::Stores) -> Result<Keys, Error> {
+    let kid = match var(KEY_ID_ENV) {
+        Some(raw) => KeyId::parse(&raw).map_err(|e| misconfigured(KEY_ID_ENV, e))?,
+        None => KeyId::first(),
+    };
+    let public = var(PUBLIC_KEYS_ENV)
+        .map(|list| AccessTokens::parse(&list).map_err(|e| misconfigured(PUBLIC_KEYS_ENV, e)))
+        .transpose()?;
+    let derived = |secret: SigningKey| {
+        let mut keys = Keys::derived(&secret, std::slice::from_ref(&kid)).map_err(Error::internal)?;
+        if let Some(public) = public.clone() {
+            keys.access = public;
+        }
+        Ok(keys)
+    };
+    if let Some(encoded) = var(KEY_ENV) {
+        let bytes = B64.decode(encoded).map_err(|_| misconfigured(KEY_ENV, "not base64"))?;
+        return derived(SigningKey::new(bytes).map_err(|e| misconfigured(KEY_ENV, e))?);
     }
     match (backend, stores) {
         #[cfg(feature = "embedded")]
-        (Backend::Embedded { data_dir }, _) => load_or_create(data_dir),
+        (Backend::Embedded { data_dir }, _) => derived(load_or_create(data_dir)?),
         #[cfg(feature = "aws")]
-        (Backend::Aws { .. }, Stores::Aws(store)) => {
-            let secret_id = secret_id()
-                .ok_or_else(|| Error::internal(format!("the AWS backend needs {KEY_SECRET_ENV} or {KEY_ENV}")))?;
-            key_from_secret(store.sdk_config(), &secret_id).await
+        (Backend::Aws { .. }, crate::Stores::Aws(store)) => {
+            let access = public.ok_or_else(|| misconfigured(PUBLIC_KEYS_ENV, "the AWS backend needs it"))?;
+            let cursor = var(CURSOR_KEY_ENV)
+                .map(|text| SigningKey::new(text.into_bytes()).map_err(|e| misconfigured(CURSOR_KEY_ENV, e)))
+                .transpose()?;
+            let login = var(KEY_SECRET_ENV)
+                .map(|arn| galley_shared::keys::LoginKey { source: managed_key(store.sdk_config(), &arn), kid });
+            Ok(Keys::new(access, cursor, login))
         }
         #[allow(unreachable_patterns)] // in a build with one backend
         _ => Err(Error::internal("the backend and the stores opened differ")),
     }
 }
 
-/// Fails when an AWS deployment names no key source, a mistake better
-/// reported by the function's init than by each of its requests.
-pub fn check_source(backend: &Backend) -> Result<(), Error> {
-    let named = |name| std::env::var_os(name).is_some_and(|v| !v.is_empty());
-    match backend {
-        Backend::Aws { .. } if !named(KEY_ENV) && secret_id().is_none() => {
-            Err(Error::internal(format!("the AWS backend needs {KEY_SECRET_ENV} or {KEY_ENV}")))
-        }
-        _ => Ok(()),
-    }
-}
-
-/// The key held by a Secrets Manager secret (a generated string of at least 32 bytes).
+/// Login's secret in Secrets Manager, read on first use and cached.
 #[cfg(feature = "aws")]
-pub async fn key_from_secret(config: &aws_config::SdkConfig, secret_id: &str) -> Result<SigningKey, Error> {
+pub fn managed_key(config: &aws_config::SdkConfig, arn: &str) -> std::sync::Arc<dyn galley_shared::ports::KeySource> {
     #[cfg(feature = "secrets")]
     {
-        let secret = galley_aws::secrets::secret_string(config, secret_id).await?;
-        SigningKey::new(secret.into_bytes()).map_err(|e| Error::internal(format!("signing secret: {e}")))
+        std::sync::Arc::new(ManagedKey(galley_aws::secrets::ManagedSecret::new(config, arn)))
     }
     #[cfg(not(feature = "secrets"))]
     {
-        let _ = (config, secret_id);
-        Err(Error::internal(format!("this build reads no secret: set {KEY_ENV}, or build with `secrets`")))
+        let _ = config;
+        std::sync::Arc::new(Unreadable(arn.to_owned()))
+    }
+}
+
+/// The secret's string, whose bytes are the key (the stack generates 64
+/// characters).
+#[cfg(feature = "secrets")]
+struct ManagedKey(galley_aws::secrets::ManagedSecret);
+
+#[cfg(feature = "secrets")]
+#[async_trait::async_trait]
+impl galley_shared::ports::KeySource for ManagedKey {
+    async fn key(&self) -> Result<SigningKey, Error> {
+        use galley_shared::ports::SecretSource;
+        use secrecy::ExposeSecret;
+        let text = self.0.read().await?;
+        SigningKey::new(text.expose_secret().as_bytes().to_vec()).map_err(|e| misconfigured(KEY_SECRET_ENV, e))
+    }
+}
+
+/// A build without Secrets Manager was given a secret to read.
+#[cfg(all(feature = "aws", not(feature = "secrets")))]
+struct Unreadable(String);
+
+#[cfg(all(feature = "aws", not(feature = "secrets")))]
+#[async_trait::async_trait]
+impl galley_shared::ports::KeySource for Unreadable {
+    async fn key(&self) -> Result<SigningKey, Error> {
+        Err(misconfigured(KEY_SECRET_ENV, format!("{} cannot be read: this build has no `secrets`", self.0)))
     }
 }
 

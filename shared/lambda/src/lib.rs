@@ -1,5 +1,5 @@
 //! What every entry point needs at cold start, outside the domain: logging,
-//! the adapters the configuration selects, the signing key, and the
+//! the adapters the configuration selects, the keys, and the
 //! conversion of Lambda events to and from the HTTP edge's plain `http`
 //! types.
 //!
@@ -7,7 +7,7 @@
 //! |-------------|------------------------------------------------------------------|
 //! | `start`     | the cold start of an HTTP function and `serve`, its request loop |
 //! | `stores`    | picks and builds the adapters once per process                   |
-//! | `keys`      | the signing key: environment, Secrets Manager or the data dir    |
+//! | `keys`      | each function's keys, from its environment or the data dir       |
 //! | `glue`      | API Gateway events ⇄ `galley_http` requests and responses         |
 //! | `telemetry` | tracing set-up: JSON lines in Lambda, text elsewhere             |
 //! | `runtime`   | the one-thread async runtime a function process runs on          |

@@ -8,7 +8,6 @@ use galley_aws::DynamoStore;
 use galley_embedded::{EmbeddedStore, FileMailer, LocalBlobs, LocalUploadUrls};
 use galley_shared::Error;
 use galley_shared::config::Backend;
-use galley_shared::keys::SigningKey;
 use galley_shared::ports::{
     AppliedEvents, AuditLog, Blobs, Catalog, ChargeLedger, FixedSecret, IdempotencyRecords, LoginAttempts, Mailer,
     OrderBook, Orders, Outbox, ProductRecords, Promotions, SearchIndex, SecretSource, Sessions, Stock, UploadRecords,
@@ -180,21 +179,20 @@ impl Stores {
         })
     }
 
-    /// Who signs upload URLs: S3 presigning in AWS; locally the local server's
-    /// own scheme, with URLs under `GALLEY_PUBLIC_URL` (default
-    /// `DEFAULT_PUBLIC_URL`).
-    pub fn upload_urls(&self, key: &SigningKey) -> Result<Arc<dyn UploadUrls>, Error> {
+    /// Who signs upload URLs: S3 presigning in AWS, with the function's own
+    /// credentials; locally the local server's own scheme, with URLs under
+    /// `GALLEY_PUBLIC_URL` (default `DEFAULT_PUBLIC_URL`) sealed under a key
+    /// derived from the data dir's secret, which that server checks them with.
+    pub fn upload_urls(&self) -> Result<Arc<dyn UploadUrls>, Error> {
         Ok(match self {
             #[cfg(feature = "embedded")]
-            Stores::Embedded(_) => {
+            Stores::Embedded(store) => {
                 let public_url = env_var("GALLEY_PUBLIC_URL").unwrap_or_else(|| DEFAULT_PUBLIC_URL.into());
-                Arc::new(LocalUploadUrls::new(&public_url, key))
+                let secret = galley_embedded::load_or_create(store.data_dir())?;
+                Arc::new(LocalUploadUrls::new(&public_url, &secret))
             }
             #[cfg(feature = "aws")]
-            Stores::Aws(store) => {
-                let _ = key; // S3 signs with the function's own credentials.
-                aws::s3(store)?
-            }
+            Stores::Aws(store) => aws::s3(store)?,
         })
     }
 

@@ -7,7 +7,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use tokio::sync::Semaphore;
 
-use super::access_token::{ACCESS_TOKEN_TTL, AccessTokens};
+use super::access_token::{ACCESS_TOKEN_TTL, AccessTokens, TokenSigner};
 use super::authenticate::Principal;
 use super::email::Email;
 use super::lockout::{AttemptSlot, LOGIN_LOCKOUT};
@@ -18,7 +18,7 @@ use super::user::{DisplayName, User, UserProfile};
 use crate::clock::Clock;
 use crate::error::Error;
 use crate::id::UserId;
-use crate::keys::SigningKey;
+use crate::keys::{Keys, LoginKey, SigningKey};
 use crate::ports::{LoginAttempts, Rotation, Sessions, Users, Written};
 
 /// A new account as the client asked for it, already valid.
@@ -58,8 +58,8 @@ pub struct Accounts {
     users: Arc<dyn Users>,
     sessions: Arc<dyn Sessions>,
     attempts: Arc<dyn LoginAttempts>,
-    tokens: AccessTokens,
-    refresh_key: RefreshKey,
+    key: LoginKey,
+    access: AccessTokens,
     hasher: PasswordHasher,
     clock: Arc<dyn Clock>,
 }
@@ -69,12 +69,11 @@ impl Accounts {
         users: Arc<dyn Users>,
         sessions: Arc<dyn Sessions>,
         attempts: Arc<dyn LoginAttempts>,
-        key: &SigningKey,
+        keys: &Keys,
         clock: Arc<dyn Clock>,
-    ) -> Self {
-        let tokens = AccessTokens::new(key);
-        let refresh_key = RefreshKey::derive(key);
-        Self { users, sessions, attempts, tokens, refresh_key, hasher: PasswordHasher::default(), clock }
+    ) -> Result<Self, Error> {
+        let (key, access) = (keys.login()?.clone(), keys.access.clone());
+        Ok(Self { users, sessions, attempts, key, access, hasher: PasswordHasher::default(), clock })
     }
 
     pub async fn register(&self, registration: Registration) -> Result<Account, Error> {
@@ -102,13 +101,16 @@ impl Accounts {
             return Err(Error::TooManyAttempts { retry_after_secs: (until - now).max(1) as u64 });
         }
         let stored = user.as_ref().map(|u| u.password_hash.clone());
-        let user = match (self.check_password(password, stored).await?, user) {
+        // The secret is read (once, on a function's first login) while the
+        // password is hashed, not after.
+        let (matched, secret) = tokio::try_join!(self.check_password(password, stored), self.key.source.key())?;
+        let user = match (matched, user) {
             (true, Some(user)) => user,
             _ => return Err(Error::InvalidCredentials),
         };
         let (session, refresh) = Session::start(user.profile, now);
         tokio::try_join!(self.sessions.create(&session), self.attempts.clear(&email))?;
-        Ok(self.grant(&session, refresh, now))
+        self.grant(&secret, &session, refresh, now)
     }
 
     /// Swaps a refresh token for a new pair. A token that was already swapped
@@ -116,13 +118,15 @@ impl Accounts {
     pub async fn refresh(&self, presented: &str) -> Result<TokenGrant, Error> {
         let presented = RefreshToken::parse(presented).ok_or(Error::Unauthorized)?;
         let id = presented.session_id();
-        let next = presented.successor(&self.refresh_key);
+        let secret = self.key.source.key().await?;
+        let refresh_key = RefreshKey::derive(&secret);
+        let next = presented.successor(&refresh_key);
         let now = self.clock.unix_now();
         match self.sessions.rotate(&id, &presented.hash(), &next.hash(), now).await? {
-            Rotation::Rotated(session) => Ok(self.grant(&session, next, now)),
+            Rotation::Rotated(session) => self.grant(&secret, &session, next, now),
             // Only a token this session issued and rotated means it leaked;
             // a made-up one for a known session id changes nothing.
-            Rotation::Mismatch(session) if presented.was_rotated_in(&session, &self.refresh_key) => {
+            Rotation::Mismatch(session) if presented.was_rotated_in(&session, &refresh_key) => {
                 self.sessions.revoke(&id).await?;
                 tracing::warn!(session_id = %id, "refresh token reused; session revoked");
                 Err(Error::Unauthorized)
@@ -135,13 +139,29 @@ impl Accounts {
         self.sessions.revoke(&principal.session_id).await
     }
 
-    fn grant(&self, session: &Session, refresh: RefreshToken, now: i64) -> TokenGrant {
-        TokenGrant {
-            access_token: self.tokens.issue(&session.user.id, &session.id, now).expose().into(),
+    /// A token nobody could verify is not handed out: a secret changed
+    /// without the stack's public keys (docs/operations.md) fails here,
+    /// loudly, instead of as every other function's 401.
+    fn grant(
+        &self,
+        secret: &SigningKey,
+        session: &Session,
+        refresh: RefreshToken,
+        now: i64,
+    ) -> Result<TokenGrant, Error> {
+        let signer = TokenSigner::derive(secret, &self.key.kid);
+        if !self.access.knows(&signer.public_key()) {
+            return Err(Error::internal(format!(
+                "login's secret and key id {} give a public key the functions are not configured with",
+                self.key.kid
+            )));
+        }
+        Ok(TokenGrant {
+            access_token: signer.issue(&session.user.id, &session.id, now).expose().into(),
             token_type: "Bearer",
             expires_in: ACCESS_TOKEN_TTL.as_secs(),
             refresh_token: refresh.expose().into(),
-        }
+        })
     }
 
     async fn check_password(&self, password: Password, stored: Option<PasswordHashString>) -> Result<bool, Error> {

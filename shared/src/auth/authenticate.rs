@@ -7,7 +7,6 @@ use super::user::UserProfile;
 use crate::clock::Clock;
 use crate::error::Error;
 use crate::id::SessionId;
-use crate::keys::SigningKey;
 use crate::ports::Sessions;
 
 /// The signed-in user a request speaks for.
@@ -25,8 +24,8 @@ pub struct Authenticator {
 }
 
 impl Authenticator {
-    pub fn new(key: &SigningKey, sessions: Arc<dyn Sessions>, clock: Arc<dyn Clock>) -> Self {
-        Self { tokens: AccessTokens::new(key), sessions, clock }
+    pub fn new(tokens: AccessTokens, sessions: Arc<dyn Sessions>, clock: Arc<dyn Clock>) -> Self {
+        Self { tokens, sessions, clock }
     }
 
     /// An access token's claims, checked without I/O: signature and expiry.

@@ -10,7 +10,7 @@ mod role;
 mod session;
 mod user;
 
-pub use access_token::{ACCESS_TOKEN_TTL, AccessClaims, AccessToken, AccessTokens};
+pub use access_token::{ACCESS_TOKEN_TTL, AccessClaims, AccessToken, AccessTokens, KeyId, PublicKey, TokenSigner};
 pub use accounts::{Accounts, Credentials, Registration, TokenGrant};
 pub use authenticate::{Authenticator, Principal};
 pub use email::Email;

@@ -33,7 +33,7 @@ pub use orders::{Hold, KeyNote, OrderBook, OrderFilter, OrderListing, OrderMove,
 pub use payments::{Charge, ChargeLedger, GatewayEvent, GatewayRefund, LedgerEntry, NextAction, PaymentGateway};
 pub use promotions::{PromotionChange, Promotions};
 pub use search::SearchIndex;
-pub use secrets::{FixedSecret, SecretSource};
+pub use secrets::{FixedKey, FixedSecret, KeySource, SecretSource};
 pub use sessions::{Rotation, Sessions};
 pub use stock::Stock;
 pub use uploads::UploadRecords;

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use galley_http::{Handler, Request, Response};
 use galley_login::{AccountStores, LoginFunction};
 use galley_shared::clock::ManualClock;
-use galley_shared::keys::SigningKey;
+use galley_shared::keys::{Keys, SigningKey};
 use galley_shared::ports::{LoginAttempts, Sessions, Users};
 use serde_json::{Value, json};
 
@@ -22,10 +22,13 @@ struct Harness {
 
 impl Harness {
     fn over<S: Users + Sessions + LoginAttempts + 'static>(store: Arc<S>) -> Harness {
+        Self::keyed(store, Keys::from_secret(&SigningKey::new(vec![42; 32]).unwrap()))
+    }
+
+    fn keyed<S: Users + Sessions + LoginAttempts + 'static>(store: Arc<S>, keys: Keys) -> Harness {
         let clock = Arc::new(ManualClock::starting_now());
         let stores = AccountStores { users: store.clone(), sessions: store.clone(), attempts: store };
-        let key = SigningKey::new(vec![42; 32]).unwrap();
-        Harness { login: LoginFunction::new(stores, &key, clock.clone()), clock }
+        Harness { login: LoginFunction::new(stores, &keys, clock.clone()).unwrap(), clock }
     }
 
     async fn call(&self, method: &str, path: &str, body: Option<Value>, token: Option<&str>) -> (u16, Value, Response) {
@@ -114,7 +117,30 @@ async fn sessions_end_after_seven_days<S: Users + Sessions + LoginAttempts + 'st
     assert_eq!(status, 401, "refreshing does not extend a session past seven days");
 }
 
+/// Login's secret changed without the stack's public keys: no token that
+/// every other function would refuse is handed out; the login fails as a
+/// fault of the deployment, and says nothing of it to the client.
+async fn a_secret_the_public_keys_do_not_match_issues_nothing<S: Users + Sessions + LoginAttempts + 'static>(
+    store: Arc<S>,
+) {
+    let published = Keys::from_secret(&SigningKey::new(vec![42; 32]).unwrap());
+    let changed = Keys::from_secret(&SigningKey::new(vec![43; 32]).unwrap());
+    let keys = Keys::new(
+        published.access.clone(),
+        Some(SigningKey::new(vec![1; 32]).unwrap()),
+        Some(changed.login().unwrap().clone()),
+    );
+    let h = Harness::keyed(store, keys);
+    let registration = json!({"email": "dee@example.com", "password": PASSWORD, "name": "Dee"});
+    assert_eq!(h.call("POST", "/auth/register", Some(registration), None).await.0, 201);
+    let (status, body, _) = h.login("dee@example.com", PASSWORD).await;
+    assert_eq!(status, 500);
+    assert_eq!(body["code"], "internal");
+    assert!(!body.to_string().contains("public key"), "{body}");
+}
+
 galley_tests::on_both_stores!(
+    a_secret_the_public_keys_do_not_match_issues_nothing,
     access_tokens_expire_after_15_minutes,
     lockout_lifts_after_the_window,
     sessions_end_after_seven_days

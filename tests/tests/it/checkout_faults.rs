@@ -12,11 +12,11 @@ use bytes::Bytes;
 use galley_checkout::{CheckoutFunction, CheckoutStores};
 use galley_http::Handler;
 use galley_shared::Error;
-use galley_shared::auth::{AccessTokens, DisplayName, Email, Session, UserProfile};
+use galley_shared::auth::{DisplayName, Email, KeyId, Session, TokenSigner, UserProfile};
 use galley_shared::clock::{Clock, ManualClock};
 use galley_shared::id::{OrderId, ProductId, RefundId, SessionId, UserId};
 use galley_shared::idempotency::{Fingerprint, IdempotencyKey, IdempotencyScope, LeaseId, LeaseOutcome, LeaseRequest};
-use galley_shared::keys::SigningKey;
+use galley_shared::keys::{Keys, SigningKey};
 use galley_shared::mail::EmailMessage;
 use galley_shared::money::Money;
 use galley_shared::orders::{NoticeId, NoticeSender, OrderStatus, PaymentToken};
@@ -125,7 +125,7 @@ impl<S: Store> Shop<S> {
         let gateway = Arc::new(ScriptedGateway::default());
         let key = SigningKey::new(KEY.to_vec()).unwrap();
         let stores = CheckoutStores::over(store.clone());
-        let checkout = CheckoutFunction::new(stores, gateway.clone(), &key, clock.clone());
+        let checkout = CheckoutFunction::new(stores, gateway.clone(), &Keys::from_secret(&key), clock.clone()).unwrap();
         let user = UserId::generate();
         let profile = UserProfile {
             id: user.clone(),
@@ -134,7 +134,8 @@ impl<S: Store> Shop<S> {
         };
         let (session, _) = Session::start(profile, clock.unix_now());
         Sessions::create(&*store, &session).await.unwrap();
-        let token = AccessTokens::new(&key).issue(&user, &session.id, clock.unix_now()).expose().to_owned();
+        let token =
+            TokenSigner::derive(&key, &KeyId::first()).issue(&user, &session.id, clock.unix_now()).expose().to_owned();
         Shop { store, checkout, gateway, clock, token, user, session: session.id }
     }
 

@@ -9,10 +9,10 @@ use galley_checkout::{CheckoutFunction, CheckoutStores};
 use galley_http::Handler;
 use galley_payments::SandboxGateway;
 use galley_shared::admin::{Actor, NewPromotion, PromotionDesk};
-use galley_shared::auth::{AccessTokens, DisplayName, Email, Session, UserProfile};
+use galley_shared::auth::{DisplayName, Email, KeyId, Session, TokenSigner, UserProfile};
 use galley_shared::clock::{Clock, ManualClock};
 use galley_shared::id::UserId;
-use galley_shared::keys::SigningKey;
+use galley_shared::keys::{Keys, SigningKey};
 use galley_shared::money::{Currency, Money};
 use galley_shared::ports::Sessions;
 use galley_shared::promotions::{Offer, PromoCode};
@@ -72,7 +72,9 @@ where
     let clock = Arc::new(ManualClock::starting_now());
     let key = SigningKey::new(vec![7; 32]).unwrap();
     let stores = CheckoutStores::over(store.clone());
-    let checkout = CheckoutFunction::new(stores, Arc::new(SandboxGateway::new(store.clone())), &key, clock.clone());
+    let keys = Keys::from_secret(&key);
+    let checkout =
+        CheckoutFunction::new(stores, Arc::new(SandboxGateway::new(store.clone())), &keys, clock.clone()).unwrap();
     let desk = PromotionDesk::new(store.clone(), clock.clone());
     let admin = Actor { id: UserId::generate(), email: Email::parse("admin@example.com").unwrap() };
     let user = UserId::generate();
@@ -83,7 +85,8 @@ where
     };
     let (session, _) = Session::start(profile, clock.unix_now());
     runtime.block_on(Sessions::create(&*store, &session)).unwrap();
-    let token = AccessTokens::new(&key).issue(&user, &session.id, clock.unix_now()).expose().to_owned();
+    let token =
+        TokenSigner::derive(&key, &KeyId::first()).issue(&user, &session.id, clock.unix_now()).expose().to_owned();
     let usd = Currency::parse("USD").unwrap();
 
     let mut runner = TestRunner::new(Config { cases, ..Config::default() });

@@ -42,7 +42,7 @@ use secrecy::SecretString;
 use galley_http::Handler;
 use galley_http::documents::parse_catalog;
 use galley_http::request::{REQUEST_ID_HEADER, Request, Response};
-use galley_shared::keys::SigningKey;
+use galley_shared::keys::{Keys, SigningKey};
 use galley_shared::ports::Catalog;
 use galley_shared::ports::{LoginAttempts, Sessions, Users};
 use serde_json::{Value, json};
@@ -241,10 +241,12 @@ impl Functions {
         let search = SearchFunction::new(temp.store.clone(), temp.store.clone(), &key);
         let store = temp.store.clone();
         let accounts = AccountStores { users: store.clone(), sessions: store.clone(), attempts: store.clone() };
-        let login = LoginFunction::new(accounts, &key, clock.clone());
+        let keys = Keys::from_secret(&key);
+        let login = LoginFunction::new(accounts, &keys, clock.clone()).unwrap();
         let orders = CheckoutStores::over(store.clone());
         let checkout =
-            CheckoutFunction::new(orders, Arc::new(SandboxGateway::new(temp.store.clone())), &key, clock.clone());
+            CheckoutFunction::new(orders, Arc::new(SandboxGateway::new(temp.store.clone())), &keys, clock.clone())
+                .unwrap();
         for id in [REPLAY_ORDER, REPLAY_ORDER_CANCELLED, REPLAY_ORDER_OWN_CANCEL] {
             seed_confirmed_order(&temp.store, &clock, id).await;
         }
@@ -267,9 +269,10 @@ impl Functions {
                 images_url: DEFAULT_PUBLIC_URL.to_owned(),
             },
             Arc::new(SandboxGateway::new(temp.store.clone())),
-            &key,
+            &keys,
             clock.clone(),
-        );
+        )
+        .unwrap();
         let mailer = Arc::new(FileMailer::new(temp.dir.path().join("outbox"), "Galley <receipts@galley.localhost>"));
         let receipts = ReceiptsFunction::new(NoticeSender::new(temp.store.clone(), mailer, clock.clone()));
         let uploads = UploadStores {
@@ -277,7 +280,7 @@ impl Functions {
             sessions: temp.store.clone(),
             urls: Arc::new(LocalUploadUrls::new(DEFAULT_PUBLIC_URL, &key)),
         };
-        let upload = UploadFunction::new(uploads, &key, clock.clone());
+        let upload = UploadFunction::new(uploads, &keys, clock.clone());
         let upload_check = CheckFunction::new(ArrivalCheck::new(temp.store.clone(), Arc::new(blobs)));
         // Stripe's events read for real; the orders they name were paid
         // through the sandbox, and the payment events read nothing from

@@ -97,11 +97,11 @@ fn every_function_is_built_configured_and_allowed_as_its_list_says() {
     let lists = deploy_lists();
     let functions: BTreeSet<String> = resources
         .iter()
-        .filter(|(_, r)| r["Type"] == "AWS::Serverless::Function")
+        .filter(|(name, r)| r["Type"] == "AWS::Serverless::Function" && name.as_str() != Some(TOKEN_KEYS))
         .map(|(name, _)| name.as_str().unwrap().to_owned())
         .collect();
     let listed: BTreeSet<String> = lists.iter().map(|d| d.resource.clone()).collect();
-    assert_eq!(functions, listed, "every function in the template has a deploy.json entry and no other");
+    assert_eq!(functions, listed, "every Rust function in the template has a deploy.json entry and no other");
 
     for deployed in &lists {
         let function = &resources[deployed.resource.as_str()];
@@ -269,18 +269,47 @@ fn resources_allowed(function: &str, action: &str) -> Vec<String> {
     found
 }
 
-/// #20 item 9: the public search function holds only a cursor key: a
-/// compromise of it can mint no token.
+/// The one function that is not Galley's Rust: the custom resource that
+/// computes the access tokens' public keys at deploy time.
+const TOKEN_KEYS: &str = "TokenKeysFunction";
+
+/// #27: only login can mint a token. The signing secret is read by login and
+/// by the deploy-time `TokenKeys` alone; every other HTTP function is given
+/// the public keys and, where it pages, the cursor key, resolved into its
+/// configuration at deploy, and reads no secret at all but Stripe's.
 #[test]
-fn the_search_function_cannot_read_the_signing_key() {
-    assert_eq!(resources_allowed("SearchFunction", "secretsmanager:GetSecretValue"), ["!Ref CursorKeySecret"]);
-    for function in ["LoginFunction", "UploadFunction"] {
+fn only_login_holds_the_token_signing_secret() {
+    let resources = resources();
+    let readers: BTreeSet<&str> = resources
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Serverless::Function")
+        .map(|(name, _)| name.as_str().unwrap())
+        .filter(|name| {
+            resources_allowed(name, "secretsmanager:GetSecretValue").contains(&"!Ref SigningKeySecret".into())
+        })
+        .collect();
+    assert_eq!(readers, BTreeSet::from(["LoginFunction", TOKEN_KEYS]));
+    for function in ["SearchFunction", "UploadFunction"] {
+        assert_eq!(resources_allowed(function, "secretsmanager:GetSecretValue"), Vec::<String>::new(), "{function}");
+    }
+    for function in ["LoginFunction", "CheckoutFunction", "UploadFunction", "AdminFunction"] {
+        let variables = &resources[function]["Properties"]["Environment"]["Variables"];
+        assert_eq!(expression(&variables["GALLEY_TOKEN_PUBLIC_KEYS"]), "!GetAtt TokenKeys.PublicKeys", "{function}");
+    }
+    for function in ["SearchFunction", "CheckoutFunction", "AdminFunction"] {
+        let variables = &resources[function]["Properties"]["Environment"]["Variables"];
         assert_eq!(
-            resources_allowed(function, "secretsmanager:GetSecretValue"),
-            ["!Ref SigningKeySecret"],
+            expression(&variables["GALLEY_CURSOR_KEY"]),
+            "!Sub {{resolve:secretsmanager:${CursorKeySecret}:SecretString}}",
             "{function}"
         );
     }
+    let token_keys = &resources["TokenKeys"]["Properties"];
+    assert_eq!(expression(&token_keys["ServiceToken"]), format!("!GetAtt {TOKEN_KEYS}.Arn"));
+    assert_eq!(expression(&token_keys["SecretId"]), "!Ref SigningKeySecret");
+    assert_eq!(resources_allowed(TOKEN_KEYS, "secretsmanager:GetSecretValue"), ["!Ref SigningKeySecret"]);
+    let statements = resources[TOKEN_KEYS]["Properties"]["Policies"][0]["Statement"].as_sequence().unwrap().len();
+    assert_eq!(statements, 1, "TokenKeys may read the secret and nothing else");
 }
 
 /// #24: the Stripe key is read only by the functions that pay, settle or
@@ -291,7 +320,7 @@ fn only_the_functions_that_pay_read_the_stripe_secrets() {
     let key = "!If [CreateStripeKey, !Ref StripeKeySecret, !Ref StripeSecretKeyArn]";
     let signing = "!If [CreateWebhookSecret, !Ref StripeWebhookSecret, !Ref StripeWebhookSecretArn]";
     for function in ["CheckoutFunction", "AdminFunction"] {
-        assert_eq!(resources_allowed(function, "secretsmanager:GetSecretValue"), ["!Ref SigningKeySecret", key]);
+        assert_eq!(resources_allowed(function, "secretsmanager:GetSecretValue"), [key]);
     }
     assert_eq!(resources_allowed("SettlerFunction", "secretsmanager:GetSecretValue"), [key]);
     assert_eq!(resources_allowed("WebhookFunction", "secretsmanager:GetSecretValue"), [key, signing]);

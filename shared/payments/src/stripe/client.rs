@@ -63,6 +63,17 @@ pub struct StripeClient {
     http: OnceCell<Https>,
 }
 
+#[cfg(not(any(feature = "tls-aws-lc", feature = "tls-ring")))]
+compile_error!("the Stripe gateway needs a TLS provider: galley-payments' tls-aws-lc or tls-ring");
+
+/// The TLS crypto the build has (Cargo.toml says which and why).
+fn tls_provider() -> rustls::crypto::CryptoProvider {
+    #[cfg(feature = "tls-aws-lc")]
+    return rustls::crypto::aws_lc_rs::default_provider();
+    #[cfg(all(feature = "tls-ring", not(feature = "tls-aws-lc")))]
+    return rustls::crypto::ring::default_provider();
+}
+
 impl StripeClient {
     pub fn new(base: &str, secret: Arc<dyn SecretSource>) -> Self {
         Self { base: base.trim_end_matches('/').to_owned(), secret, http: OnceCell::new() }
@@ -72,7 +83,7 @@ impl StripeClient {
         self.http
             .get_or_try_init(|| async {
                 let connector = hyper_rustls::HttpsConnectorBuilder::new()
-                    .with_native_roots()
+                    .with_provider_and_native_roots(tls_provider())
                     .map_err(|e| Error::internal(format!("TLS roots for Stripe: {e}")))?
                     .https_or_http()
                     .enable_http1()
