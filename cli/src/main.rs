@@ -8,8 +8,11 @@ mod images;
 mod import;
 mod local_s3;
 mod mail;
+mod metrics_page;
 mod public_keys;
 mod receipts;
+#[cfg(feature = "aws")]
+mod replay;
 mod serve;
 mod settle;
 
@@ -46,6 +49,13 @@ enum Command {
     Settle {
         #[command(flatten)]
         store: StoreArgs,
+    },
+    /// Re-drive a failure queue of the stack once its fault is mended
+    /// (docs/operations.md): each message is deleted only after its work
+    /// succeeded, and the work is idempotent, so running it twice is safe.
+    Replay {
+        #[command(subcommand)]
+        queue: ReplayQueue,
     },
     /// Grant or revoke the admin role (the back office) of an account.
     Admin {
@@ -119,6 +129,24 @@ enum RoleChange {
     },
 }
 
+#[derive(Subcommand)]
+enum ReplayQueue {
+    /// Run the failed upload checks again (UploadCheckFailures: Lambda's
+    /// on-failure records of the check, each holding its S3 event).
+    UploadChecks {
+        /// The queue's URL (the stack's UploadCheckFailures queue).
+        #[arg(long)]
+        queue_url: String,
+    },
+    /// Send every unsent receipt and notice from the table's outbox, then
+    /// delete the stream's failure records (ReceiptFailures) written before.
+    Receipts {
+        /// The queue's URL (the stack's ReceiptFailures queue).
+        #[arg(long)]
+        queue_url: String,
+    },
+}
+
 #[derive(Args)]
 struct StoreArgs {
     /// The data dir: the embedded store (database, outbox, blobs) and, with
@@ -166,6 +194,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Import { file, store } => import::run(&file, &store.backend()?).await,
         Command::Settle { store } => settle::run(&store.backend()?).await,
+        Command::Replay { queue } => replay(queue).await,
         Command::Admin { change: RoleChange::Grant { email, store } } => {
             admin::run(&email, Role::Admin, &store.backend()?).await
         }
@@ -201,6 +230,19 @@ fn without_aws() -> anyhow::Error {
         "this galley was built without the AWS adapters (--no-default-features); \
          build it with them: cargo build --release -p galley"
     )
+}
+
+#[cfg(not(feature = "aws"))]
+async fn replay(_queue: ReplayQueue) -> anyhow::Result<()> {
+    Err(without_aws())
+}
+
+#[cfg(feature = "aws")]
+async fn replay(queue: ReplayQueue) -> anyhow::Result<()> {
+    match queue {
+        ReplayQueue::UploadChecks { queue_url } => replay::upload_checks(&queue_url).await,
+        ReplayQueue::Receipts { queue_url } => replay::receipts(&queue_url).await,
+    }
 }
 
 #[cfg(not(feature = "aws"))]

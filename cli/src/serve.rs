@@ -27,6 +27,7 @@ use tokio::net::TcpListener;
 
 use crate::dispatch::Dispatcher;
 use crate::local_s3::LocalS3;
+use crate::metrics_page::MetricsPage;
 
 const DEMO_CATALOG: &str = include_str!("../../catalog/demo.jsonl");
 /// How long a client may take to send a request's head before its
@@ -56,9 +57,13 @@ pub async fn run(port: u16, backend: &Backend, data_dir: &std::path::Path, limit
     let public_url = format!("http://{local}");
     let (upload_urls, local_s3, arrivals) = upload_storage(&stores, &secret, &public_url)?;
     let keys = Keys::from_secret(&secret);
-    let dispatcher = Arc::new(crate::dispatch::mount_all(&stores, &keys, upload_urls, &public_url).context("wiring")?);
-    let images = Arc::new(crate::images::Images::new(stores.blobs().context("images")?));
-    let local_s3 = local_s3.map(Arc::new);
+    let routes = Arc::new(Routes {
+        dispatcher: crate::dispatch::mount_all(&stores, &keys, upload_urls, &public_url).context("wiring")?,
+        images: crate::images::Images::new(stores.blobs().context("images")?),
+        local_s3,
+        metrics: MetricsPage::install().context("metrics")?,
+    });
+    let upkeep = routes.metrics.spawn_upkeep();
     let mailer = stores.mailer(&crate::mail::mail_from()).context("mail")?;
     let clock = Arc::new(galley_shared::clock::SystemClock);
     let receipts = crate::receipts::spawn(NoticeSender::new(stores.outbox(), mailer, clock));
@@ -88,13 +93,10 @@ pub async fn run(port: u16, backend: &Backend, data_dir: &std::path::Path, limit
                         continue;
                     }
                 };
-                let (dispatcher, local_s3, images) = (dispatcher.clone(), local_s3.clone(), images.clone());
+                let routes = routes.clone();
                 let service = service_fn(move |request| {
-                    let (dispatcher, local_s3, images) = (dispatcher.clone(), local_s3.clone(), images.clone());
-                    async move {
-                        let response = handle(&dispatcher, local_s3.as_deref(), &images, request).await;
-                        Ok::<_, std::convert::Infallible>(response)
-                    }
+                    let routes = routes.clone();
+                    async move { Ok::<_, std::convert::Infallible>(routes.handle(request).await) }
                 });
                 let connection = http.serve_connection(TokioIo::new(stream), service);
                 let connection = graceful.watch(connection);
@@ -111,6 +113,7 @@ pub async fn run(port: u16, backend: &Backend, data_dir: &std::path::Path, limit
     drop(listener);
     receipts.abort();
     settler.abort();
+    upkeep.abort();
     if let Some(arrivals) = arrivals {
         arrivals.abort();
     }
@@ -146,29 +149,39 @@ fn upload_storage(stores: &Stores, key: &SigningKey, public_url: &str) -> anyhow
     }
 }
 
-async fn handle(
-    dispatcher: &Dispatcher,
-    local_s3: Option<&LocalS3>,
-    images: &crate::images::Images,
-    request: hyper::Request<Incoming>,
-) -> hyper::Response<Full<Bytes>> {
-    if request.uri().path().starts_with(crate::images::PATH_PREFIX) {
-        return images.serve(&request).await;
+/// What the server answers besides the API: image files, the local
+/// stand-in for S3's upload URLs, and its metrics page.
+struct Routes {
+    dispatcher: Dispatcher,
+    local_s3: Option<LocalS3>,
+    images: crate::images::Images,
+    metrics: MetricsPage,
+}
+
+impl Routes {
+    async fn handle(&self, request: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
+        let path = request.uri().path();
+        if path.starts_with(crate::images::PATH_PREFIX) {
+            return self.images.serve(&request).await;
+        }
+        if path == crate::metrics_page::PATH {
+            return self.metrics.answer(&request);
+        }
+        if let Some(local_s3) = &self.local_s3
+            && let Some(key) = path.strip_prefix(URL_PATH_PREFIX).map(str::to_owned)
+        {
+            return local_s3.handle(request, &key).await;
+        }
+        let (mut parts, body) = request.into_parts();
+        let id = RequestId::generate();
+        parts.extensions.insert(id.clone());
+        // No API route takes more than 64 KiB: reading stops one byte past it.
+        let response = match Limited::new(body, MAX_JSON_BODY).collect().await {
+            Ok(collected) => self.dispatcher.dispatch(http::Request::from_parts(parts, collected.to_bytes())).await,
+            Err(_) => finish(&id, Err(Error::PayloadTooLarge { limit: MAX_JSON_BODY })),
+        };
+        response.map(Full::new)
     }
-    if let Some(local_s3) = local_s3
-        && let Some(key) = request.uri().path().strip_prefix(URL_PATH_PREFIX).map(str::to_owned)
-    {
-        return local_s3.handle(request, &key).await;
-    }
-    let (mut parts, body) = request.into_parts();
-    let id = RequestId::generate();
-    parts.extensions.insert(id.clone());
-    // No API route takes more than 64 KiB: reading stops one byte past it.
-    let response = match Limited::new(body, MAX_JSON_BODY).collect().await {
-        Ok(collected) => dispatcher.dispatch(http::Request::from_parts(parts, collected.to_bytes())).await,
-        Err(_) => finish(&id, Err(Error::PayloadTooLarge { limit: MAX_JSON_BODY })),
-    };
-    response.map(Full::new)
 }
 
 async fn import_demo_catalog_if_empty(stores: &Stores) -> anyhow::Result<()> {

@@ -25,11 +25,14 @@
 //! | `mail`        | email messages                                                 |
 //! | `keys`        | the deployment's secret, the keys derived from it, who holds which |
 //! | `clock`       | time as a port                                                 |
+//! | `metrics`     | the business and technical figures, through the `metrics` facade |
+//! | `calls`       | one span and one log line per call to a dependency             |
 //! | `config`      | which backend the environment selects                          |
 
 pub mod admin;
 pub mod auth;
 pub mod backoff;
+pub mod calls;
 pub mod catalog;
 pub mod clock;
 pub mod config;
@@ -38,6 +41,7 @@ pub mod id;
 pub mod idempotency;
 pub mod keys;
 pub mod mail;
+pub mod metrics;
 pub mod money;
 pub mod orders;
 pub mod ports;

@@ -28,7 +28,7 @@ use galley_bench::lambda::events;
 use galley_bench::lambda::launch::{ColdStart, Launch, Memory, cold_start, peak_rss};
 use galley_bench::lambda::plot::{self, Series};
 use galley_bench::lambda::rig::{self, Fixture, Functions, MAIL_FROM};
-use galley_bench::lambda::routes::{Bench, Invocation, ROUTES, Route};
+use galley_bench::lambda::routes::{Bench, ROUTES, Route};
 use galley_bench::lambda::trips::{self, CallLog};
 use galley_bench::stats::{millis, percentile};
 use galley_lambda::Stores;
@@ -229,34 +229,6 @@ async fn aws(receipts: usize) -> Backed {
     Backed { name: AWS, stores, fixture, functions, bucket, env, calls: Some(calls) }
 }
 
-/// The Lambda event of a function's representative first request.
-fn first_event(bench: &Bench<'_>, function: &str) -> (Value, Option<u16>) {
-    let route = match function {
-        "search" => Route::SearchProducts,
-        // Every page checks the session; the password hash is measured apart.
-        "login" => Route::Me,
-        "checkout" => Route::Checkout,
-        "upload" => Route::CreateUpload,
-        "upload-check" => Route::UploadCheck,
-        _ => Route::Receipt,
-    };
-    match bench.invocation(route, 0) {
-        Invocation::Http(request, status) => (to_event(*request), Some(status)),
-        Invocation::Event(event) => (event, None),
-    }
-}
-
-fn to_event(request: galley_http::Request) -> Value {
-    let headers: Vec<(&str, String)> = request
-        .headers()
-        .iter()
-        .map(|(name, value)| (name.as_str(), value.to_str().unwrap_or_default().to_owned()))
-        .collect();
-    let path = request.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned();
-    let body = String::from_utf8_lossy(request.body()).into_owned();
-    events::http(request.method().as_str(), &path, &headers, (!body.is_empty()).then_some(body.as_str()))
-}
-
 #[derive(Default)]
 struct Starts {
     init: Vec<Duration>,
@@ -325,7 +297,7 @@ async fn peak_memory(o: &Options, requests: usize, backed: &Backed, bench: &Benc
 /// The event a binary's invocations carry, and the status it must answer.
 fn started_with(bench: &Bench<'_>, binary: &Binary) -> (Value, Option<u16>) {
     match &binary.function {
-        Some(function) => first_event(bench, function),
+        Some(function) => bench.event(function, 0),
         None => (events::http("GET", "/hello", &[], None), Some(200)),
     }
 }

@@ -27,6 +27,18 @@ pub fn http(method: &str, path_and_query: &str, headers: &[(&str, String)], body
     })
 }
 
+/// The HTTP API event that carries `request`.
+pub fn from_request(request: &galley_http::Request) -> Value {
+    let headers: Vec<(&str, String)> = request
+        .headers()
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.to_str().unwrap_or_default().to_owned()))
+        .collect();
+    let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
+    let body = String::from_utf8_lossy(request.body());
+    http(request.method().as_str(), path, &headers, (!body.is_empty()).then_some(&*body))
+}
+
 /// An S3 `ObjectCreated:Put` notification for one object.
 pub fn s3_created(bucket: &str, key: &str, size: usize) -> Value {
     json!({"Records": [{

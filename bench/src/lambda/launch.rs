@@ -43,6 +43,11 @@ impl Drop for Running {
 }
 
 fn spawn(launch: &Launch, api: &RuntimeApi) -> std::io::Result<Running> {
+    spawn_writing(launch, api, Stdio::null())
+}
+
+/// The process, its standard output going to `stdout`.
+fn spawn_writing(launch: &Launch, api: &RuntimeApi, stdout: Stdio) -> std::io::Result<Running> {
     let child = Command::new(&launch.binary)
         .env_clear()
         .env("AWS_LAMBDA_RUNTIME_API", api.addr.to_string())
@@ -53,7 +58,7 @@ fn spawn(launch: &Launch, api: &RuntimeApi) -> std::io::Result<Running> {
         .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
         .envs(launch.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        .stdout(stdout)
         .stderr(Stdio::null())
         .spawn()?;
     Ok(Running(child))
@@ -95,6 +100,29 @@ pub async fn cold_start(launch: &Launch, event: Value, expect_status: Option<u16
         init_noticed_late: polled.noticed - polled.sent,
         answer_noticed_late: answer.at.noticed - answer.at.sent,
     })
+}
+
+/// What one process writes to standard output (in Lambda: its EMF
+/// metrics) over a cold start and the invocations `events`, each
+/// answered as its status says (`None`: an event function's result).
+pub async fn standard_output(launch: &Launch, events: Vec<(Value, Option<u16>)>) -> Result<String, String> {
+    let mut api = RuntimeApi::start().await.map_err(|e| e.to_string())?;
+    let mut running =
+        spawn_writing(launch, &api, Stdio::piped()).map_err(|e| format!("{}: {e}", launch.binary.display()))?;
+    let mut stdout = running.0.stdout.take().ok_or("no standard output")?;
+    // Read as it comes, so a full pipe never stalls the function.
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut stdout, &mut text).map(|_| text)
+    });
+    for (i, (event, expect_status)) in events.into_iter().enumerate() {
+        api.invoke(event);
+        let answer = api.answer(ANSWER_TIMEOUT).await.ok_or_else(|| format!("no answer to invocation {i}"))?;
+        check(answer, expect_status)?;
+    }
+    // A function writes its metrics before it answers: all are in the pipe.
+    drop(running);
+    reader.join().map_err(|_| "the reader panicked")?.map_err(|e| e.to_string())
 }
 
 /// A process's memory after its last invocation, from `/proc/PID/status`.

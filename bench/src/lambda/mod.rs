@@ -2,6 +2,7 @@
 //! binaries against, the requests each route takes, an SDK HTTP client that
 //! counts round trips, and the plot of the results.
 
+pub mod emf;
 pub mod events;
 pub mod launch;
 pub mod plot;

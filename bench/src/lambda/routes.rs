@@ -241,6 +241,24 @@ impl<'a> Bench<'a> {
         }
     }
 
+    /// The Lambda event of a function's representative request (its
+    /// `i`th), and the status it must answer (`None`: an event function).
+    pub fn event(&self, function: &str, i: usize) -> (Value, Option<u16>) {
+        let route = match function {
+            "search" => Route::SearchProducts,
+            // Every page checks the session; the password hash is measured apart.
+            "login" => Route::Me,
+            "checkout" => Route::Checkout,
+            "upload" => Route::CreateUpload,
+            "upload-check" => Route::UploadCheck,
+            _ => Route::Receipt,
+        };
+        match self.invocation(route, i) {
+            Invocation::Http(request, status) => (super::events::from_request(&request), Some(status)),
+            Invocation::Event(event) => (event, None),
+        }
+    }
+
     /// Sends one invocation of `route` in-process and times it.
     pub async fn call(&self, route: Route, i: usize) -> Duration {
         let invocation = self.invocation(route, i);

@@ -149,6 +149,23 @@ impl Server {
         self.request("GET", path, &[], b"")
     }
 
+    /// A metric's value on the server's `/metrics` page (Prometheus text),
+    /// summed over the series whose labels include `labels`; 0 when none.
+    pub fn metric(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+        let page = self.get("/metrics");
+        assert_eq!(page.status, 200);
+        let text = String::from_utf8_lossy(&page.bytes).into_owned();
+        text.lines()
+            .filter(|line| !line.starts_with('#'))
+            .filter_map(|line| {
+                let (series, value) = line.rsplit_once(' ')?;
+                let (metric, rest) = series.split_once('{').unwrap_or((series, ""));
+                let wanted = metric == name && labels.iter().all(|(k, v)| rest.contains(&format!("{k}=\"{v}\"")));
+                wanted.then(|| value.parse::<f64>().ok()).flatten()
+            })
+            .sum()
+    }
+
     pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
         // Generous: a race of 60 requests on moto (one Python thread) takes a while.

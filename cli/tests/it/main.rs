@@ -11,6 +11,7 @@ mod import;
 mod lifecycle_http;
 mod orders_http;
 mod promotions_http;
+mod replay;
 mod serve_limits;
 mod stripe_http;
 mod uploads_http;

@@ -165,9 +165,25 @@ fn check_rules(server: &Server) {
     assert_eq!(bobs_list.body["items"].as_array().unwrap().len(), 1);
 }
 
-/// 60 buyers race for 10 units; 10 concurrent requests share one key.
+/// What the server's metrics say the races did: orders confirmed, their
+/// revenue, out-of-stock answers, checkouts answered 2xx and 4xx.
+fn race_figures(server: &Server) -> [f64; 5] {
+    let usd = [("Currency", "USD")];
+    let answered = |outcome| server.metric("Requests", &[("Route", "POST /checkout"), ("Outcome", outcome)]);
+    [
+        server.metric("OrdersConfirmed", &usd),
+        server.metric("Revenue", &usd),
+        server.metric("OutOfStock", &[]),
+        answered("2xx"),
+        answered("4xx"),
+    ]
+}
+
+/// 60 buyers race for 10 units; 10 concurrent requests share one key. The
+/// metrics the server recorded match what the buyers saw.
 fn check_races(server: &Server) {
     server.import(&product_line("t-hot", 700, "USD", 10));
+    let before = race_figures(server);
     let server = Arc::new(server);
     let tokens: Vec<String> = (0..4).map(|i| server.signed_in(&format!("racer{i}@example.com"))).collect();
     let statuses: Vec<u16> = std::thread::scope(|scope| {
@@ -214,6 +230,14 @@ fn check_races(server: &Server) {
     let warm_orders =
         listed["items"].as_array().unwrap().iter().filter(|o| o["items"][0]["product_id"] == "t-warm").count();
     assert_eq!(warm_orders, 1);
+
+    let after = race_figures(&server);
+    let moved: Vec<f64> = after.iter().zip(before).map(|(a, b)| a - b).collect();
+    let count = |status: u16| {
+        (statuses.iter().filter(|s| **s == status).count() + replies.iter().filter(|r| r.status == status).count())
+            as f64
+    };
+    assert_eq!(moved, [11.0, 11.0 * 700.0, 50.0, count(201), count(409)], "confirmed, revenue, out of stock, 2xx, 4xx");
 }
 
 fn receipts_in(dir: &std::path::Path) -> Vec<String> {

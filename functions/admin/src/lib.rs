@@ -16,7 +16,7 @@ use galley_http::paging::{CursorKey, Page};
 use galley_http::problem;
 use galley_http::query::QueryParams;
 use galley_http::request::{Request, Response, bearer_token, json_body, json_response};
-use galley_http::route::{Route, resolve};
+use galley_http::route::{Route, pattern, resolve};
 use galley_shared::Error;
 use galley_shared::admin::{Actor, AdminProductView, ImageHost, OrderDesk, ProductDesk, ProductRecord, PromotionDesk};
 use galley_shared::auth::{Authenticator, Role, Roles};
@@ -197,6 +197,10 @@ fn product_id(params: &galley_http::route::PathParams) -> Result<ProductId, Erro
 
 #[async_trait]
 impl Handler for AdminFunction {
+    fn route(&self, request: &Request) -> Option<String> {
+        pattern(ROUTES, request)
+    }
+
     async fn respond(&self, request: &Request) -> Result<Response, Error> {
         let (endpoint, params) = resolve(ROUTES, request.method(), request.uri().path())?;
         let actor = self.admin(request).await?;

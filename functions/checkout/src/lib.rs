@@ -13,7 +13,7 @@ use galley_http::documents::{basket, cart};
 use galley_http::paging::{CursorKey, Page};
 use galley_http::query::QueryParams;
 use galley_http::request::{Request, Response, bearer_token, json_body, json_response};
-use galley_http::route::{Route, resolve};
+use galley_http::route::{Route, pattern, resolve};
 use galley_http::{idempotency, problem};
 use galley_shared::Error;
 use galley_shared::auth::Authenticator;
@@ -122,6 +122,10 @@ impl CheckoutFunction {
 
 #[async_trait]
 impl Handler for CheckoutFunction {
+    fn route(&self, request: &Request) -> Option<String> {
+        pattern(ROUTES, request)
+    }
+
     async fn respond(&self, request: &Request) -> Result<Response, Error> {
         let (endpoint, params) = resolve(ROUTES, request.method(), request.uri().path())?;
         match endpoint {

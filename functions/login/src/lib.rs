@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use galley_http::Handler;
 use galley_http::json::{self, Fields};
 use galley_http::request::{Request, Response, bearer_token, empty_response, json_body, json_response};
-use galley_http::route::{Route, resolve};
+use galley_http::route::{Route, pattern, resolve};
 use galley_shared::Error;
 use galley_shared::auth::{
     Account, Accounts, Authenticator, Credentials, DisplayName, Email, Password, Registration, Roles,
@@ -98,6 +98,10 @@ impl LoginFunction {
 
 #[async_trait]
 impl Handler for LoginFunction {
+    fn route(&self, request: &Request) -> Option<String> {
+        pattern(ROUTES, request)
+    }
+
     async fn respond(&self, request: &Request) -> Result<Response, Error> {
         let (endpoint, _) = resolve(ROUTES, request.method(), request.uri().path())?;
         let response = match endpoint {

@@ -4,18 +4,14 @@ use galley_aws::stream::StreamEvent;
 use galley_receipts::ReceiptsFunction;
 use galley_shared::clock::SystemClock;
 use galley_shared::orders::NoticeSender;
-use lambda_http::{LambdaEvent, service_fn};
 
 fn main() -> Result<(), lambda_http::Error> {
     galley_lambda::block_on(async {
-        let stores = galley_lambda::start_without_key().await?;
+        let stores = galley_lambda::start_without_key("receipts").await?;
         let from = std::env::var("MAIL_FROM").map_err(|_| "MAIL_FROM (the SES sender identity) is not set")?;
         let mailer = stores.mailer(&from)?;
         let function = ReceiptsFunction::new(NoticeSender::new(stores.outbox(), mailer, Arc::new(SystemClock)));
         let function = &function;
-        lambda_http::lambda_runtime::run(service_fn(move |event: LambdaEvent<StreamEvent>| async move {
-            Ok::<_, lambda_http::Error>(function.handle(event.payload).await)
-        }))
-        .await
+        galley_lambda::run_events(move |event: StreamEvent| async move { Ok(function.handle(event).await) }).await
     })
 }

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use galley_http::paging::{CursorKey, Page};
 use galley_http::query::QueryParams;
 use galley_http::request::{Request, Response, json_response};
-use galley_http::route::{Route, resolve};
+use galley_http::route::{Route, pattern, resolve};
 use galley_http::{Handler, api};
 use galley_shared::Error;
 use galley_shared::catalog::ProductView;
@@ -48,6 +48,10 @@ impl SearchFunction {
 
 #[async_trait]
 impl Handler for SearchFunction {
+    fn route(&self, request: &Request) -> Option<String> {
+        pattern(ROUTES, request)
+    }
+
     async fn respond(&self, request: &Request) -> Result<Response, Error> {
         // Search also takes what no route matched (API Gateway's `$default`):
         // the whole API's table says 404 or 405.

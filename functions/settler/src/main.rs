@@ -2,20 +2,16 @@ use std::sync::Arc;
 
 use galley_settler::{SettlerFunction, SettlerStores};
 use galley_shared::clock::SystemClock;
-use lambda_http::{LambdaEvent, service_fn};
 use serde_json::Value;
 
 fn main() -> Result<(), lambda_http::Error> {
     galley_lambda::block_on(async {
-        let stores = galley_lambda::start_without_key().await?;
+        let stores = galley_lambda::start_without_key("settler").await?;
         let from = std::env::var("MAIL_FROM").map_err(|_| "MAIL_FROM (the SES sender identity) is not set")?;
         let payments = stores.payments()?.gateway;
         let function =
             SettlerFunction::new(SettlerStores::from(&stores), payments, stores.mailer(&from)?, Arc::new(SystemClock));
         let function = &function;
-        lambda_http::lambda_runtime::run(service_fn(move |_: LambdaEvent<Value>| async move {
-            Ok::<_, lambda_http::Error>(function.handle().await?)
-        }))
-        .await
+        galley_lambda::run_events(move |_: Value| async move { Ok(function.handle().await?) }).await
     })
 }

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use galley_http::Handler;
 use galley_http::documents::upload_request;
 use galley_http::request::{Request, Response, bearer_token, json_body, json_response};
-use galley_http::route::{Route, resolve};
+use galley_http::route::{Route, pattern, resolve};
 use galley_shared::Error;
 use galley_shared::auth::Authenticator;
 use galley_shared::clock::Clock;
@@ -59,6 +59,10 @@ impl UploadFunction {
 
 #[async_trait]
 impl Handler for UploadFunction {
+    fn route(&self, request: &Request) -> Option<String> {
+        pattern(ROUTES, request)
+    }
+
     async fn respond(&self, request: &Request) -> Result<Response, Error> {
         let (endpoint, params) = resolve(ROUTES, request.method(), request.uri().path())?;
         let user = self.authenticator.authenticate(bearer_token(request)?).await?.user;

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use galley_http::Handler;
 use galley_http::request::{Request, Response, json_response};
-use galley_http::route::{Route, resolve};
+use galley_http::route::{Route, pattern, resolve};
 use galley_payments::Payments;
 use galley_payments::stripe::{StripeEvents, verify_signature};
 use galley_shared::Error;
@@ -63,6 +63,10 @@ impl WebhookFunction {
 
 #[async_trait]
 impl Handler for WebhookFunction {
+    fn route(&self, request: &Request) -> Option<String> {
+        pattern(ROUTES, request)
+    }
+
     async fn respond(&self, request: &Request) -> Result<Response, Error> {
         let (Endpoint::Stripe, _) = resolve(ROUTES, request.method(), request.uri().path())?;
         let secret = self.signing.as_ref().ok_or(Error::InvalidSignature)?.read().await?;

@@ -8,7 +8,7 @@ fn main() -> Result<(), lambda_http::Error> {
     galley_lambda::block_on(async {
         // It signs nothing: no signing key. The Stripe secrets are read on
         // the first delivery, not here.
-        let stores = galley_lambda::start_without_key().await?;
+        let stores = galley_lambda::start_without_key("webhook").await?;
         let payments = stores.payments()?;
         let signing = stores.secret(galley_payments::WEBHOOK_SECRET)?;
         let function = WebhookFunction::new(event_stores(&stores), payments, signing, Arc::new(SystemClock));

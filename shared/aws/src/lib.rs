@@ -26,6 +26,7 @@
 //! | `ses`        | mail through SES v2 (feature `ses`)                             |
 //! | `secrets`    | Secrets Manager reads (feature `secrets`)                       |
 //! | `sdk_config` | the SDK configuration, built once per process                   |
+//! | `traced`     | one log line per AWS call: operation, outcome, status, time     |
 //! | `https`      | the HTTPS client the SDK clients share                          |
 
 mod accounts;
@@ -49,6 +50,7 @@ pub mod secrets;
 pub mod ses;
 pub mod stream;
 pub mod table;
+mod traced;
 mod transact;
 mod uploads;
 
@@ -56,6 +58,7 @@ use std::sync::Arc;
 
 use aws_config::SdkConfig;
 pub use sdk_config::load_sdk_config;
+pub use traced::Traced;
 
 /// Every DynamoDB-backed port over one table.
 #[derive(Clone)]
@@ -67,7 +70,8 @@ pub struct DynamoStore {
 
 impl DynamoStore {
     pub fn new(config: &SdkConfig, table: impl Into<Arc<str>>) -> Self {
-        Self { client: aws_sdk_dynamodb::Client::new(config), table: table.into(), config: config.clone() }
+        let dynamodb = aws_sdk_dynamodb::config::Builder::from(config).interceptor(Traced).build();
+        Self { client: aws_sdk_dynamodb::Client::from_conf(dynamodb), table: table.into(), config: config.clone() }
     }
 
     /// Over a client built elsewhere (tests add interceptors to see requests).

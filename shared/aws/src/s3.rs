@@ -33,6 +33,7 @@ impl S3Blobs {
             // Otherwise a presigned PUT carries the checksum of an empty
             // body, and storage refuses every real file.
             .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+            .interceptor(crate::Traced)
             .build();
         Self { client: aws_sdk_s3::Client::from_conf(s3), bucket: bucket.into() }
     }

@@ -7,7 +7,8 @@ use galley_shared::Error;
 
 /// The secret's string value. Its content never appears in an error.
 pub async fn secret_string(config: &SdkConfig, secret_id: &str) -> Result<String, Error> {
-    let client = aws_sdk_secretsmanager::Client::new(config);
+    let conf = aws_sdk_secretsmanager::config::Builder::from(config).interceptor(crate::Traced).build();
+    let client = aws_sdk_secretsmanager::Client::from_conf(conf);
     // Throttled or failing: retry later; denied or missing: a deployment
     // fault, which no retry mends.
     let output = client

@@ -20,7 +20,8 @@ pub struct SesMailer {
 impl SesMailer {
     /// `from` is the sender (a verified SES identity), e.g. `Shop <receipts@shop.example>`.
     pub fn new(config: &SdkConfig, from: impl Into<String>) -> Self {
-        Self { client: aws_sdk_sesv2::Client::new(config), from: from.into() }
+        let ses = aws_sdk_sesv2::config::Builder::from(config).interceptor(crate::Traced).build();
+        Self { client: aws_sdk_sesv2::Client::from_conf(ses), from: from.into() }
     }
 }
 
@@ -37,7 +38,10 @@ impl Mailer for SesMailer {
             .send()
             .await
             // Every SES failure leaves the receipt in the outbox to be retried.
-            .map_err(|e| Error::unavailable(format!("ses SendEmail: {}", DisplayErrorContext(&e))))?;
+            .map_err(|e| {
+                crate::errors::count("ses", &e);
+                Error::unavailable(format!("ses SendEmail: {}", DisplayErrorContext(&e)))
+            })?;
         Ok(())
     }
 }

@@ -5,6 +5,7 @@
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 use galley_shared::Error;
+use galley_shared::metrics::{self, Fault};
 use galley_shared::stock::{Shortage, StockLine};
 
 use crate::DynamoStore;
@@ -21,6 +22,10 @@ pub(crate) use galley_shared::backoff::RETRY;
 const CONDITION_FAILED: &str = "ConditionalCheckFailed";
 /// Cancellation reasons that pass: another transaction, or throttling.
 const RETRIED: &[&str] = &["TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"];
+
+/// The reasons among `RETRIED` that are throttling: counted when they
+/// outlast the retries (`DependencyErrors`).
+const THROTTLED: &[&str] = &["ThrottlingError", "ProvisionedThroughputExceeded"];
 
 /// How one action of a refused transaction fared.
 #[derive(Clone, Debug, PartialEq)]
@@ -69,6 +74,7 @@ impl DynamoStore {
     /// are retried by `RETRY`; throttling that outlasts it is
     /// `Unavailable` (503 with `Retry-After`), never a bug.
     pub(crate) async fn transact(&self, actions: Vec<TransactWriteItem>) -> Result<Outcome, Error> {
+        let mut throttled = false;
         for attempt in 1..=RETRY.attempts {
             let outcome = self.client.transact_write_items().set_transact_items(Some(actions.clone())).send().await;
             let error = match outcome {
@@ -81,6 +87,7 @@ impl DynamoStore {
                     return Ok(Outcome::Refused(reasons.iter().map(ActionReason::of).collect()));
                 }
                 if reasons.iter().any(|r| r.code().is_some_and(|code| RETRIED.contains(&code))) {
+                    throttled = reasons.iter().any(|r| r.code().is_some_and(|code| THROTTLED.contains(&code)));
                     if attempt < RETRY.attempts {
                         RETRY.wait(attempt).await;
                     }
@@ -88,6 +95,9 @@ impl DynamoStore {
                 }
             }
             return Err(sdk_error("TransactWriteItems", error));
+        }
+        if throttled {
+            metrics::dependency_error("dynamodb", Fault::Throttled);
         }
         Err(Error::unavailable("transaction kept conflicting or being throttled"))
     }

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use galley_shared::Error;
+use galley_shared::calls::{self, traced};
 use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 use tokio::sync::Semaphore;
 
@@ -313,24 +314,27 @@ impl Db {
         let (path, readers, writer) = (self.path.clone(), self.readers.clone(), self.writer.clone());
         let may_borrow_the_writer = answers_one_request_at_a_time();
         let reads = self.turns.read.get_or_init(|| Semaphore::new(reader_limit()));
-        let _turn = reads.acquire().await.map_err(|_| Error::internal("sqlite turns closed"))?;
-        run_blocking(move || {
-            let pooled = readers.lock().map_err(|_| Error::internal("sqlite pool poisoned"))?.pop();
-            let conn = match pooled {
-                Some(conn) => conn,
-                None if may_borrow_the_writer => match writer.try_lock() {
-                    Ok(writer) => return read_on_writer(&writer, work),
-                    Err(_) => connect_reader(&path).map_err(store_error)?,
-                },
-                None => connect_reader(&path).map_err(store_error)?,
-            };
-            let result = work(&conn);
-            if let Ok(mut pool) = readers.lock() {
-                pool.push(conn);
-            }
-            result
-        })
-        .await
+        let read = async move {
+            let _turn = reads.acquire().await.map_err(|_| Error::internal("sqlite turns closed"))?;
+            run_blocking(move || {
+                let pooled = readers.lock().map_err(|_| Error::internal("sqlite pool poisoned"))?.pop();
+                let conn = match pooled {
+                    Some(conn) => conn,
+                    None if may_borrow_the_writer => match writer.try_lock() {
+                        Ok(writer) => return read_on_writer(&writer, work),
+                        Err(_) => connect_reader(&path).map_err(store_error)?,
+                    },
+                    None => connect_reader(&path).map_err(store_error)?,
+                };
+                let result = work(&conn);
+                if let Ok(mut pool) = readers.lock() {
+                    pool.push(conn);
+                }
+                result
+            })
+            .await
+        };
+        traced(SQLITE, operation::<F>(), calls::result, read).await
     }
 
     /// Runs `work` in a write transaction taken up front (`BEGIN IMMEDIATE`),
@@ -342,16 +346,32 @@ impl Db {
         F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T, Error> + Send + 'static,
     {
         let writer = self.writer.clone();
-        let _turn = self.turns.write.acquire().await.map_err(|_| Error::internal("sqlite turns closed"))?;
-        run_blocking(move || {
-            let mut conn = writer.lock().map_err(|_| Error::internal("sqlite connection poisoned"))?;
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(store_error)?;
-            let value = work(&tx)?;
-            tx.commit().map_err(store_error)?;
-            Ok(value)
-        })
-        .await
+        let write = async {
+            let _turn = self.turns.write.acquire().await.map_err(|_| Error::internal("sqlite turns closed"))?;
+            run_blocking(move || {
+                let mut conn = writer.lock().map_err(|_| Error::internal("sqlite connection poisoned"))?;
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(store_error)?;
+                let value = work(&tx)?;
+                tx.commit().map_err(store_error)?;
+                Ok(value)
+            })
+            .await
+        };
+        traced(SQLITE, operation::<F>(), calls::result, write).await
     }
+}
+
+/// The dependency's name in call lines.
+const SQLITE: &str = "sqlite";
+
+/// A call line's operation: the adapter method whose closure `F` is
+/// (`galley_embedded::orders::…::place::{{closure}}` → `place`), free and
+/// bounded, with no name to keep at each of the many call sites.
+fn operation<F>() -> &'static str {
+    let name = std::any::type_name::<F>();
+    let path = name.split("::{{closure}}").next().unwrap_or(name);
+    let last = path.rsplit("::").next().unwrap_or(path);
+    Some(last.split('<').next().unwrap_or(last)).filter(|op| !op.is_empty()).unwrap_or("call")
 }
 
 /// `work` on the writer, query-only for its duration as a reader is, so a
@@ -403,6 +423,17 @@ mod tests {
         assert_eq!(schema_version(&conn).unwrap(), MIGRATIONS.len() as i64);
         let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
         assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn a_call_line_names_the_adapter_method_that_asked() {
+        fn closure_of<F>(_: &F) -> &'static str {
+            operation::<F>()
+        }
+        fn place_order() -> &'static str {
+            closure_of(&|| ())
+        }
+        assert_eq!(place_order(), "place_order");
     }
 
     fn count_products(db: &Db) -> impl Future<Output = Result<i64, Error>> {

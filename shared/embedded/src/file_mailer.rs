@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use async_trait::async_trait;
 use galley_shared::Error;
+use galley_shared::calls::{self, traced};
 use galley_shared::mail::EmailMessage;
 use galley_shared::ports::Mailer;
 
@@ -39,7 +40,7 @@ impl Mailer for FileMailer {
     async fn send(&self, message: &EmailMessage) -> Result<(), Error> {
         let mime = message.to_mime(&self.from)?;
         let (dir, name) = (self.dir.clone(), file_name(message));
-        run_blocking(move || {
+        let written = run_blocking(move || {
             let write = || {
                 crate::private_files::create_dir(&dir)?;
                 let temp = dir.join(format!(".{name}.{}", ulid::Ulid::new()));
@@ -47,7 +48,7 @@ impl Mailer for FileMailer {
                 std::fs::rename(&temp, dir.join(name))
             };
             write().map_err(|e: std::io::Error| Error::unavailable(format!("write to the outbox folder: {e}")))
-        })
-        .await
+        });
+        traced("mail", "send", calls::result, written).await
     }
 }

@@ -8,9 +8,13 @@ use std::path::PathBuf;
 use async_trait::async_trait;
 use bytes::Bytes;
 use galley_shared::Error;
+use galley_shared::calls::{self, traced};
 use galley_shared::ports::{BlobHead, Blobs, ServedAs};
 
 use crate::blocking::run_blocking;
+
+/// The dependency's name in call lines.
+const BLOBS: &str = "blobs";
 
 #[derive(Clone, Debug)]
 pub struct LocalBlobs {
@@ -48,12 +52,17 @@ impl LocalBlobs {
         let path = self.path_of(key).ok_or_else(|| Error::internal("blob key outside the blob folder"))?;
         let dir = path.parent().ok_or_else(|| Error::internal("blob path without a parent"))?.to_path_buf();
         let bytes = bytes.into();
-        run_blocking(move || {
-            crate::private_files::create_dir(&dir).map_err(io)?;
-            let partial = dir.join(format!(".{}.partial", ulid::Ulid::new()));
-            crate::private_files::write_new(&partial, &bytes).map_err(io)?;
-            std::fs::rename(&partial, &path).map_err(io)
-        })
+        traced(
+            BLOBS,
+            "store",
+            calls::result,
+            run_blocking(move || {
+                crate::private_files::create_dir(&dir).map_err(io)?;
+                let partial = dir.join(format!(".{}.partial", ulid::Ulid::new()));
+                crate::private_files::write_new(&partial, &bytes).map_err(io)?;
+                std::fs::rename(&partial, &path).map_err(io)
+            }),
+        )
         .await
     }
 }
@@ -62,26 +71,36 @@ impl LocalBlobs {
 impl Blobs for LocalBlobs {
     async fn head(&self, key: &str, max_bytes: usize) -> Result<Option<BlobHead>, Error> {
         let Some(path) = self.path_of(key) else { return Ok(None) };
-        run_blocking(move || {
-            let mut file = match std::fs::File::open(&path) {
-                Ok(file) => file,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-                Err(e) => return Err(io(e)),
-            };
-            let size = file.metadata().map_err(io)?.len();
-            let mut first_bytes = Vec::with_capacity(max_bytes);
-            (&mut file).take(max_bytes as u64).read_to_end(&mut first_bytes).map_err(io)?;
-            Ok(Some(BlobHead { size, first_bytes }))
-        })
+        traced(
+            BLOBS,
+            "head",
+            calls::result,
+            run_blocking(move || {
+                let mut file = match std::fs::File::open(&path) {
+                    Ok(file) => file,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                    Err(e) => return Err(io(e)),
+                };
+                let size = file.metadata().map_err(io)?.len();
+                let mut first_bytes = Vec::with_capacity(max_bytes);
+                (&mut file).take(max_bytes as u64).read_to_end(&mut first_bytes).map_err(io)?;
+                Ok(Some(BlobHead { size, first_bytes }))
+            }),
+        )
         .await
     }
 
     async fn delete(&self, key: &str) -> Result<(), Error> {
         let Some(path) = self.path_of(key) else { return Ok(()) };
-        run_blocking(move || match std::fs::remove_file(&path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(e)),
-            _ => Ok(()),
-        })
+        traced(
+            BLOBS,
+            "delete",
+            calls::result,
+            run_blocking(move || match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(e)),
+                _ => Ok(()),
+            }),
+        )
         .await
     }
 
@@ -91,26 +110,36 @@ impl Blobs for LocalBlobs {
         let source = self.path_of(from).ok_or_else(|| Error::internal("blob key outside the blob folder"))?;
         let target = self.path_of(to).ok_or_else(|| Error::internal("blob key outside the blob folder"))?;
         let dir = target.parent().ok_or_else(|| Error::internal("blob path without a parent"))?.to_path_buf();
-        run_blocking(move || {
-            crate::private_files::create_dir(&dir).map_err(io)?;
-            let partial = dir.join(format!(".{}.partial", ulid::Ulid::new()));
-            match std::fs::copy(&source, &partial) {
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-                other => other.map_err(io)?,
-            };
-            std::fs::rename(&partial, &target).map_err(io)?;
-            Ok(true)
-        })
+        traced(
+            BLOBS,
+            "copy",
+            calls::result,
+            run_blocking(move || {
+                crate::private_files::create_dir(&dir).map_err(io)?;
+                let partial = dir.join(format!(".{}.partial", ulid::Ulid::new()));
+                match std::fs::copy(&source, &partial) {
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+                    other => other.map_err(io)?,
+                };
+                std::fs::rename(&partial, &target).map_err(io)?;
+                Ok(true)
+            }),
+        )
         .await
     }
 
     async fn read(&self, key: &str) -> Result<Option<Bytes>, Error> {
         let Some(path) = self.path_of(key) else { return Ok(None) };
-        run_blocking(move || match std::fs::read(&path) {
-            Ok(bytes) => Ok(Some(Bytes::from(bytes))),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io(e)),
-        })
+        traced(
+            BLOBS,
+            "read",
+            calls::result,
+            run_blocking(move || match std::fs::read(&path) {
+                Ok(bytes) => Ok(Some(Bytes::from(bytes))),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(io(e)),
+            }),
+        )
         .await
     }
 }

@@ -71,6 +71,14 @@ pub fn resolve<R: Copy>(routes: &[Route<R>], method: &Method, path: &str) -> Res
     }
 }
 
+/// The route `request` is for, as `METHOD /pattern` (a metric's label:
+/// bounded, unlike the path), or `None` when no route fits.
+pub fn pattern<R>(routes: &[Route<R>], request: &crate::request::Request) -> Option<String> {
+    let path = request.uri().path();
+    let route = routes.iter().find(|r| r.method == request.method() && matches(r.pattern, path))?;
+    Some(format!("{} {}", route.method, route.pattern))
+}
+
 fn static_method(method: &str) -> &'static str {
     match method {
         "GET" => "GET",
@@ -112,6 +120,17 @@ mod tests {
         assert_eq!(tag, Tag::One);
         assert_eq!(params.get("id"), Some("mug-1"));
         assert_eq!(resolve(ROUTES, &Method::POST, "/products").unwrap().0, Tag::Create);
+    }
+
+    #[test]
+    fn a_request_is_labelled_by_its_route_not_its_path() {
+        let request = |method: Method, path: &str| {
+            http::Request::builder().method(method).uri(path).body(bytes::Bytes::new()).unwrap()
+        };
+        assert_eq!(pattern(ROUTES, &request(Method::GET, "/products/mug-1")).as_deref(), Some("GET /products/{id}"));
+        assert_eq!(pattern(ROUTES, &request(Method::POST, "/products")).as_deref(), Some("POST /products"));
+        assert_eq!(pattern(ROUTES, &request(Method::DELETE, "/products")), None);
+        assert_eq!(pattern(ROUTES, &request(Method::GET, "/wp-admin")), None);
     }
 
     #[test]

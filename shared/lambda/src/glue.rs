@@ -5,8 +5,11 @@ use std::future::Future;
 
 use bytes::Bytes;
 use galley_http::request::{self as web, RequestId};
+use lambda_http::lambda_runtime::{self, LambdaEvent};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 /// The request id a response carries: the Lambda invocation's, else API
 /// Gateway's (a replayed event has no Lambda context), else a fresh one.
@@ -56,7 +59,8 @@ pub fn into_lambda_response(response: web::Response) -> lambda_http::Response<Bo
     lambda_http::Response::from_parts(parts, body)
 }
 
-/// Runs `handler` as the Lambda function's HTTP handler until the runtime stops.
+/// Runs `handler` as the Lambda function's HTTP handler until the runtime
+/// stops, writing each invocation's metrics after its answer.
 pub async fn run<H, F>(handler: H) -> Result<(), lambda_http::Error>
 where
     H: Fn(web::Request) -> F + Send + Sync,
@@ -64,7 +68,30 @@ where
 {
     let handler = &handler;
     lambda_http::run(lambda_http::service_fn(move |event: lambda_http::Request| async move {
-        Ok::<_, Infallible>(into_lambda_response(handler(into_web_request(event)).await))
+        let request = into_web_request(event);
+        let id = RequestId::of(&request);
+        let response = handler(request).await;
+        crate::metrics::flush(&id.0);
+        Ok::<_, Infallible>(into_lambda_response(response))
+    }))
+    .await
+}
+
+/// Runs `handler` as an event function's handler (a stream, S3 or schedule
+/// event) until the runtime stops, writing each invocation's metrics after
+/// its answer.
+pub async fn run_events<E, R, H, F>(handler: H) -> Result<(), lambda_http::Error>
+where
+    E: DeserializeOwned + Send,
+    R: Serialize,
+    H: Fn(E) -> F + Send + Sync,
+    F: Future<Output = Result<R, lambda_http::Error>> + Send,
+{
+    let handler = &handler;
+    lambda_runtime::run(lambda_runtime::service_fn(move |event: LambdaEvent<E>| async move {
+        let answer = handler(event.payload).await;
+        crate::metrics::flush(&event.context.request_id);
+        answer
     }))
     .await
 }

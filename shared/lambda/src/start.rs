@@ -18,23 +18,25 @@ pub struct Deployment {
     pub keys: Keys,
 }
 
-/// Sets up tracing, opens the stores `TABLE_NAME` / `GALLEY_DATA_DIR` select,
-/// and takes the keys from the configuration. No secret is read over the
-/// network here: login reads its own on its first login (`keys`).
-pub async fn start() -> Result<Deployment, Error> {
-    let (backend, stores) = open().await?;
+/// Sets up tracing and metrics (named by `function`), opens the stores
+/// `TABLE_NAME` / `GALLEY_DATA_DIR` select, and takes the keys from the
+/// configuration. No secret is read over the network here: login reads its
+/// own on its first login (`keys`).
+pub async fn start(function: &'static str) -> Result<Deployment, Error> {
+    let (backend, stores) = open(function).await?;
     let keys = keys::keys(&backend, &stores)?;
     Ok(Deployment { stores, keys })
 }
 
 /// The cold start of functions that check no token (event handlers):
-/// tracing and the stores.
-pub async fn start_without_key() -> Result<Stores, Error> {
-    Ok(open().await?.1)
+/// tracing, metrics and the stores.
+pub async fn start_without_key(function: &'static str) -> Result<Stores, Error> {
+    Ok(open(function).await?.1)
 }
 
-async fn open() -> Result<(Backend, Stores), Error> {
+async fn open(function: &'static str) -> Result<(Backend, Stores), Error> {
     crate::telemetry::init();
+    crate::metrics::install(function);
     let backend = Backend::from_env();
     let stores = Stores::open(&backend).await?;
     Ok((backend, stores))

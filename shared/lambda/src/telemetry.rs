@@ -4,6 +4,7 @@
 use std::io::IsTerminal as _;
 
 use galley_http::request::SPAN_TARGET;
+use galley_shared::calls::TARGET as CALL_TARGET;
 use tracing::Subscriber;
 use tracing_subscriber::Layer;
 use tracing_subscriber::filter::{FilterExt as _, LevelFilter, Targets, filter_fn};
@@ -33,7 +34,7 @@ where
     // for: it puts the request id on every line a request logs, and
     // `galley=debug,warn` once filtered the runtime's span out, and with it
     // the id (galley_http::request::span).
-    let filter = filter(level).or(filter_fn(|meta| meta.is_span() && meta.target() == SPAN_TARGET));
+    let filter = filter(level, in_lambda).or(filter_fn(|meta| meta.is_span() && meta.target() == SPAN_TARGET));
     // A log line that cannot be written is dropped: by default the
     // subscriber reports it with `eprintln!`, which panics when stderr is a
     // file on a full disk, and the panic took the request's connection with
@@ -53,10 +54,13 @@ where
 /// `Targets` rather than `EnvFilter`: it is all that either variable is used
 /// for here, and it keeps `EnvFilter`'s directive engine (regex automata,
 /// per-thread span scopes) out of every function's start and binary.
-fn filter(level: &str) -> Targets {
+/// Unset, it is `info`, without the call lines (`galley::call`) outside
+/// Lambda: a developer's terminal would be mostly SQLite reads.
+fn filter(level: &str, in_lambda: bool) -> Targets {
     let level = level.trim().to_ascii_lowercase();
     match level.as_str() {
-        "" => Targets::new().with_default(LevelFilter::INFO),
+        "" if in_lambda => Targets::new().with_default(LevelFilter::INFO),
+        "" => Targets::new().with_default(LevelFilter::INFO).with_target(CALL_TARGET, LevelFilter::WARN),
         // Lambda's own level names; FATAL has no tracing level.
         "fatal" => Targets::new().with_default(LevelFilter::ERROR),
         _ => level.parse().unwrap_or_else(|_| Targets::new().with_default(LevelFilter::INFO)),
@@ -71,7 +75,7 @@ mod tests {
     use tracing::Level;
     use tracing_subscriber::layer::SubscriberExt;
 
-    use super::{filter, lines};
+    use super::{CALL_TARGET, filter, lines};
 
     #[derive(Clone, Default)]
     struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -112,20 +116,44 @@ mod tests {
         assert_eq!(lines[0]["spans"][0]["request_id"], "req-7", "{text}");
     }
 
+    // A store call's line, as a function writes it in Lambda under the
+    // default filter: in the request's span, naming what it called.
+    #[test]
+    fn a_call_line_names_its_request_dependency_operation_outcome_and_time() {
+        let captured = Captured::default();
+        let subscriber = tracing_subscriber::registry().with(lines("", true, captured.clone(), false));
+        tracing::subscriber::with_default(subscriber, || {
+            let span = galley_http::request::span(&RequestId("req-9".into()));
+            let _inside = span.enter();
+            let call = galley_shared::calls::traced("sqlite", "place", galley_shared::calls::result, async {
+                Ok::<_, ()>(())
+            });
+            tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(call).unwrap();
+        });
+        let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let line: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        assert_eq!(line["fields"]["outcome"], "ok", "{text}");
+        assert!(line["fields"]["took_ms"].as_f64().is_some(), "{text}");
+        assert_eq!(line["spans"][0]["request_id"], "req-9", "{text}");
+        assert_eq!(line["spans"][1]["dependency"], "sqlite", "{text}");
+        assert_eq!(line["spans"][1]["operation"], "place", "{text}");
+        assert!(!filter("", false).would_enable(CALL_TARGET, &Level::INFO), "quiet in a terminal");
+    }
+
     #[test]
     fn a_level_or_a_target_list_sets_what_is_logged_and_anything_else_means_info() {
-        let default = filter("");
+        let default = filter("", true);
         assert!(default.would_enable("galley", &Level::INFO) && !default.would_enable("galley", &Level::DEBUG));
 
-        assert!(filter("DEBUG").would_enable("aws_smithy_runtime", &Level::DEBUG));
-        assert!(filter("FATAL").would_enable("galley", &Level::ERROR));
-        assert!(!filter("FATAL").would_enable("galley", &Level::WARN));
+        assert!(filter("DEBUG", true).would_enable("aws_smithy_runtime", &Level::DEBUG));
+        assert!(filter("FATAL", true).would_enable("galley", &Level::ERROR));
+        assert!(!filter("FATAL", true).would_enable("galley", &Level::WARN));
 
-        let listed = filter("galley=debug,warn");
+        let listed = filter("galley=debug,warn", true);
         assert!(listed.would_enable("galley::checkout", &Level::DEBUG));
         assert!(!listed.would_enable("hyper", &Level::INFO) && listed.would_enable("hyper", &Level::WARN));
 
-        let nonsense = filter("galley=loud");
+        let nonsense = filter("galley=loud", true);
         assert!(nonsense.would_enable("galley", &Level::INFO) && !nonsense.would_enable("galley", &Level::DEBUG));
     }
 }

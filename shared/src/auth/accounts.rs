@@ -19,6 +19,7 @@ use crate::clock::Clock;
 use crate::error::Error;
 use crate::id::UserId;
 use crate::keys::{Keys, LoginKey, SigningKey};
+use crate::metrics;
 use crate::ports::{LoginAttempts, Rotation, Sessions, Users, Written};
 
 /// A new account as the client asked for it, already valid.
@@ -92,12 +93,14 @@ impl Accounts {
         let Credentials { email, password } = credentials;
         let Ok(email) = Email::parse(&email) else {
             self.check_password(password, None).await?;
+            metrics::login_failed();
             return Err(Error::InvalidCredentials);
         };
         let now = self.clock.unix_now();
         let (claim, user) =
             tokio::try_join!(self.attempts.take_attempt(&email, &LOGIN_LOCKOUT, now), self.users.by_email(&email))?;
         if let AttemptSlot::Locked { until } = claim {
+            metrics::login_locked_out();
             return Err(Error::TooManyAttempts { retry_after_secs: (until - now).max(1) as u64 });
         }
         let stored = user.as_ref().map(|u| u.password_hash.clone());
@@ -106,7 +109,10 @@ impl Accounts {
         let (matched, secret) = tokio::try_join!(self.check_password(password, stored), self.key.source.key())?;
         let user = match (matched, user) {
             (true, Some(user)) => user,
-            _ => return Err(Error::InvalidCredentials),
+            _ => {
+                metrics::login_failed();
+                return Err(Error::InvalidCredentials);
+            }
         };
         let (session, refresh) = Session::start(user.profile, now);
         tokio::try_join!(self.sessions.create(&session), self.attempts.clear(&email))?;

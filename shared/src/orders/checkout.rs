@@ -38,6 +38,7 @@ use crate::clock::Clock;
 use crate::error::Error;
 use crate::id::{OrderId, ProductId};
 use crate::idempotency::{Claim, Fingerprint, Guard, IdempotencyKey, IdempotencyScope, StoredResponse};
+use crate::metrics;
 use crate::ports::{Catalog, Charge, Hold, IdempotencyRecords, NextAction, Orders, PaymentGateway, Promotions};
 use crate::promotions::{PromoCode, Promotion};
 
@@ -174,6 +175,9 @@ impl Checkout {
                 | Error::PromoCodeInvalid { .. }
                 | Error::PromoCodeExhausted),
             ) => {
+                if matches!(error, Error::OutOfStock(_)) {
+                    metrics::out_of_stock();
+                }
                 let answer = (self.answer_error)(&error);
                 guard.store(&answer).await?;
                 Ok(CheckoutAnswer { status: answer.status, body: answer.body, replayed: false })
@@ -232,12 +236,14 @@ impl Checkout {
                 let answer = confirmed_answer(&confirmed)?;
                 let entry = HistoryEntry::new(OrderStatus::Confirmed, self.clock.stamp(), Party::Customer);
                 self.orders.confirm(&confirmed, &entry, hold, &answer).await?;
+                metrics::order_confirmed(confirmed.total, confirmed.promotion.is_some());
                 Ok(CheckoutAnswer { status: answer.status, body: answer.body, replayed: false })
             }
             Charge::Declined { code } => {
                 let answer = (self.answer_error)(&Error::PaymentDeclined { decline_code: code });
                 let entry = HistoryEntry::new(OrderStatus::Declined, self.clock.stamp(), Party::Customer);
                 self.orders.decline(&order, &entry, hold, &answer).await?;
+                metrics::order_declined();
                 Ok(CheckoutAnswer { status: answer.status, body: answer.body, replayed: false })
             }
             Charge::NeedsAction { next_action, .. } => {

@@ -16,13 +16,14 @@ use serde_json::{Value, json};
 use super::checkout::AnswerError;
 use super::history::Party;
 use super::moves::{Moved, ask_cancel, ask_refund, fulfil, record_refund, refund_late_payment, settle_refund};
-use super::order::{AdminOrderView, Fulfilment, Order, OrderView, Refund};
+use super::order::{AdminOrderView, Fulfilment, Order, OrderStatus, OrderView, Refund};
 use crate::admin::{Actor, AuditEntry, AuditTarget};
 use crate::backoff::{Backoff, RETRY};
 use crate::clock::Clock;
 use crate::error::Error;
 use crate::id::{AuditId, OrderId, RefundId, UserId};
 use crate::idempotency::{Claim, Fingerprint, Guard, IdempotencyKey, IdempotencyScope, StoredResponse};
+use crate::metrics;
 use crate::money::Money;
 use crate::ports::{IdempotencyRecords, KeyNote, OrderBook, OrderMove, Orders, PaymentGateway};
 
@@ -205,6 +206,7 @@ impl Lifecycle {
             let (moved, audit) = decide(&order)?;
             let write = OrderMove { moved: &moved, audit: audit.as_ref(), key: note(&moved)? };
             if self.orders.apply_move(&write).await? {
+                count(&order, &moved.order);
                 return Ok(moved);
             }
             MOVE_RETRY.wait(attempt).await;
@@ -467,5 +469,16 @@ fn finished(asker: &Asker, order: &Order, refund: &RefundId, status: u16) -> Res
         answer(asker, order, status)
     } else {
         Err(Error::internal(format!("refund {refund} of order {} is neither pending nor done", order.id)))
+    }
+}
+
+/// The metrics of one applied move: a cancellation, and each refund it
+/// settled (a cancellation's refund too: money went back).
+fn count(before: &Order, after: &Order) {
+    if after.status == OrderStatus::Cancelled && before.status != OrderStatus::Cancelled {
+        metrics::order_cancelled();
+    }
+    for refund in after.state.refunds.iter().skip(before.state.refunds.len()) {
+        metrics::refund_settled(refund.amount);
     }
 }

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use crate::clock::Clock;
 use crate::error::Error;
 use crate::idempotency::LeaseId;
+use crate::metrics;
 use crate::ports::{Mailer, Outbox, OutboxEntry};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,7 +60,9 @@ impl NoticeSender {
         if !self.outbox.take_send_lease(id, &holder, now, now + SEND_LEASE.as_secs() as i64).await? {
             return Ok(Delivery::Busy);
         }
-        if let Err(error) = self.mailer.send(&entry.notice.email()).await {
+        let sent = self.mailer.send(&entry.notice.email()).await;
+        metrics::email(sent.is_ok());
+        if let Err(error) = sent {
             // Given back, so the retry need not wait for the lease to lapse.
             if let Err(e) = self.outbox.release_send_lease(id).await {
                 tracing::warn!(error = %e, notice = %id, "send lease not given back; it lapses");

@@ -17,6 +17,7 @@ use super::history::{HistoryEntry, Party};
 use super::order::{Order, OrderStatus};
 use crate::clock::Clock;
 use crate::error::Error;
+use crate::metrics;
 use crate::ports::{Charge, Orders, PaymentGateway, PendingOrder};
 
 /// What one pass settled.
@@ -98,6 +99,11 @@ impl Settler {
             return Ok(None);
         }
         tracing::info!(order_id = %order.id, status = to.as_str(), by = %entry.by, "settled a pending order");
+        if to == OrderStatus::Confirmed {
+            metrics::order_confirmed(order.total, order.promotion.is_some());
+        } else {
+            metrics::order_declined();
+        }
         Ok(Some(to))
     }
 }

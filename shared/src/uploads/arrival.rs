@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::error::Error;
+use crate::metrics;
 use crate::ports::{BlobHead, Blobs, UploadRecords};
 use crate::uploads::{ImageType, Upload, UploadStatus, parse_object_key};
 
@@ -103,6 +104,10 @@ impl ArrivalCheck {
         match inspect(&upload, &head) {
             Ok(()) => {
                 if self.records.set_status(&upload.owner, &upload.id, &live, UploadStatus::Stored).await? {
+                    // Storage notifies at least once: count the first arrival only.
+                    if upload.status == UploadStatus::Pending {
+                        metrics::upload_checked(true);
+                    }
                     Ok(Arrival::Stored)
                 } else {
                     // Rejected meanwhile by a check of other bytes: those
@@ -114,6 +119,7 @@ impl ArrivalCheck {
             Err(rejection) => {
                 self.blobs.delete(key).await?;
                 self.records.set_status(&upload.owner, &upload.id, &live, UploadStatus::Rejected).await?;
+                metrics::upload_checked(false);
                 Ok(Arrival::Rejected(Some(rejection)))
             }
         }

@@ -429,3 +429,72 @@ fn images_are_public_only_through_the_distribution_and_only_images() {
     let source = expression(&grant["Condition"]["StringEquals"]["AWS:SourceArn"]);
     assert!(source.ends_with(":distribution/${ImagesDistribution}"), "{source}");
 }
+
+/// GitHub's anchor of a Markdown heading.
+fn anchor(heading: &str) -> String {
+    let lower = heading.trim().to_lowercase();
+    let kept = lower.chars().filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'));
+    kept.map(|c| if c == ' ' { '-' } else { c }).collect()
+}
+
+/// #26: the dashboard and the alarms read only metrics the functions write
+/// (`galley_shared::metrics`), under the dimensions and values they write
+/// them with (a route alarm names a route the function serves), in the
+/// stack's own namespace; and every alarm names its runbook section.
+#[test]
+fn the_dashboard_and_alarms_read_what_the_functions_write_and_name_their_runbook() {
+    let written: BTreeSet<&str> = galley_shared::metrics::METRICS.iter().map(|m| m.name).collect();
+    let functions =
+        ["search", "login", "checkout", "upload", "admin", "webhook", "receipts", "settler", "upload-check"];
+    let routes: BTreeSet<String> =
+        served().into_iter().map(|(method, pattern, _)| format!("{method} {pattern}")).collect();
+    let runbook = std::fs::read_to_string(root().join("docs/operations.md")).unwrap();
+    let sections: BTreeSet<String> =
+        runbook.lines().filter_map(|l| l.strip_prefix('#')).map(|h| anchor(h.trim_start_matches('#'))).collect();
+
+    let mut galley_metrics = 0;
+    for (name, resource) in resources() {
+        let name = name.as_str().unwrap();
+        if resource["Type"] != "AWS::CloudWatch::Alarm" {
+            continue;
+        }
+        let properties = &resource["Properties"];
+        let description = properties["AlarmDescription"].as_str().unwrap_or_default();
+        let section = description.rsplit_once("Runbook: docs/operations.md#").map(|(_, s)| s.trim());
+        assert!(section.is_some_and(|s| sections.contains(s)), "{name}: runbook section {section:?}");
+        let watched = properties["Metrics"].as_sequence().into_iter().flatten().map(|m| &m["MetricStat"]["Metric"]);
+        for metric in watched.chain(std::iter::once(properties)) {
+            if expression(&metric["Namespace"]) != "!Sub Galley/${AWS::StackName}" {
+                continue;
+            }
+            galley_metrics += 1;
+            let metric_name = metric["MetricName"].as_str().unwrap();
+            assert!(written.contains(metric_name), "{name}: no function writes {metric_name}");
+            for dimension in metric["Dimensions"].as_sequence().unwrap() {
+                let (key, value) = (dimension["Name"].as_str().unwrap(), dimension["Value"].as_str().unwrap());
+                let known = match key {
+                    "Function" => functions.contains(&value),
+                    "Route" => routes.contains(value),
+                    "Outcome" => ["2xx", "4xx", "5xx"].contains(&value),
+                    "Kind" => ["throttled", "timeout", "connection", "5xx", "4xx"].contains(&value),
+                    "Dependency" => ["dynamodb", "ses", "s3", "secretsmanager", "stripe"].contains(&value),
+                    _ => false,
+                };
+                assert!(known, "{name}: {metric_name} is never written with {key}={value}");
+            }
+        }
+    }
+    assert!(galley_metrics > 10, "the alarms watch Galley's own metrics");
+
+    let dashboard = serde_yaml::to_string(&resources()["Dashboard"]["Properties"]["DashboardBody"]).unwrap();
+    // SEARCH('{Galley/${AWS::StackName},Function} MetricName=\"OrdersDeclined\"', …)
+    let searched: Vec<&str> = (dashboard.split("SEARCH('{").skip(1))
+        .filter(|search| search.starts_with("Galley/"))
+        .filter_map(|search| search.split("MetricName=\\\"").nth(1)?.split('\\').next())
+        .collect();
+    assert!(searched.len() > 10, "the dashboard reads Galley's metrics");
+    for metric in &searched {
+        assert!(written.contains(metric), "the dashboard reads {metric}, which no function writes");
+    }
+    assert!(!dashboard.contains("{Galley,"), "the dashboard reads the stack's own namespace");
+}

@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use galley_shared::Error;
+use galley_shared::calls::traced;
+use galley_shared::metrics::{self, Fault};
 use galley_shared::ports::SecretSource;
 use http::{Method, Request, StatusCode, header};
 use http_body_util::{BodyExt, Full};
@@ -115,6 +117,7 @@ impl StripeClient {
         body: Option<(String, &str)>,
     ) -> Result<Result<T, StripeError>, Error> {
         let secret = self.secret.read().await?;
+        let operation = format!("{method} {path}");
         let mut request = Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.base))
@@ -130,28 +133,54 @@ impl StripeClient {
         };
         let request = request.body(Full::new(body)).map_err(Error::internal)?;
         let http = self.http().await?;
-        let answer = tokio::time::timeout(CALL_TIMEOUT, async {
-            let response = http.request(request).await.map_err(|e| Error::unavailable(format!("Stripe: {e}")))?;
-            let status = response.status();
-            let bytes = response.into_body().collect().await.map_err(|e| Error::unavailable(format!("Stripe: {e}")))?;
-            Ok::<_, Error>((status, bytes.to_bytes()))
-        })
-        .await
-        .map_err(|_| Error::unavailable("Stripe did not answer in time"))??;
-        let (status, bytes) = answer;
+        let (status, bytes) =
+            traced(STRIPE, &operation, exchanged, exchange(http, request)).await.map_err(|(fault, error)| {
+                metrics::dependency_error(STRIPE, fault);
+                error
+            })?;
         if status.is_success() {
             return serde_json::from_slice(&bytes).map(Ok).map_err(|e| Error::internal(format!("Stripe answer: {e}")));
         }
         // Throttled or failing: ask again later; the keys make that safe.
         if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+            let fault = if status.is_server_error() { Fault::Server } else { Fault::Throttled };
+            metrics::dependency_error(STRIPE, fault);
             return Err(Error::unavailable(format!("Stripe answered {status}")));
         }
         let refused: ErrorEnvelope = serde_json::from_slice(&bytes)
             .map_err(|e| Error::internal(format!("Stripe error answer ({status}): {e}")))?;
         if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
             // A wrong or revoked key is a deployment fault, not the shopper's.
+            metrics::dependency_error(STRIPE, Fault::Refused);
             return Err(Error::internal(format!("Stripe refused the API key ({status})")));
         }
         Ok(Err(refused.error))
+    }
+}
+
+/// The dependency's name in call lines and metrics.
+const STRIPE: &str = "stripe";
+
+/// A request sent and its answer read, or why not.
+type Exchange = Result<(StatusCode, Bytes), (Fault, Error)>;
+
+async fn exchange(http: &Https, request: Request<Full<Bytes>>) -> Exchange {
+    let broken = |e: &dyn std::fmt::Display| (Fault::Connection, Error::unavailable(format!("Stripe: {e}")));
+    let answer = tokio::time::timeout(CALL_TIMEOUT, async {
+        let response = http.request(request).await.map_err(|e| broken(&e))?;
+        let status = response.status();
+        let bytes = response.into_body().collect().await.map_err(|e| broken(&e))?;
+        Ok((status, bytes.to_bytes()))
+    })
+    .await;
+    answer.unwrap_or_else(|_| Err((Fault::Timeout, Error::unavailable("Stripe did not answer in time"))))
+}
+
+/// An exchange's outcome in its call line.
+fn exchanged(exchange: &Exchange) -> &'static str {
+    match exchange {
+        Ok((status, _)) if status.is_success() => "ok",
+        Ok(_) => "refused",
+        Err((fault, _)) => fault.as_str(),
     }
 }
