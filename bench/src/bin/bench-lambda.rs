@@ -24,6 +24,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use galley_bench::lambda::capacity::Units;
+use galley_bench::lambda::cost;
 use galley_bench::lambda::events;
 use galley_bench::lambda::launch::{ColdStart, Launch, Memory, cold_start, peak_rss};
 use galley_bench::lambda::plot::{self, Series};
@@ -305,7 +307,7 @@ fn started_with(bench: &Bench<'_>, binary: &Binary) -> (Value, Option<u16>) {
 struct Warm {
     route: Route,
     sorted: Vec<Duration>,
-    trips: Option<(Vec<String>, usize)>,
+    trips: Option<(Vec<String>, usize, Units)>,
 }
 
 async fn warm(backed: &Backed, bench: &Bench<'_>, samples: usize, hash_samples: usize) -> Vec<Warm> {
@@ -330,9 +332,13 @@ async fn warm(backed: &Backed, bench: &Bench<'_>, samples: usize, hash_samples: 
         let trips = match &backed.calls {
             Some(log) => {
                 log.take();
+                log.meter(true);
                 bench.call(route, warmup).await;
+                log.meter(false);
                 let calls = log.take();
-                Some((calls.iter().map(|c| c.action.clone()).collect(), trips::sequential(&calls)))
+                let mut units = Units::default();
+                calls.iter().for_each(|c| units += c.units);
+                Some((calls.iter().map(|c| c.action.clone()).collect(), trips::sequential(&calls), units))
             }
             None => None,
         };
@@ -403,6 +409,10 @@ async fn main() {
     // memory run (a cold start and up to MOTO_CHECKOUTS more), the warm run.
     let cloud = aws(o.starts + 1 + 2 * MOTO_CHECKOUTS).await;
 
+    // Upload tickets asked for between two renewals: the cold starts, or a
+    // memory run, or one warm route's samples and warmup.
+    local.fixture.expect_uploads(o.starts.max(o.rss_requests + 1).max(o.warm_embedded + 52));
+    cloud.fixture.expect_uploads(o.starts.max(o.rss_requests + 1).max(o.warm_aws + 52));
     let local_bench = Bench::new(&local.functions, &local.stores, &local.fixture, local.bucket.clone());
     let cloud_bench = Bench::new(&cloud.functions, &cloud.stores, &cloud.fixture, cloud.bucket.clone());
     eprintln!("cold starts…");
@@ -514,7 +524,7 @@ async fn main() {
 
     report.push_str("\n### Round trips (AWS adapters, counted on the wire)\n\n| route | calls | sequential | minimum the data model allows | calls made | IAM |\n|---|---:|---:|---|---|---|\n");
     for w in &warm_cloud {
-        let (actions, sequential) = w.trips.clone().unwrap_or_default();
+        let (actions, sequential, _) = w.trips.clone().unwrap_or_default();
         let (minimum, why) = w.route.minimum();
         let grants = granted(w.route.function());
         let missing: Vec<&String> =
@@ -531,6 +541,16 @@ async fn main() {
             iam
         ));
     }
+
+    let measured: Vec<cost::Measured> = warm_local
+        .iter()
+        .zip(&warm_cloud)
+        .map(|(l, c)| {
+            let (_, sequential, units) = c.trips.clone().unwrap_or_default();
+            cost::Measured { route: l.route, units, sequential, cpu_ms: pct(&l.sorted, 0.5) }
+        })
+        .collect();
+    report.push_str(&cost::section(&measured));
 
     let svg = plot::svg("Warm latency per route (in-process, log scale)", &series);
     let svg_path = o.out.with_file_name("docs/warm-latency.svg");

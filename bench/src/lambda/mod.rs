@@ -2,6 +2,8 @@
 //! binaries against, the requests each route takes, an SDK HTTP client that
 //! counts round trips, and the plot of the results.
 
+pub mod capacity;
+pub mod cost;
 pub mod emf;
 pub mod events;
 pub mod launch;

@@ -19,7 +19,9 @@ use galley_shared::id::{OrderId, ProductId, UploadId, UserId};
 use galley_shared::keys::{Keys, SigningKey};
 use galley_shared::orders::{CartLine, HistoryEntry, NoticeSender, Order, OrderStatus, price};
 use galley_shared::stock::Quantity;
-use galley_shared::uploads::{ArrivalCheck, Filename, ImageType, Upload, UploadSize, UploadStatus};
+use galley_shared::uploads::{
+    ArrivalCheck, Filename, ImageType, MAX_PENDING_UPLOADS, Upload, UploadSize, UploadStatus,
+};
 use galley_tests::fixtures::{self, PNG_1X1};
 use galley_upload::{CheckFunction, UploadFunction, UploadStores};
 use time::OffsetDateTime;
@@ -40,6 +42,18 @@ pub struct Fixture {
     /// Confirmed orders whose receipts wait in the outbox, with their JSON.
     pub receipts: Vec<(OrderId, String)>,
     pub key: SigningKey,
+    /// Who asks for upload tickets: a user may hold only
+    /// `MAX_PENDING_UPLOADS` pending ones, and a run asks for thousands, so
+    /// each ticket goes to the next of enough fresh users (`expect_uploads`).
+    uploaders: std::sync::Mutex<Uploaders>,
+}
+
+#[derive(Default)]
+struct Uploaders {
+    /// How many tickets a run asks for.
+    wanted: usize,
+    bearers: Vec<String>,
+    issued: usize,
 }
 
 impl Fixture {
@@ -47,10 +61,38 @@ impl Fixture {
         format!("Bearer {}", self.access_token.lock().expect("the access token"))
     }
 
-    /// Signs the user in afresh, for the requests from here on.
+    /// Signs the user in afresh, for the requests from here on, and the
+    /// uploaders too (as new users: the earlier ones may be at their cap).
     pub async fn renew_access(&self, stores: &Stores) {
         let (access, _) = self.session(stores).await;
         *self.access_token.lock().expect("the access token") = access;
+        let wanted = self.uploaders.lock().expect("uploaders").wanted;
+        let users = wanted.div_ceil(MAX_PENDING_UPLOADS - 1);
+        let mut bearers = Vec::with_capacity(users);
+        for i in 0..users {
+            let user = UserProfile {
+                id: UserId::generate(),
+                email: Email::parse(&format!("uploader-{i}-{}@example.com", ulid::Ulid::new())).unwrap(),
+                name: DisplayName::parse("Bench Uploader").unwrap(),
+            };
+            bearers.push(format!("Bearer {}", start_session(stores, &self.key, &user).await.0));
+        }
+        let mut uploaders = self.uploaders.lock().expect("uploaders");
+        (uploaders.bearers, uploaders.issued) = (bearers, 0);
+    }
+
+    /// Prepares for `n` upload tickets between renewals (from the next).
+    pub fn expect_uploads(&self, n: usize) {
+        self.uploaders.lock().expect("uploaders").wanted = n;
+    }
+
+    /// The `Authorization` of the next upload ticket's request: the user's
+    /// own while no uploaders are prepared.
+    pub fn uploader(&self) -> String {
+        let mut uploaders = self.uploaders.lock().expect("uploaders");
+        let at = uploaders.issued / (MAX_PENDING_UPLOADS - 1);
+        uploaders.issued += 1;
+        uploaders.bearers.get(at).cloned().unwrap_or_else(|| self.bearer())
     }
 
     /// A new session for the same user: its access and refresh tokens.
@@ -107,7 +149,8 @@ pub async fn seed(stores: &Stores, key: &SigningKey, receipts: usize) -> Fixture
     for _ in 0..receipts {
         seeded.push(confirmed_order(stores, &user).await);
     }
-    Fixture { user, access_token: access_token.into(), upload, receipts: seeded, key: key.clone() }
+    let uploaders = Default::default();
+    Fixture { user, access_token: access_token.into(), upload, receipts: seeded, key: key.clone(), uploaders }
 }
 
 async fn put_blob(stores: &Stores, key: &str, bytes: &[u8]) {

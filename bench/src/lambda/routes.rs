@@ -222,7 +222,9 @@ impl<'a> Bench<'a> {
             }
             Route::CreateUpload => {
                 let body = r#"{"filename":"cat.png","content_type":"image/png","size":67}"#;
-                Invocation::Http(Box::new(request("POST", "/uploads", &json_auth(), body)), 201)
+                let headers =
+                    [("authorization", self.fixture.uploader()), ("content-type", "application/json".to_owned())];
+                Invocation::Http(Box::new(request("POST", "/uploads", &headers, body)), 201)
             }
             Route::GetUpload => {
                 let uri = format!("/uploads/{}", self.fixture.upload.id);

@@ -1,9 +1,21 @@
 //! Counting the AWS calls a request makes: an HTTP client around the SDK's
 //! own that logs every request it sends (operation, start, end), so round
-//! trips are observed on the wire, retries and pages included.
+//! trips are observed on the wire, retries and pages included. While
+//! metering is on it also prices each DynamoDB call in request units
+//! (`capacity`), from the items the call read and, for writes, each
+//! item's image before and after (read aside, with a client of its own).
 
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_smithy_types::body::SdkBody;
+use http_body_util::BodyExt as _;
+use serde_json::Value;
+
+use super::capacity::{self, Index, Item, Projection, Schema, Units};
 
 use aws_config::SdkConfig;
 use aws_smithy_http_client::tls;
@@ -20,14 +32,25 @@ pub struct Call {
     pub action: String,
     pub started: Instant,
     pub ended: Instant,
+    /// What it cost in request units (metered calls only).
+    pub units: Units,
 }
 
 #[derive(Clone, Debug, Default)]
-pub struct CallLog(Arc<Mutex<Vec<Call>>>);
+pub struct CallLog {
+    calls: Arc<Mutex<Vec<Call>>>,
+    metering: Arc<AtomicBool>,
+}
 
 impl CallLog {
     pub fn take(&self) -> Vec<Call> {
-        std::mem::take(&mut *self.0.lock().unwrap())
+        std::mem::take(&mut *self.calls.lock().unwrap())
+    }
+
+    /// Prices the calls from now on (each write then costs two reads aside,
+    /// so it is off while latency is timed).
+    pub fn meter(&self, on: bool) {
+        self.metering.store(on, Ordering::SeqCst);
     }
 }
 
@@ -58,7 +81,8 @@ pub fn counted(config: &SdkConfig) -> (SdkConfig, CallLog) {
             .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc))
             .build_https()
     });
-    let client = SharedHttpClient::new(CountingClient { inner, log: log.clone() });
+    let meter = Arc::new(Meter { client: aws_sdk_dynamodb::Client::new(config), schemas: Mutex::default() });
+    let client = SharedHttpClient::new(CountingClient { inner, log: log.clone(), meter });
     (config.to_builder().http_client(client).build(), log)
 }
 
@@ -66,12 +90,13 @@ pub fn counted(config: &SdkConfig) -> (SdkConfig, CallLog) {
 struct CountingClient {
     inner: SharedHttpClient,
     log: CallLog,
+    meter: Arc<Meter>,
 }
 
 impl HttpClient for CountingClient {
     fn http_connector(&self, settings: &HttpConnectorSettings, components: &RuntimeComponents) -> SharedHttpConnector {
         let inner = self.inner.http_connector(settings, components);
-        SharedHttpConnector::new(CountingConnector { inner, log: self.log.clone() })
+        SharedHttpConnector::new(CountingConnector { inner, log: self.log.clone(), meter: self.meter.clone() })
     }
 }
 
@@ -79,19 +104,138 @@ impl HttpClient for CountingClient {
 struct CountingConnector {
     inner: SharedHttpConnector,
     log: CallLog,
+    meter: Arc<Meter>,
 }
 
 impl HttpConnector for CountingConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
         let action = action_of(&request);
         let log = self.log.clone();
-        let started = Instant::now();
-        let sent = self.inner.call(request);
+        let metered = log.metering.load(Ordering::SeqCst);
+        let operation = action.strip_prefix("dynamodb:").filter(|_| metered).map(str::to_owned);
+        let asked: Option<Value> =
+            operation.as_ref().and_then(|_| serde_json::from_slice(request.body().bytes()?).ok());
+        let (inner, meter) = (self.inner.clone(), self.meter.clone());
         HttpConnectorFuture::new(async move {
-            let response = sent.await;
-            log.0.lock().unwrap().push(Call { action, started, ended: Instant::now() });
+            let before = match (&operation, &asked) {
+                (Some(op), Some(asked)) => meter.images(op, asked).await,
+                _ => Vec::new(),
+            };
+            let started = Instant::now();
+            let mut response = inner.call(request).await;
+            let ended = Instant::now();
+            let mut units = Units::default();
+            if let (Some(op), Some(asked), Ok(answer)) = (&operation, &asked, response.as_mut()) {
+                let body = std::mem::replace(answer.body_mut(), SdkBody::taken());
+                let bytes = body.collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+                let answered: Value = serde_json::from_slice(&bytes).unwrap_or_default();
+                *answer.body_mut() = SdkBody::from(bytes);
+                units.read = capacity::read_request_units(op, asked, &answered);
+                units.write = meter.write_units(before).await;
+            }
+            log.calls.lock().unwrap().push(Call { action, started, ended, units });
             response
         })
+    }
+}
+
+/// Reads items and table schemas aside, for pricing writes.
+#[derive(Debug)]
+struct Meter {
+    client: aws_sdk_dynamodb::Client,
+    schemas: Mutex<BTreeMap<String, Schema>>,
+}
+
+/// One item a write touches: its table, key, whether in a transaction, and
+/// its image before the write.
+type Written = (String, Item, bool, Option<Item>);
+
+impl Meter {
+    async fn schema(&self, table: &str) -> Schema {
+        if let Some(known) = self.schemas.lock().unwrap().get(table) {
+            return known.clone();
+        }
+        let described = self.client.describe_table().table_name(table).send().await.expect("describe the table");
+        let table_desc = described.table.expect("a table");
+        let names = |keys: &[aws_sdk_dynamodb::types::KeySchemaElement]| {
+            keys.iter().map(|k| k.attribute_name.clone()).collect::<Vec<_>>()
+        };
+        let mut indexes = Vec::new();
+        for gsi in table_desc.global_secondary_indexes() {
+            let projection = gsi.projection.as_ref();
+            let kind = projection.and_then(|p| p.projection_type.as_ref());
+            let non_key = projection.map(|p| p.non_key_attributes().to_vec()).unwrap_or_default();
+            indexes.push(Index { keys: names(gsi.key_schema()), projection: Projection::of(kind, &non_key) });
+        }
+        for lsi in table_desc.local_secondary_indexes() {
+            let projection = lsi.projection.as_ref();
+            let kind = projection.and_then(|p| p.projection_type.as_ref());
+            let non_key = projection.map(|p| p.non_key_attributes().to_vec()).unwrap_or_default();
+            indexes.push(Index { keys: names(lsi.key_schema()), projection: Projection::of(kind, &non_key) });
+        }
+        let schema = Schema { keys: names(table_desc.key_schema()), indexes };
+        self.schemas.lock().unwrap().insert(table.to_owned(), schema.clone());
+        schema
+    }
+
+    async fn image(&self, table: &str, key: &Item) -> Option<Item> {
+        let key: HashMap<String, AttributeValue> = key.iter().filter_map(|(n, v)| Some((n.clone(), sdk(v)?))).collect();
+        let got = self.client.get_item().table_name(table).set_key(Some(key)).consistent_read(true).send().await;
+        got.ok()?.item.as_ref().map(capacity::wire_item)
+    }
+
+    /// The items a write request touches, with their images before it.
+    async fn images(&self, operation: &str, asked: &Value) -> Vec<Written> {
+        let mut tables = BTreeMap::new();
+        for name in table_names(asked) {
+            tables.insert(name.clone(), self.schema(&name).await);
+        }
+        let mut written = Vec::new();
+        for (table, key, transactional) in capacity::written_keys(operation, asked, &tables) {
+            let before = self.image(&table, &key).await;
+            written.push((table, key, transactional, before));
+        }
+        written
+    }
+
+    /// Write units of the items `written` touched, from their images now.
+    async fn write_units(&self, written: Vec<Written>) -> f64 {
+        let mut total = 0.0;
+        for (table, key, transactional, before) in written {
+            let after = self.image(&table, &key).await;
+            total += self.schema(&table).await.write_units(before.as_ref(), after.as_ref(), transactional);
+        }
+        total
+    }
+}
+
+/// The tables a write request names.
+fn table_names(asked: &Value) -> Vec<String> {
+    let mut names: Vec<String> = asked["TableName"].as_str().map(str::to_owned).into_iter().collect();
+    for action in asked["TransactItems"].as_array().into_iter().flatten() {
+        for kind in ["Put", "Update", "Delete", "ConditionCheck"] {
+            names.extend(action[kind]["TableName"].as_str().map(str::to_owned));
+        }
+    }
+    names.extend(asked["RequestItems"].as_object().into_iter().flatten().map(|(name, _)| name.clone()));
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// A key attribute in the SDK's type (keys are strings, numbers or binary).
+fn sdk(value: &Value) -> Option<AttributeValue> {
+    let (kind, inner) = value.as_object()?.iter().next()?;
+    let text = inner.as_str()?.to_owned();
+    match kind.as_str() {
+        "S" => Some(AttributeValue::S(text)),
+        "N" => Some(AttributeValue::N(text)),
+        "B" => {
+            use base64::Engine as _;
+            let raw = base64::engine::general_purpose::STANDARD.decode(text).ok()?;
+            Some(AttributeValue::B(aws_smithy_types::Blob::new(raw)))
+        }
+        _ => None,
     }
 }
 
@@ -132,6 +276,7 @@ mod tests {
             action: "x".into(),
             started: base + Duration::from_millis(start_ms),
             ended: base + Duration::from_millis(end_ms),
+            units: Units::default(),
         }
     }
 
