@@ -56,3 +56,23 @@ pub fn generate(products: usize, seed: u64) -> (Vec<Product>, Vec<String>, StdRn
         .collect();
     (catalog, words, rng)
 }
+
+/// Per-cent of titles each planted word is put in: the commonest in a
+/// third, as "shirt", "cotton" or "blue" are in an apparel shop's titles.
+pub const COMMON_IN_TITLES: [u32; 8] = [33, 25, 20, 15, 12, 10, 8, 6];
+
+/// Puts the vocabulary's last eight words into titles at
+/// `COMMON_IN_TITLES`' rates and returns them, commonest first. Words of
+/// the vocabulary's tail, so their counts are the planted ones (plus what
+/// the skewed draw adds, which is little that far back).
+pub fn plant_common_words(catalog: &mut [Product], vocabulary: &[String], rng: &mut StdRng) -> Vec<String> {
+    let common: Vec<String> = vocabulary.iter().rev().take(COMMON_IN_TITLES.len()).cloned().collect();
+    for product in catalog {
+        for (word, percent) in common.iter().zip(COMMON_IN_TITLES) {
+            if rng.random_range(0..100) < percent {
+                product.title = format!("{word} {}", product.title);
+            }
+        }
+    }
+    common
+}

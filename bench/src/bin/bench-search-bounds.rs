@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use galley_bench::catalog::generate;
+use galley_bench::catalog::{generate, plant_common_words};
 use galley_bench::counting::{Counter, Counting};
 use galley_bench::stats::{ms, summarize};
 use galley_embedded::EmbeddedStore;
@@ -25,10 +25,6 @@ use galley_shared::keys::SigningKey;
 use galley_shared::ports::{Catalog, SearchIndex};
 use galley_shared::search::{MAX_QUERY_WORDS, ProductQuery, ProductSearch, distinct_words, words};
 use galley_tests::reference::brute_force;
-use rand::Rng;
-
-/// Per-cent of titles each common word is put in: the commonest in a third.
-const COMMON: [u32; 8] = [33, 25, 20, 15, 12, 10, 8, 6];
 
 /// The shared case list: a label and a query string (already URL-encoded).
 fn cases(common: &[String]) -> Vec<(String, String)> {
@@ -52,19 +48,10 @@ fn cases(common: &[String]) -> Vec<(String, String)> {
     ]
 }
 
-/// Generated products with `COMMON`'s words put into titles at their rates.
+/// Generated products with common words planted in their titles.
 fn catalog(products: usize) -> (Vec<Product>, Vec<String>) {
     let (mut catalog, vocabulary, mut rng) = generate(products, 7);
-    // Words of the vocabulary's tail, so their counts are the planted ones
-    // (plus what the skewed draw adds, which is little that far back).
-    let common: Vec<String> = vocabulary.iter().rev().take(COMMON.len()).cloned().collect();
-    for product in &mut catalog {
-        for (word, percent) in common.iter().zip(COMMON) {
-            if rng.random_range(0..100) < percent {
-                product.title = format!("{word} {}", product.title);
-            }
-        }
-    }
+    let common = plant_common_words(&mut catalog, &vocabulary, &mut rng);
     (catalog, common)
 }
 

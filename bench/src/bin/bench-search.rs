@@ -1,6 +1,8 @@
-//! Search at scale: imports N generated products (default 100 000) into an
-//! embedded store, then answers two-word queries through the search
-//! function's handler and reports p50/p99 and store calls per query.
+//! Search at scale: imports N generated products (default 100 000), the
+//! commonest title words planted in a third to a sixteenth of the titles,
+//! into an embedded store, then answers two-word queries through the search
+//! function's handler, reports p50/p99 and store calls per query, and
+//! checks every query's first page against the brute-force reference.
 //!
 //! cargo run --release -p galley-bench --bin bench-search [-- PRODUCTS QUERIES]
 
@@ -8,7 +10,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use galley_bench::catalog::generate;
+use galley_bench::catalog::{generate, plant_common_words};
 use galley_bench::counting::{Counter, Counting};
 use galley_bench::stats::{ms, summarize};
 use galley_embedded::EmbeddedStore;
@@ -16,6 +18,8 @@ use galley_http::Handler;
 use galley_search::SearchFunction;
 use galley_shared::keys::SigningKey;
 use galley_shared::ports::Catalog;
+use galley_shared::search::{ProductQuery, words};
+use galley_tests::reference::brute_force;
 use rand::Rng;
 
 #[tokio::main]
@@ -23,7 +27,8 @@ async fn main() {
     let mut args = std::env::args().skip(1);
     let products: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100_000);
     let queries: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(2_000);
-    let (catalog, _, mut rng) = generate(products, 42);
+    let (mut catalog, vocabulary, mut rng) = generate(products, 42);
+    let common = plant_common_words(&mut catalog, &vocabulary, &mut rng);
 
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(EmbeddedStore::open(dir.path()).unwrap());
@@ -55,13 +60,29 @@ async fn main() {
     calls.take_index_ms();
     let mut timings = Vec::with_capacity(queries);
     let mut results = 0usize;
+    let mut pages = Vec::with_capacity(queries);
     for q in &query_strings {
         let started = Instant::now();
         let response = function.handle(request(q)).await;
         timings.push(started.elapsed());
         assert_eq!(response.status(), 200);
         results += usize::from(response.body().len() > 30);
+        pages.push(response);
     }
+    // Every first page is the reference's: the rules of API.md applied to
+    // every product (after the timing, so it costs the queries nothing).
+    let mut differ = Vec::new();
+    for (q, response) in query_strings.iter().zip(&pages) {
+        let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
+        let ids: Vec<String> =
+            body["items"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_owned()).collect();
+        let asked = ProductQuery { words: words(&q.replace("%20", " ")), limit: 20, ..Default::default() };
+        let reference = brute_force(&catalog, &asked);
+        if ids != reference[..reference.len().min(20)] {
+            differ.push(q.replace("%20", " "));
+        }
+    }
+    let with = |word: &str| catalog.iter().filter(|p| words(&p.title).iter().any(|w| w == word)).count();
     let reads = calls.take() as f64 / queries as f64;
     let index_ms = calls.take_index_ms() / queries as f64;
     let total_ms = timings.iter().map(|t| t.as_secs_f64() * 1000.0).sum::<f64>() / queries as f64;
@@ -69,6 +90,13 @@ async fn main() {
     slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
     let s = summarize(timings);
     println!("products: {products} (import {:.1} s)", import.as_secs_f64());
+    let shares: Vec<String> =
+        common.iter().take(3).map(|w| format!("{:.0} %", 100.0 * with(w) as f64 / products as f64)).collect();
+    println!("the three commonest title words are in {} of the titles", shares.join(", "));
+    println!("first pages equal to the brute-force reference: {} of {}", queries - differ.len(), queries);
+    for q in differ.iter().take(5) {
+        println!("  differs: {q}");
+    }
     println!("two-word queries: {} (non-empty: {results})", s.samples);
     println!("p50: {}  p99: {}  max: {}", ms(s.p50), ms(s.p99), ms(s.max));
     println!(

@@ -133,6 +133,7 @@ mod tests {
         let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
         let line: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
         assert_eq!(line["fields"]["outcome"], "ok", "{text}");
+        assert_eq!((&line["fields"]["dependency"], &line["fields"]["operation"]), (&"sqlite".into(), &"place".into()));
         assert!(line["fields"]["took_ms"].as_f64().is_some(), "{text}");
         assert_eq!(line["spans"][0]["request_id"], "req-9", "{text}");
         assert_eq!(line["spans"][1]["dependency"], "sqlite", "{text}");
