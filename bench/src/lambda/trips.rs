@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, Projection as Projected};
 use aws_smithy_types::body::SdkBody;
 use http_body_util::BodyExt as _;
 use serde_json::Value;
@@ -160,19 +160,14 @@ impl Meter {
         let names = |keys: &[aws_sdk_dynamodb::types::KeySchemaElement]| {
             keys.iter().map(|k| k.attribute_name.clone()).collect::<Vec<_>>()
         };
-        let mut indexes = Vec::new();
-        for gsi in table_desc.global_secondary_indexes() {
-            let projection = gsi.projection.as_ref();
+        let index = |keys: &[aws_sdk_dynamodb::types::KeySchemaElement], projection: Option<&Projected>| {
             let kind = projection.and_then(|p| p.projection_type.as_ref());
             let non_key = projection.map(|p| p.non_key_attributes().to_vec()).unwrap_or_default();
-            indexes.push(Index { keys: names(gsi.key_schema()), projection: Projection::of(kind, &non_key) });
-        }
-        for lsi in table_desc.local_secondary_indexes() {
-            let projection = lsi.projection.as_ref();
-            let kind = projection.and_then(|p| p.projection_type.as_ref());
-            let non_key = projection.map(|p| p.non_key_attributes().to_vec()).unwrap_or_default();
-            indexes.push(Index { keys: names(lsi.key_schema()), projection: Projection::of(kind, &non_key) });
-        }
+            Index { keys: names(keys), projection: Projection::of(kind, &non_key) }
+        };
+        let global = table_desc.global_secondary_indexes().iter().map(|i| index(i.key_schema(), i.projection.as_ref()));
+        let local = table_desc.local_secondary_indexes().iter().map(|i| index(i.key_schema(), i.projection.as_ref()));
+        let indexes = global.chain(local).collect();
         let schema = Schema { keys: names(table_desc.key_schema()), indexes };
         self.schemas.lock().unwrap().insert(table.to_owned(), schema.clone());
         schema
