@@ -9,6 +9,7 @@ mod import;
 mod local_s3;
 mod mail;
 mod metrics_page;
+mod migrate;
 mod public_keys;
 mod receipts;
 #[cfg(feature = "aws")]
@@ -85,6 +86,35 @@ enum Command {
         file: PathBuf,
         #[command(flatten)]
         store: StoreArgs,
+    },
+    /// Move the shop in a data dir into the stack's DynamoDB table and S3
+    /// bucket (TABLE_NAME, UPLOAD_BUCKET): every kind of data, counted on
+    /// both sides after; stop `galley serve` first. An interrupted run is
+    /// finished by running it again. Sessions are not moved: everyone logs
+    /// in again, with the same password.
+    Migrate {
+        /// The data dir to move.
+        #[arg(long)]
+        from_data_dir: PathBuf,
+        /// Into AWS (the only target there is; required so the direction is never a guess).
+        #[arg(long, required = true)]
+        aws: bool,
+        /// Where the box served its product images (its GALLEY_PUBLIC_URL).
+        #[arg(long, env = "GALLEY_PUBLIC_URL", default_value = galley_lambda::stores::DEFAULT_PUBLIC_URL)]
+        from_url: String,
+        /// The stack's image origin (its ImagesUrl output): the box's
+        /// images are served from there after the move.
+        #[arg(long, env = "IMAGES_URL")]
+        images_url: Option<String>,
+        /// Records read and written at a time.
+        #[arg(long, default_value_t = 100)]
+        batch: usize,
+        /// Forget the checkpoint and copy everything again.
+        #[arg(long)]
+        restart: bool,
+        /// Copy into a table or bucket that holds data already.
+        #[arg(long)]
+        force: bool,
     },
     /// Print the access tokens' public keys (`kid:key,…`, what
     /// GALLEY_TOKEN_PUBLIC_KEYS takes) for a secret: a deployment's, from
@@ -215,6 +245,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
             }
             println!("restored {} to {}: {}", file.display(), data_dir.display(), manifest.counts);
             Ok(())
+        }
+        Command::Migrate { from_data_dir, aws: _, from_url, images_url, batch, restart, force } => {
+            migrate::run(migrate::Options { data_dir: from_data_dir, batch, from_url, images_url, restart, force })
+                .await
         }
         Command::PublicKeys { ids, secret_arn, data_dir } => {
             public_keys::run(&ids, secret_arn.as_deref(), &data_dir).await

@@ -28,6 +28,7 @@
 //! | `metrics`     | the business and technical figures, through the `metrics` facade |
 //! | `calls`       | one span and one log line per call to a dependency             |
 //! | `config`      | which backend the environment selects                          |
+//! | `migration`   | a shop moved from one store to another, resumably              |
 
 pub mod admin;
 pub mod auth;
@@ -42,6 +43,7 @@ pub mod idempotency;
 pub mod keys;
 pub mod mail;
 pub mod metrics;
+pub mod migration;
 pub mod money;
 pub mod orders;
 pub mod ports;

@@ -25,6 +25,18 @@ fn user_key(email: &Email) -> Item {
     key(format!("USER#{email}"), USER_SK)
 }
 
+/// An account's item: the profile, the password's PHC string and the role.
+pub(crate) fn user_item(user: &User) -> Item {
+    let p = &user.profile;
+    let mut item = user_key(&p.email);
+    item.insert("id".into(), s(p.id.as_str()));
+    item.insert("email".into(), s(p.email.as_str()));
+    item.insert("name".into(), s(p.name.as_str()));
+    item.insert("password_hash".into(), s(user.password_hash.as_str()));
+    item.insert("role".into(), s(user.role.as_str()));
+    item
+}
+
 fn session_key(id: &SessionId) -> Item {
     key(format!("SESSION#{id}"), SESSION_SK)
 }
@@ -72,13 +84,7 @@ fn session_from_item(item: &Item) -> Result<Session, Error> {
 #[async_trait]
 impl Users for DynamoStore {
     async fn create(&self, user: &User) -> Result<Written, Error> {
-        let p = &user.profile;
-        let mut item = user_key(&p.email);
-        item.insert("id".into(), s(p.id.as_str()));
-        item.insert("email".into(), s(p.email.as_str()));
-        item.insert("name".into(), s(p.name.as_str()));
-        item.insert("password_hash".into(), s(user.password_hash.as_str()));
-        item.insert("role".into(), s(user.role.as_str()));
+        let item = user_item(user);
         let put = self
             .client
             .put_item()

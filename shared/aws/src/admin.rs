@@ -37,6 +37,12 @@ fn reindex_key(id: &ProductId) -> Item {
     key(REINDEX_PARTITION.to_owned(), id.as_str())
 }
 
+pub(crate) fn audit_item(entry: &AuditEntry) -> Result<Item, Error> {
+    let mut audit = key(AUDIT_PARTITION.to_owned(), entry.id.as_str());
+    audit.insert("doc".into(), s(serde_json::to_string(entry).map_err(Error::internal)?));
+    Ok(audit)
+}
+
 fn record_from_item(item: &Item) -> Result<ProductRecord, Error> {
     let r = Reader(item);
     Ok(ProductRecord {
@@ -321,9 +327,7 @@ impl ProductRecords for DynamoStore {
 impl DynamoStore {
     /// An audit entry appended, inside the transaction of its change.
     pub(crate) fn audit_action(&self, entry: &AuditEntry) -> Result<TransactWriteItem, Error> {
-        let mut audit = key(AUDIT_PARTITION.to_owned(), entry.id.as_str());
-        audit.insert("doc".into(), s(serde_json::to_string(entry).map_err(Error::internal)?));
-        self.table_put(audit, "attribute_not_exists(pk)")
+        self.table_put(audit_item(entry)?, "attribute_not_exists(pk)")
     }
 
     /// The transaction of an admin write, without the index rewrite that

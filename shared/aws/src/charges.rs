@@ -24,6 +24,45 @@ fn refund_key(order: &OrderId, refund: &RefundId) -> Item {
     key(format!("CHARGE#{order}"), &format!("REFUND#{refund}"))
 }
 
+pub(crate) fn charge_item(order: &OrderId, entry: &LedgerEntry) -> Item {
+    let mut item = charge_key(order);
+    match entry {
+        LedgerEntry::Charged { amount, reference } => {
+            item.insert("state".into(), s("charged"));
+            item.insert("amount".into(), n(amount.amount));
+            item.insert("currency".into(), s(amount.currency.as_str()));
+            item.insert("reference".into(), s(reference));
+        }
+        LedgerEntry::Declined => {
+            item.insert("state".into(), s("declined"));
+        }
+        LedgerEntry::Closed => {
+            item.insert("state".into(), s("closed"));
+        }
+    }
+    item
+}
+
+pub(crate) fn refund_item(order: &OrderId, refund: &RefundId, amount: Money) -> Item {
+    let mut item = refund_key(order, refund);
+    item.insert("amount".into(), n(amount.amount));
+    item.insert("currency".into(), s(amount.currency.as_str()));
+    item
+}
+
+/// The gateway's payment id of an order: `CHARGE#<order>` / `INTENT`.
+pub(crate) fn intent_item(order: &OrderId, intent: &str) -> Item {
+    let mut item = key(format!("CHARGE#{order}"), "INTENT");
+    item.insert("intent".into(), s(intent));
+    item
+}
+
+pub(crate) fn event_item(event: &str, expires_at: i64) -> Item {
+    let mut item = event_key(event);
+    item.insert("expires_at".into(), n(expires_at));
+    item
+}
+
 fn money_of(item: &Item) -> Result<Money, Error> {
     let r = Reader(item);
     let currency = Currency::parse(r.s("currency")?).map_err(Error::internal)?;
@@ -72,22 +111,7 @@ impl DynamoStore {
 #[async_trait]
 impl ChargeLedger for DynamoStore {
     async fn record(&self, order: &OrderId, entry: &LedgerEntry) -> Result<LedgerEntry, Error> {
-        let mut item = charge_key(order);
-        match entry {
-            LedgerEntry::Charged { amount, reference } => {
-                item.insert("state".into(), s("charged"));
-                item.insert("amount".into(), n(amount.amount));
-                item.insert("currency".into(), s(amount.currency.as_str()));
-                item.insert("reference".into(), s(reference));
-            }
-            LedgerEntry::Declined => {
-                item.insert("state".into(), s("declined"));
-            }
-            LedgerEntry::Closed => {
-                item.insert("state".into(), s("closed"));
-            }
-        }
-        match self.put_first(item).await? {
+        match self.put_first(charge_item(order, entry)).await? {
             None => Ok(entry.clone()),
             Some(old) => entry_from_item(&old),
         }
@@ -107,19 +131,14 @@ impl ChargeLedger for DynamoStore {
     }
 
     async fn record_refund(&self, order: &OrderId, refund: &RefundId, amount: Money) -> Result<Money, Error> {
-        let mut item = refund_key(order, refund);
-        item.insert("amount".into(), n(amount.amount));
-        item.insert("currency".into(), s(amount.currency.as_str()));
-        match self.put_first(item).await? {
+        match self.put_first(refund_item(order, refund, amount)).await? {
             None => Ok(amount),
             Some(old) => money_of(&old),
         }
     }
 
     async fn record_intent(&self, order: &OrderId, intent: &str) -> Result<String, Error> {
-        let mut item = key(format!("CHARGE#{order}"), "INTENT");
-        item.insert("intent".into(), s(intent));
-        match self.put_first(item).await? {
+        match self.put_first(intent_item(order, intent)).await? {
             None => Ok(intent.to_owned()),
             Some(old) => Ok(Reader(&old).s("intent")?.to_owned()),
         }
@@ -196,8 +215,7 @@ impl AppliedEvents for DynamoStore {
     }
 
     async fn record_applied(&self, event: &str, expires_at: i64) -> Result<(), Error> {
-        let mut item = event_key(event);
-        item.insert("expires_at".into(), n(expires_at));
+        let item = event_item(event, expires_at);
         // Recorded before (a delivery racing its redelivery): either way applied.
         self.put_first(item).await.map(|_| ())
     }

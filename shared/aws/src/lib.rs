@@ -22,6 +22,7 @@
 //! | `stream`     | the table's stream read back: which records are receipts        |
 //! | `uploads`    | upload records                                                  |
 //! | `errors`     | SDK errors as domain errors                                     |
+//! | `migration`  | the target of a move from the box: items, bytes, counts (`s3`)  |
 //! | `s3`         | upload bytes and presigned PUTs (feature `s3`)                  |
 //! | `ses`        | mail through SES v2 (feature `ses`)                             |
 //! | `secrets`    | Secrets Manager reads (feature `secrets`)                       |
@@ -37,6 +38,8 @@ mod errors;
 pub mod https;
 mod item;
 mod lifecycle;
+#[cfg(feature = "s3")]
+pub mod migration;
 mod notices;
 mod order_book;
 pub mod orders;

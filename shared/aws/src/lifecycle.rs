@@ -21,8 +21,13 @@ use crate::transact::Outcome;
 const REFUNDING: &str = "REFUNDING";
 
 /// When the oldest refund being asked was asked, if any.
-fn refunding_since(order: &Order) -> Option<i64> {
+pub(crate) fn refunding_since(order: &Order) -> Option<i64> {
     order.state.pending_refunds.iter().map(|p| p.refund.created_at.unix_timestamp()).min()
+}
+
+/// An order's place in the `REFUNDING` partition: since when, then its id.
+pub(crate) fn refunding_keys(order: &Order, since: i64) -> (&'static str, String) {
+    (REFUNDING, format!("{since:012}#{}", order.id))
 }
 
 impl DynamoStore {
@@ -51,11 +56,12 @@ impl DynamoStore {
         }
         let remove = match refunding_since(order) {
             Some(since) => {
+                let (partition, sort) = refunding_keys(order, since);
                 set.push("#gpk = :refunding");
                 set.push("#gsk = :since");
                 change = change
-                    .expression_attribute_values(":refunding", s(REFUNDING))
-                    .expression_attribute_values(":since", s(format!("{since:012}#{}", order.id)));
+                    .expression_attribute_values(":refunding", s(partition))
+                    .expression_attribute_values(":since", s(sort));
                 ""
             }
             None => " REMOVE #gpk, #gsk",

@@ -26,6 +26,20 @@ fn notice_key(id: &NoticeId) -> Item {
     key(format!("{OUTBOX_PREFIX}{}", id.order), &id.kind.key())
 }
 
+/// A notice's outbox item; an unsent one is in the sweep's GSI1 partition.
+pub(crate) fn notice_item(notice: &Notice, sent: bool) -> Result<Item, Error> {
+    let id = notice.id();
+    let mut item = notice_key(&id);
+    let doc = serde_json::to_string(notice).map_err(|e| Error::internal(format!("notice to JSON: {e}")))?;
+    item.insert(OUTBOX_DOC.into(), s(doc));
+    item.insert(OUTBOX_SENT.into(), n(u8::from(sent)));
+    if !sent {
+        item.insert(GSI1_PARTITION_KEY.into(), s(OUTBOX_PENDING));
+        item.insert(GSI1_SORT_KEY.into(), s(id.to_string()));
+    }
+    Ok(item)
+}
+
 /// An outbox item as the table holds it.
 fn entry_from_item(item: &Item) -> Result<OutboxEntry, Error> {
     let r = Reader(item);
@@ -48,14 +62,7 @@ pub(crate) fn entry_from_doc(doc: &str, sent: bool) -> Result<OutboxEntry, Error
 impl DynamoStore {
     /// `notice` put in the outbox, once, inside its event's transaction.
     pub(crate) fn notice_action(&self, notice: &Notice) -> Result<TransactWriteItem, Error> {
-        let id = notice.id();
-        let mut item = notice_key(&id);
-        let doc = serde_json::to_string(notice).map_err(|e| Error::internal(format!("notice to JSON: {e}")))?;
-        item.insert(OUTBOX_DOC.into(), s(doc));
-        item.insert(OUTBOX_SENT.into(), n(0));
-        item.insert(GSI1_PARTITION_KEY.into(), s(OUTBOX_PENDING));
-        item.insert(GSI1_SORT_KEY.into(), s(id.to_string()));
-        self.table_put(item, "attribute_not_exists(pk)")
+        self.table_put(notice_item(notice, false)?, "attribute_not_exists(pk)")
     }
 }
 

@@ -14,7 +14,7 @@ use galley_shared::id::{OrderId, UserId};
 use galley_shared::idempotency::{
     Fingerprint, IdempotencyKey, IdempotencyScope, LeaseId, LeaseOutcome, LeaseRequest, PINNED_UNTIL, StoredResponse,
 };
-use galley_shared::orders::{HistoryEntry, Notice, NoticeKind, Order, OrderStatus};
+use galley_shared::orders::{HistoryEntry, Notice, NoticeKind, Order, OrderState, OrderStatus};
 use galley_shared::ports::{Hold, IdempotencyRecords, OrderMove, Orders, PendingOrder};
 use galley_shared::stock::check_distinct;
 
@@ -36,6 +36,44 @@ pub(crate) fn order_key(user: &UserId, id: &OrderId) -> Item {
 /// The item that finds an order by id alone: it names the order's user.
 pub(crate) fn order_pointer_key(id: &OrderId) -> Item {
     key(format!("ORDER#{id}"), "USER")
+}
+
+/// The item that finds an order by id alone.
+pub(crate) fn order_pointer_item(order: &Order) -> Item {
+    let mut pointer = order_pointer_key(&order.id);
+    pointer.insert("user_id".into(), s(order.user_id.as_str()));
+    pointer
+}
+
+/// An order's item as it stands: listed under its status; while pending
+/// in the settler's partition from `settle_from` (Unix seconds); while a
+/// refund is being asked in the `REFUNDING` partition; placed under the
+/// idempotency `key` of its checkout.
+pub(crate) fn order_item(order: &Order, key: Option<&IdempotencyKey>, settle_from: i64) -> Result<Item, Error> {
+    let mut item = order_key(&order.user_id, &order.id);
+    item.insert("id".into(), s(order.id.as_str()));
+    item.insert("user_id".into(), s(order.user_id.as_str()));
+    item.insert("status".into(), s(order.status.as_str()));
+    item.insert("doc".into(), s(to_json(order)?));
+    if let Some(key) = key {
+        item.insert("idempotency_key".into(), s(key.as_str()));
+    }
+    if order.status == OrderStatus::Pending {
+        item.insert(GSI1_PARTITION_KEY.into(), s(pending_partition(&order.id)));
+        item.insert(GSI1_SORT_KEY.into(), s(pending_sort_key(settle_from, &order.id)));
+    } else if let Some(since) = crate::lifecycle::refunding_since(order) {
+        let (partition, sort) = crate::lifecycle::refunding_keys(order, since);
+        item.insert(GSI1_PARTITION_KEY.into(), s(partition));
+        item.insert(GSI1_SORT_KEY.into(), s(sort));
+    }
+    item.insert(GSI2_PARTITION_KEY.into(), s(status_partition(order.status)));
+    item.insert(GSI2_SORT_KEY.into(), s(order.id.as_str()));
+    item.insert("history".into(), history_value(&order.history)?);
+    if order.state != OrderState::default() {
+        item.insert("state".into(), s(serde_json::to_string(&order.state).map_err(Error::internal)?));
+    }
+    item.insert("version".into(), n(order.version));
+    Ok(item)
 }
 
 /// The GSI2 partition an order is listed in while it has `status`.
@@ -194,22 +232,10 @@ impl Orders for DynamoStore {
         let lines = order.stock_lines();
         check_distinct(&lines)?;
         let mut actions = lines.iter().map(|line| self.take_stock(line)).collect::<Result<Vec<_>, Error>>()?;
-        let mut item = order_key(&order.user_id, &order.id);
-        item.insert("id".into(), s(order.id.as_str()));
-        item.insert("user_id".into(), s(order.user_id.as_str()));
-        item.insert("status".into(), s(OrderStatus::Pending.as_str()));
-        item.insert("doc".into(), s(to_json(order)?));
-        item.insert("idempotency_key".into(), s(hold.scope.key.as_str()));
-        item.insert(GSI1_PARTITION_KEY.into(), s(pending_partition(&order.id)));
-        item.insert(GSI1_SORT_KEY.into(), s(pending_sort_key(order.created_at.unix_timestamp(), &order.id)));
-        item.insert(GSI2_PARTITION_KEY.into(), s(status_partition(OrderStatus::Pending)));
-        item.insert(GSI2_SORT_KEY.into(), s(order.id.as_str()));
-        item.insert("history".into(), history_value(&order.history)?);
-        item.insert("version".into(), n(order.version));
+        let placed = Order { status: OrderStatus::Pending, ..order.clone() };
+        let item = order_item(&placed, Some(&hold.scope.key), order.created_at.unix_timestamp())?;
         actions.push(self.table_put(item, "attribute_not_exists(pk)")?);
-        let mut pointer = order_pointer_key(&order.id);
-        pointer.insert("user_id".into(), s(order.user_id.as_str()));
-        actions.push(self.table_put(pointer, "attribute_not_exists(pk)")?);
+        actions.push(self.table_put(order_pointer_item(order), "attribute_not_exists(pk)")?);
         actions.push(
             self.table_update(
                 update(record_key(hold.scope))

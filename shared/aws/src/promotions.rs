@@ -30,6 +30,27 @@ fn use_key(code: &PromoCode, user: &UserId) -> Item {
     key(format!("PROMOUSE#{}#{user}", code.key()), "USE")
 }
 
+/// A promotion's item: its document, and beside it what conditions read.
+pub(crate) fn promotion_item(p: &Promotion) -> Result<Item, Error> {
+    let mut item = promotion_key(&p.code);
+    item.insert("doc".into(), doc(p)?);
+    item.insert("redeemed".into(), n(p.redeemed));
+    item.insert("version".into(), n(p.version));
+    if let Some(max) = p.max_redemptions {
+        item.insert("max_redemptions".into(), n(max));
+    }
+    item.insert(GSI2_PARTITION_KEY.into(), s(PROMOTIONS_PARTITION));
+    item.insert(GSI2_SORT_KEY.into(), s(p.code.key()));
+    Ok(item)
+}
+
+/// A customer's redemption of a once-per-customer code, held by `order`.
+pub(crate) fn use_item(code: &PromoCode, user: &UserId, order: &OrderId) -> Item {
+    let mut used = use_key(code, user);
+    used.insert("order_id".into(), s(order.as_str()));
+    used
+}
+
 fn promotion_from_item(item: &Item) -> Result<Promotion, Error> {
     let r = Reader(item);
     let mut promotion: Promotion =
@@ -63,9 +84,7 @@ impl DynamoStore {
                 .expression_attribute_values(":one", n(1)),
         )?];
         if r.once_per_customer {
-            let mut used = use_key(&r.code, user);
-            used.insert("order_id".into(), s(order.as_str()));
-            actions.push(self.table_put(used, "attribute_not_exists(order_id)")?);
+            actions.push(self.table_put(use_item(&r.code, user, order), "attribute_not_exists(order_id)")?);
         }
         Ok(actions)
     }
@@ -123,18 +142,7 @@ impl Promotions for DynamoStore {
 
     async fn write(&self, change: &PromotionChange, audit: &AuditEntry) -> Result<bool, Error> {
         let action = match change {
-            PromotionChange::Create(p) => {
-                let mut item = promotion_key(&p.code);
-                item.insert("doc".into(), doc(p)?);
-                item.insert("redeemed".into(), n(0));
-                item.insert("version".into(), n(p.version));
-                if let Some(max) = p.max_redemptions {
-                    item.insert("max_redemptions".into(), n(max));
-                }
-                item.insert(GSI2_PARTITION_KEY.into(), s(PROMOTIONS_PARTITION));
-                item.insert(GSI2_SORT_KEY.into(), s(p.code.key()));
-                self.table_put(item, "attribute_not_exists(pk)")?
-            }
+            PromotionChange::Create(p) => self.table_put(promotion_item(p)?, "attribute_not_exists(pk)")?,
             PromotionChange::Replace(p) => {
                 let mut change = update(promotion_key(&p.code))
                     .expression_attribute_values(":doc", doc(p)?)

@@ -22,6 +22,18 @@ fn upload_key(owner: &UserId, id: &UploadId) -> Item {
     key(format!("UPLOADS#{owner}"), &format!("UPLOAD#{id}"))
 }
 
+pub(crate) fn upload_item(upload: &Upload) -> Item {
+    let mut item = upload_key(&upload.owner, &upload.id);
+    item.insert("id".into(), s(upload.id.as_str()));
+    item.insert("owner".into(), s(upload.owner.as_str()));
+    item.insert("filename".into(), s(upload.filename.as_str()));
+    item.insert("content_type".into(), s(upload.content_type.mime()));
+    item.insert("size".into(), n(upload.size.bytes()));
+    item.insert("status".into(), s(upload.status.as_str()));
+    item.insert("created_at".into(), n(upload.created_at.unix_timestamp()));
+    item
+}
+
 fn quota_key(owner: &UserId) -> Item {
     key(format!("UPLOADS#{owner}"), "PENDING")
 }
@@ -183,14 +195,7 @@ impl UploadRecords for DynamoStore {
     async fn create_upload(&self, upload: &Upload) -> Result<(), Error> {
         let now = upload.created_at.unix_timestamp();
         self.take_slot(&upload.owner, &upload.id, now).await?;
-        let mut item = upload_key(&upload.owner, &upload.id);
-        item.insert("id".into(), s(upload.id.as_str()));
-        item.insert("owner".into(), s(upload.owner.as_str()));
-        item.insert("filename".into(), s(upload.filename.as_str()));
-        item.insert("content_type".into(), s(upload.content_type.mime()));
-        item.insert("size".into(), n(upload.size.bytes()));
-        item.insert("status".into(), s(upload.status.as_str()));
-        item.insert("created_at".into(), n(now));
+        let item = upload_item(upload);
         let put = self
             .client
             .put_item()

@@ -14,7 +14,7 @@ use crate::catalog::{PRODUCT_COLUMNS, TitleWalk, corrupt, index_product, product
 use crate::db::store_error;
 use crate::orders::complete_record;
 
-fn record_from_row(row: &Row<'_>) -> Result<ProductRecord, Error> {
+pub(crate) fn record_from_row(row: &Row<'_>) -> Result<ProductRecord, Error> {
     let product = product_from_row(row)?;
     let archived: i64 = row.get(8).map_err(store_error)?;
     let version: i64 = row.get(9).map_err(store_error)?;
@@ -26,7 +26,7 @@ fn record_from_row(row: &Row<'_>) -> Result<ProductRecord, Error> {
     })
 }
 
-const RECORD_COLUMNS: &str = "archived, version, updated_at";
+pub(crate) const RECORD_COLUMNS: &str = "archived, version, updated_at";
 
 /// The change's own write; `false` when its condition did not hold.
 fn change(tx: &Transaction<'_>, change: &ProductChange) -> Result<bool, Error> {

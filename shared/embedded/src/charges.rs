@@ -11,9 +11,9 @@ use rusqlite::{OptionalExtension, params};
 use crate::EmbeddedStore;
 use crate::db::store_error;
 
-type Row = (String, Option<i64>, Option<String>, Option<String>);
+pub(crate) type Row = (String, Option<i64>, Option<String>, Option<String>);
 
-fn entry_from_row((state, amount, currency, reference): Row) -> Result<LedgerEntry, Error> {
+pub(crate) fn entry_from_row((state, amount, currency, reference): Row) -> Result<LedgerEntry, Error> {
     let corrupt = || Error::internal("corrupt charge row");
     match state.as_str() {
         "charged" => {

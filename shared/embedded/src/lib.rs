@@ -22,6 +22,7 @@
 //! | `private_files`     | the data dir is its owner's alone: 0700 dirs, 0600 files |
 //! | `signing_key_file`  | the data dir's `signing.key`, made on first start       |
 //! | `backup`            | the data dir as one archive, taken live, and restored    |
+//! | `export`            | the data dir read whole, for a move to AWS (`migrate`)   |
 
 mod accounts;
 mod admin;
@@ -31,6 +32,7 @@ mod catalog;
 mod charges;
 mod checkpoint;
 mod db;
+mod export;
 mod file_mailer;
 mod local_blobs;
 mod local_upload_urls;

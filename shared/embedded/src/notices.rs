@@ -24,7 +24,7 @@ pub(crate) fn put_notice(tx: &Transaction<'_>, notice: &Notice) -> Result<(), Er
     Ok(())
 }
 
-fn notice_from_doc(doc: &str) -> Result<Notice, Error> {
+pub(crate) fn notice_from_doc(doc: &str) -> Result<Notice, Error> {
     serde_json::from_str(doc).map_err(|e| Error::internal(format!("corrupt notice row: {e}")))
 }
 

@@ -15,9 +15,9 @@ use crate::EmbeddedStore;
 use crate::admin::put_audit;
 use crate::db::store_error;
 
-const COLUMNS: &str = "doc, redeemed, version";
+pub(crate) const COLUMNS: &str = "doc, redeemed, version";
 
-fn promotion_from_row(row: &Row<'_>) -> Result<Promotion, Error> {
+pub(crate) fn promotion_from_row(row: &Row<'_>) -> Result<Promotion, Error> {
     let doc: String = row.get(0).map_err(store_error)?;
     let mut promotion: Promotion =
         serde_json::from_str(&doc).map_err(|e| Error::internal(format!("corrupt promotion row: {e}")))?;

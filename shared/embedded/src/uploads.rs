@@ -10,9 +10,9 @@ use rusqlite::{OptionalExtension, params};
 use crate::EmbeddedStore;
 use crate::db::store_error;
 
-type Row = (String, String, String, String, i64, String, i64);
+pub(crate) type Row = (String, String, String, String, i64, String, i64);
 
-fn restore(row: &Row) -> Result<Upload, Error> {
+pub(crate) fn restore(row: &Row) -> Result<Upload, Error> {
     let (id, owner, filename, content_type, size, status, created_at) = row;
     Upload::restore(StoredUpload {
         id,
