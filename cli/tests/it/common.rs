@@ -84,6 +84,13 @@ impl Server {
         Self::start_in(backend, data_dir, "info", Stdio::null())
     }
 
+    /// Starts over an existing data dir with these environment variables set.
+    pub fn start_over_with_env(backend: Backend, data_dir: tempfile::TempDir, env: &[(&str, &str)]) -> Server {
+        let mut command = backend.command(data_dir.path(), &["serve", "--port", "0"]);
+        command.envs(env.iter().copied());
+        Self::spawn(command, backend, data_dir, "info", Stdio::null())
+    }
+
     /// Starts with these environment variables set (a payment gateway's, say).
     pub fn start_with_env(backend: Backend, env: &[(&str, &str)]) -> Server {
         let data_dir = tempfile::tempdir().unwrap();
@@ -233,6 +240,13 @@ impl Server {
     pub fn stop(mut self) -> std::process::ExitStatus {
         let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
         self.child.wait().unwrap()
+    }
+
+    /// SIGTERM, waits for the exit, and hands back the data dir.
+    pub fn stop_keeping_data(mut self) -> tempfile::TempDir {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = self.child.wait();
+        std::mem::replace(&mut self.data_dir, tempfile::tempdir().unwrap())
     }
 }
 

@@ -9,6 +9,7 @@ mod catalog_http;
 mod common;
 mod import;
 mod lifecycle_http;
+mod migrate;
 mod orders_http;
 mod promotions_http;
 mod replay;

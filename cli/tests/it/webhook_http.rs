@@ -18,14 +18,14 @@ use sha2::Sha256;
 use crate::common::{Reply, Server};
 use crate::lifecycle_http::{mail_counts, sent_mail, verify_sender};
 
-const SECRET: &str = "whsec_galley_http_tests";
+pub(crate) const SECRET: &str = "whsec_galley_http_tests";
 
-fn stripe_api() -> String {
+pub(crate) fn stripe_api() -> String {
     std::env::var("GALLEY_TEST_STRIPE_API").expect("localstripe in GALLEY_TEST_STRIPE_API; run ./scripts/test")
 }
 
 /// A form POST to localstripe: its status and JSON answer.
-fn stripe_post(path: &str, form: &[(&str, &str)]) -> (u16, Value) {
+pub(crate) fn stripe_post(path: &str, form: &[(&str, &str)]) -> (u16, Value) {
     let body = serde_urlencoded_form(form);
     let length = body.len().to_string();
     let headers = [
@@ -47,7 +47,7 @@ fn serde_urlencoded_form(form: &[(&str, &str)]) -> String {
 }
 
 /// A PaymentMethod made from a raw test card, as Stripe.js would.
-fn card_method(number: &str) -> String {
+pub(crate) fn card_method(number: &str) -> String {
     let form = galley_tests::fixtures::test_card_form(number);
     let (status, method) = stripe_post("/v1/payment_methods", &form);
     assert_eq!(status, 200, "{method}");
