@@ -9,7 +9,7 @@ use galley_shared::Error;
 use galley_shared::catalog::Product;
 use galley_shared::id::ProductId;
 use galley_shared::ports::{Catalog, ImportReport, Listing, SearchIndex, Written};
-use galley_shared::search::{CatalogFilter, Posting, Term, TitleRun};
+use galley_shared::search::{CatalogFilter, Posting, Term, TitleFrom, TitleRun};
 
 #[derive(Default)]
 pub struct Counter {
@@ -108,15 +108,20 @@ impl<S: SearchIndex + 'static> SearchIndex for Counting<S> {
         self.calls.read(ids.len());
         postings
     }
+    async fn title_ordered(&self, term: Term<'_>) -> Result<bool, Error> {
+        self.inner.title_ordered(term).await
+    }
+
     async fn postings_in_title_order(
         &self,
         term: Term<'_>,
-        after: Option<&str>,
+        from: TitleFrom<'_>,
         read: usize,
+        titles_only: bool,
     ) -> Result<TitleRun, Error> {
         self.calls.hit();
         let started = std::time::Instant::now();
-        let run = self.inner.postings_in_title_order(term, after, read).await;
+        let run = self.inner.postings_in_title_order(term, from, read, titles_only).await;
         self.calls.spent(started);
         // A stretch reads `read` entries unless it reached the end.
         if let Ok(run) = &run {

@@ -5,6 +5,10 @@
 //! checks every query's first page against the brute-force reference.
 //!
 //! cargo run --release -p galley-bench --bin bench-search [-- PRODUCTS QUERIES]
+//!
+//! For quick rounds while tuning: `BENCH_SEARCH_DIR=DIR` keeps the imported
+//! store in DIR and reuses it (the same products: the generator is seeded),
+//! and `BENCH_SEARCH_CHECK=0` skips the check against the reference.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -30,11 +34,17 @@ async fn main() {
     let (mut catalog, vocabulary, mut rng) = generate(products, 42);
     let common = plant_common_words(&mut catalog, &vocabulary, &mut rng);
 
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(EmbeddedStore::open(dir.path()).unwrap());
+    let temporary = tempfile::tempdir().unwrap();
+    let kept = std::env::var_os("BENCH_SEARCH_DIR").map(|dir| std::path::PathBuf::from(dir).join(products.to_string()));
+    let dir = kept.clone().unwrap_or_else(|| temporary.path().to_path_buf());
+    let reused = kept.is_some() && dir.join("galley.db").exists();
+    let store = Arc::new(EmbeddedStore::open(&dir).unwrap());
     let started = Instant::now();
-    store.upsert(&catalog).await.unwrap();
+    if !reused {
+        store.upsert(&catalog).await.unwrap();
+    }
     let import = started.elapsed();
+    let check = std::env::var("BENCH_SEARCH_CHECK").map_or(true, |v| v != "0");
 
     let calls = Arc::new(Counter::default());
     let counted = Arc::new(Counting { inner: store.clone(), calls: calls.clone() });
@@ -53,6 +63,11 @@ async fn main() {
         })
         .collect();
 
+    let query_strings: Vec<String> = match std::env::var("BENCH_SEARCH_ONLY") {
+        Ok(only) => only.split(',').map(|q| q.replace(' ', "%20")).collect(),
+        Err(_) => query_strings,
+    };
+    let queries = query_strings.len();
     for q in query_strings.iter().take(200) {
         function.handle(request(q)).await; // warm the page cache and statement cache
     }
@@ -61,10 +76,17 @@ async fn main() {
     let mut timings = Vec::with_capacity(queries);
     let mut results = 0usize;
     let mut pages = Vec::with_capacity(queries);
+    let (mut calls_each, mut entries_each) = (Vec::with_capacity(queries), Vec::with_capacity(queries));
+    let mut all_calls = 0;
+    calls.take_entries();
     for q in &query_strings {
         let started = Instant::now();
         let response = function.handle(request(q)).await;
         timings.push(started.elapsed());
+        let made = calls.take();
+        all_calls += made;
+        calls_each.push(made);
+        entries_each.push(calls.take_entries());
         assert_eq!(response.status(), 200);
         results += usize::from(response.body().len() > 30);
         pages.push(response);
@@ -74,7 +96,7 @@ async fn main() {
     // A page the read budget ended early (API.md: fewer items and a cursor)
     // must be the reference's first items; any other difference is wrong.
     let (mut differ, mut early) = (Vec::new(), 0);
-    for (q, response) in query_strings.iter().zip(&pages) {
+    for (q, response) in query_strings.iter().zip(&pages).filter(|_| check) {
         let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
         let ids: Vec<String> =
             body["items"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_owned()).collect();
@@ -86,15 +108,25 @@ async fn main() {
         }
         if ids.len() < first.len() && first.starts_with(&ids) && body["next_cursor"].is_string() {
             early += 1;
+            if std::env::var("BENCH_SEARCH_DEBUG").is_ok() {
+                println!(
+                    "  ended early: {} ({} of {} items, {} matches)",
+                    q.replace("%20", " "),
+                    ids.len(),
+                    first.len(),
+                    reference.len()
+                );
+            }
         } else {
             differ.push(q.replace("%20", " "));
         }
     }
     let with = |word: &str| catalog.iter().filter(|p| words(&p.title).iter().any(|w| w == word)).count();
-    let reads = calls.take() as f64 / queries as f64;
+    let reads = all_calls as f64 / queries as f64;
     let index_ms = calls.take_index_ms() / queries as f64;
     let total_ms = timings.iter().map(|t| t.as_secs_f64() * 1000.0).sum::<f64>() / queries as f64;
-    let mut slowest: Vec<(std::time::Duration, &String)> = timings.iter().copied().zip(&query_strings).collect();
+    let mut slowest: Vec<(std::time::Duration, &String, usize, usize)> =
+        (0..queries).map(|i| (timings[i], &query_strings[i], calls_each[i], entries_each[i])).collect();
     slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
     let s = summarize(timings);
     println!("products: {products} (import {:.1} s)", import.as_secs_f64());
@@ -117,8 +149,11 @@ async fn main() {
          common words, concurrently; one batch read of the page)"
     );
     println!("mean per query: {total_ms:.2} ms in all, {index_ms:.2} ms summed over index lookups");
-    let slow: Vec<String> =
-        slowest.iter().take(5).map(|(d, q)| format!("{} {}", q.replace("%20", " "), ms(*d))).collect();
+    let slow: Vec<String> = slowest
+        .iter()
+        .take(5)
+        .map(|(d, q, c, e)| format!("{} {} ({c} calls, {e} entries)", q.replace("%20", " "), ms(*d)))
+        .collect();
     println!("slowest: {}", slow.join(", "));
 }
 

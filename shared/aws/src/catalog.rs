@@ -15,7 +15,7 @@ use galley_shared::catalog::{Category, Product};
 use galley_shared::id::ProductId;
 use galley_shared::money::{Currency, Money};
 use galley_shared::ports::{Catalog, ImportReport, Listing, SearchIndex, Stock, Written};
-use galley_shared::search::{CatalogFilter, Posting, Term, TitleRun, index_entries, prefix_entries};
+use galley_shared::search::{CatalogFilter, Posting, Term, TitleFrom, TitleRun, index_entries, prefix_entries};
 use galley_shared::stock::{StockLevel, StockLine, check_distinct};
 
 use crate::DynamoStore;
@@ -522,19 +522,26 @@ impl SearchIndex for DynamoStore {
         items.iter().map(posting_from_item).collect()
     }
 
+    /// Every term and prefix has its own partition in the title index.
+    async fn title_ordered(&self, _term: Term<'_>) -> Result<bool, Error> {
+        Ok(true)
+    }
+
     async fn postings_in_title_order(
         &self,
         term: Term<'_>,
-        after: Option<&str>,
+        from: TitleFrom<'_>,
         read: usize,
+        titles_only: bool,
     ) -> Result<TitleRun, Error> {
         let (kind, term) = term_partition(term);
         let mut postings = Vec::new();
+        let mut evaluated = 0;
         let mut start_key = None;
         // A page of the query may hold fewer items than asked (1 MB), so
-        // it pages on until `read` entries or the end.
+        // it pages on until `read` entries were read, or the end.
         loop {
-            let wanted = read.saturating_sub(postings.len());
+            let wanted = read.saturating_sub(evaluated).max(1);
             let mut query = self
                 .client
                 .query()
@@ -544,23 +551,35 @@ impl SearchIndex for DynamoStore {
                 .consistent_read(true)
                 .limit(i32::try_from(wanted).unwrap_or(i32::MAX))
                 .set_exclusive_start_key(start_key.take());
+            if titles_only {
+                // Read and paid for, not returned: the limit counts them.
+                query = query
+                    .filter_expression("in_title = :yes")
+                    .expression_attribute_values(":yes", AttributeValue::Bool(true));
+            }
             // DynamoDB refuses an empty string in a key condition: no cursor, no bound.
-            query = match after {
-                Some(after) => query
-                    .key_condition_expression("pk = :pk AND #title > :after")
+            let bound = match from {
+                TitleFrom::After(key) if !key.is_empty() => Some((">", key)),
+                TitleFrom::AtOrAfter(key) if !key.is_empty() => Some((">=", key)),
+                _ => None,
+            };
+            query = match bound {
+                Some((op, key)) => query
+                    .key_condition_expression(format!("pk = :pk AND #title {op} :from"))
                     .expression_attribute_names("#title", TITLE_INDEX_SORT_KEY)
-                    .expression_attribute_values(":after", s(after)),
+                    .expression_attribute_values(":from", s(key)),
                 None => query.key_condition_expression("pk = :pk"),
             };
             let output = query.send().await.map_err(|e| sdk_error("Query", e))?;
+            evaluated += usize::try_from(output.scanned_count()).unwrap_or_default();
             for item in output.items() {
                 postings.push(posting_from_item(item)?);
             }
             match output.last_evaluated_key() {
-                Some(key) if postings.len() < read => start_key = Some(key.clone()),
-                Some(_) => {
-                    let read_up_to = postings.last().map(|p| p.title_key.clone());
-                    return Ok(TitleRun { postings, read_up_to });
+                Some(key) if evaluated < read => start_key = Some(key.clone()),
+                Some(key) => {
+                    let read_up_to = Reader(key).s(TITLE_INDEX_SORT_KEY)?.to_owned();
+                    return Ok(TitleRun { postings, read_up_to: Some(read_up_to) });
                 }
                 None => return Ok(TitleRun { postings, read_up_to: None }),
             }

@@ -7,7 +7,7 @@ use galley_shared::catalog::{Category, Product};
 use galley_shared::id::ProductId;
 use galley_shared::money::{Currency, Money};
 use galley_shared::ports::{Catalog, ImportReport, Listing, SearchIndex, Stock, Written};
-use galley_shared::search::{CatalogFilter, Posting, Term, TitleRun, index_entries};
+use galley_shared::search::{CatalogFilter, Posting, Term, TitleFrom, TitleRun, index_entries};
 use galley_shared::stock::{Shortage, StockLevel, StockLine, check_distinct};
 use hashbrown::{DefaultHashBuilder, HashTable};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
@@ -388,55 +388,178 @@ impl SearchIndex for EmbeddedStore {
         self.db.read(move |conn| postings_among(conn, &term, &ids)).await
     }
 
+    /// A word is a range of the title index; a prefix of a few words a
+    /// merge of theirs; a prefix of more is served by walking the catalog.
+    async fn title_ordered(&self, term: Term<'_>) -> Result<bool, Error> {
+        match OwnedTerm::from(term) {
+            OwnedTerm::Word(_) => Ok(true),
+            OwnedTerm::Prefix(prefix) => self.db.read(move |conn| Ok(terms_under(conn, &prefix)?.is_some())).await,
+        }
+    }
+
     async fn postings_in_title_order(
         &self,
         term: Term<'_>,
-        after: Option<&str>,
+        from: TitleFrom<'_>,
         read: usize,
+        titles_only: bool,
     ) -> Result<TitleRun, Error> {
         let term = OwnedTerm::from(term);
-        let after = after.unwrap_or_default().to_owned();
-        let limit = i64::try_from(read).unwrap_or(i64::MAX);
+        let from = Bound::of(from);
+        let read = read.max(1);
+        let kinds: &[i64] = if titles_only { &[1] } else { &[1, 0] };
         self.db
             .read(move |conn| {
-                let (postings, read_up_to) = match &term {
-                    OwnedTerm::Word(word) => {
-                        let sql = format!(
-                            "SELECT {POSTING_COLUMNS} FROM search_terms INDEXED BY search_terms_by_title \
-                             WHERE term = ?1 AND title_key > ?2 ORDER BY title_key LIMIT ?3"
-                        );
-                        let mut stmt = conn.prepare_cached(&sql).map_err(store_error)?;
-                        let mut decoder = PostingDecoder::default();
-                        let rows = stmt.query(params![word, after, limit]).map_err(store_error)?;
-                        let postings = collect(rows, |row| decoder.decode(row))?;
-                        let read_up_to =
-                            postings.last().filter(|_| postings.len() >= read).map(|p| p.title_key.clone());
-                        (postings, read_up_to)
-                    }
-                    // A prefix spans many terms, so no index orders its
-                    // postings by title: the catalog is walked in title order
-                    // instead and each product probed for the prefix.
-                    OwnedTerm::Prefix(_) => {
-                        let mut stmt = conn
-                            .prepare_cached(
-                                "SELECT id, title_key FROM products WHERE title_key > ?1 AND archived = 0 \
-                                 ORDER BY title_key LIMIT ?2",
-                            )
-                            .map_err(store_error)?;
-                        let walked = collect(stmt.query(params![after, limit]).map_err(store_error)?, |row| {
-                            let id: String = row.get(0).map_err(store_error)?;
-                            let key: String = row.get(1).map_err(store_error)?;
-                            Ok((ProductId::parse(&id).map_err(corrupt)?, key))
-                        })?;
-                        let read_up_to = walked.last().filter(|_| walked.len() >= read).map(|(_, key)| key.clone());
-                        let ids: Vec<ProductId> = walked.into_iter().map(|(id, _)| id).collect();
-                        (postings_among(conn, &term, &ids)?, read_up_to)
-                    }
+                let words = match &term {
+                    OwnedTerm::Word(word) => vec![word.clone()],
+                    OwnedTerm::Prefix(prefix) => match terms_under(conn, prefix)? {
+                        Some(words) => words,
+                        None => return walk_in_title_order(conn, &term, &from, read, titles_only),
+                    },
                 };
-                Ok(TitleRun { postings, read_up_to })
+                let ranges: Vec<(&str, i64)> =
+                    words.iter().flat_map(|word| kinds.iter().map(move |&kind| (word.as_str(), kind))).collect();
+                merged_in_title_order(conn, &ranges, &from, read)
             })
             .await
     }
+}
+
+/// A title key bound as SQL takes it: the operator and the key.
+struct Bound {
+    op: &'static str,
+    key: String,
+}
+
+impl Bound {
+    fn of(from: TitleFrom<'_>) -> Self {
+        match from {
+            TitleFrom::Start => Self { op: ">=", key: String::new() },
+            TitleFrom::After(key) => Self { op: ">", key: key.to_owned() },
+            TitleFrom::AtOrAfter(key) => Self { op: ">=", key: key.to_owned() },
+        }
+    }
+}
+
+/// The run's end: the last key when the read was full, else the list's end.
+fn run_of(postings: Vec<Posting>, read: usize) -> TitleRun {
+    let read_up_to = postings.last().filter(|_| postings.len() >= read).map(|p| p.title_key.clone());
+    TitleRun { postings, read_up_to }
+}
+
+/// One word's postings in title order, in the title (`in_title` 1) or in
+/// the description only (0): a range of the covering index
+/// `search_terms_by_title`, read in sequence.
+fn range_in_title_order(
+    conn: &rusqlite::Connection,
+    (word, in_title): (&str, i64),
+    from: &Bound,
+    read: usize,
+) -> Result<TitleRun, Error> {
+    let sql = format!(
+        "SELECT {POSTING_COLUMNS} FROM search_terms INDEXED BY search_terms_by_title \
+         WHERE term = ?1 AND in_title = ?2 AND title_key {} ?3 ORDER BY title_key LIMIT ?4",
+        from.op
+    );
+    let mut stmt = conn.prepare_cached(&sql).map_err(store_error)?;
+    let mut decoder = PostingDecoder::default();
+    let limit = i64::try_from(read).unwrap_or(i64::MAX);
+    let rows = stmt.query(params![word, in_title, from.key, limit]).map_err(store_error)?;
+    let postings = collect(rows, |row| decoder.decode(row))?;
+    Ok(run_of(postings, read))
+}
+
+/// Several ranges' postings in title order: each read in title order, a
+/// share of `read` each, merged up to the first key one of them stopped at
+/// (below it every range's postings are in hand), one posting per product
+/// (`in_title` if any of its terms is).
+fn merged_in_title_order(
+    conn: &rusqlite::Connection,
+    ranges: &[(&str, i64)],
+    from: &Bound,
+    read: usize,
+) -> Result<TitleRun, Error> {
+    if let [range] = ranges {
+        return range_in_title_order(conn, *range, from, read);
+    }
+    let share = (read / ranges.len().max(1)).max(1);
+    let mut merged = Vec::new();
+    let mut cut: Option<String> = None;
+    for &range in ranges {
+        let run = range_in_title_order(conn, range, from, share)?;
+        if let Some(end) = run.read_up_to {
+            cut = Some(cut.map_or(end.clone(), |cut| cut.min(end)));
+        }
+        merged.extend(run.postings);
+    }
+    if let Some(cut) = &cut {
+        merged.retain(|p| p.title_key <= *cut);
+    }
+    merged.sort_by(|a, b| a.title_key.cmp(&b.title_key));
+    merged.dedup_by(|later, kept| {
+        let same = later.title_key == kept.title_key;
+        if same {
+            kept.in_title |= later.in_title;
+        }
+        same
+    });
+    Ok(TitleRun { postings: merged, read_up_to: cut })
+}
+
+/// Terms under a prefix served in title order by merging theirs; more than
+/// this and the catalog is walked instead.
+const MERGED_TERMS: usize = 4;
+
+/// The terms starting with `prefix`, one seek each; `None` past `MERGED_TERMS`.
+fn terms_under(conn: &rusqlite::Connection, prefix: &str) -> Result<Option<Vec<String>>, Error> {
+    let mut first = conn
+        .prepare_cached("SELECT term FROM search_terms WHERE term >= ?1 AND term < ?2 ORDER BY term LIMIT 1")
+        .map_err(store_error)?;
+    let mut next = conn
+        .prepare_cached("SELECT term FROM search_terms WHERE term > ?1 AND term < ?2 ORDER BY term LIMIT 1")
+        .map_err(store_error)?;
+    let upper = prefix_upper_bound(prefix);
+    let mut terms: Vec<String> = Vec::new();
+    loop {
+        let found: Option<String> = match terms.last() {
+            None => first.query_row(params![prefix, upper], |row| row.get(0)),
+            Some(last) => next.query_row(params![last, upper], |row| row.get(0)),
+        }
+        .optional()
+        .map_err(store_error)?;
+        match found {
+            Some(_) if terms.len() == MERGED_TERMS => return Ok(None),
+            Some(term) => terms.push(term),
+            None => return Ok(Some(terms)),
+        }
+    }
+}
+
+/// A prefix spanning many terms: the catalog walked in title order, each
+/// product probed for the prefix.
+fn walk_in_title_order(
+    conn: &rusqlite::Connection,
+    term: &OwnedTerm,
+    from: &Bound,
+    read: usize,
+    titles_only: bool,
+) -> Result<TitleRun, Error> {
+    let sql = format!(
+        "SELECT id, title_key FROM products WHERE title_key {} ?1 AND archived = 0 ORDER BY title_key LIMIT ?2",
+        from.op
+    );
+    let mut stmt = conn.prepare_cached(&sql).map_err(store_error)?;
+    let limit = i64::try_from(read).unwrap_or(i64::MAX);
+    let walked = collect(stmt.query(params![from.key, limit]).map_err(store_error)?, |row| {
+        let id: String = row.get(0).map_err(store_error)?;
+        let key: String = row.get(1).map_err(store_error)?;
+        Ok((ProductId::parse(&id).map_err(corrupt)?, key))
+    })?;
+    let read_up_to = walked.last().filter(|_| walked.len() >= read).map(|(_, key)| key.clone());
+    let ids: Vec<ProductId> = walked.into_iter().map(|(id, _)| id).collect();
+    let mut postings = postings_among(conn, term, &ids)?;
+    postings.retain(|p| p.in_title || !titles_only);
+    Ok(TitleRun { postings, read_up_to })
 }
 
 /// The postings of `term` among `ids`, in the order of `ids`: one statement

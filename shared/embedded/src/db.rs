@@ -209,6 +209,13 @@ const MIGRATIONS: &[&str] = &[
     // 20: who holds a notice's send lease, so a sender that takes it again
     // (its first write applied, the answer lost) is known as the holder.
     "ALTER TABLE notices ADD COLUMN sending_by TEXT;",
+    // 21: a word's postings in title order read from the index alone
+    // (what a posting needs is in it), so a stretch is a sequential read,
+    // not a seek into the table per posting; those in titles apart, so a
+    // query's top level (every word in the title) reads only them.
+    "DROP INDEX search_terms_by_title;
+    CREATE INDEX search_terms_by_title
+        ON search_terms (term, in_title, title_key, category, price_amount, price_currency);",
 ];
 
 /// One writer connection per process, serialised by a mutex, and a pool of

@@ -6,7 +6,7 @@ use galley_shared::Error;
 use galley_shared::catalog::Category;
 use galley_shared::id::ProductId;
 use galley_shared::ports::{Catalog, Written};
-use galley_shared::search::{CatalogFilter, Posting, Term};
+use galley_shared::search::{CatalogFilter, Posting, Term, TitleFrom};
 use galley_shared::stock::{Quantity, Shortage, StockLine};
 
 use super::Store;
@@ -179,6 +179,102 @@ pub async fn a_common_term_is_cut_off_and_probed_by_key(store: Arc<impl Store>) 
     // A probe for more ids than one DynamoDB batch holds (100).
     let many: Vec<ProductId> = (0..250).map(|i| id(&format!("x{i}"))).chain([id("p0")]).collect();
     assert_eq!(sorted_ids(store.postings_among(Term::Word("blue"), &many).await.unwrap()), [("p0".into(), true)]);
+}
+
+/// Ids and `in_title` of a read in title order, and where it stopped.
+async fn in_title_order(
+    store: &impl Store,
+    term: Term<'_>,
+    from: TitleFrom<'_>,
+    read: usize,
+) -> (Vec<(String, bool)>, Option<String>) {
+    let run = store.postings_in_title_order(term, from, read, false).await.unwrap();
+    (run.postings.into_iter().map(|p| (p.product_id.to_string(), p.in_title)).collect(), run.read_up_to)
+}
+
+pub async fn a_term_is_read_in_title_order_from_any_key(store: Arc<impl Store>) {
+    // Titles in order: Amber, Blue, Cedar, Dune; "mug" in three titles and
+    // one description; "mu…" covers "mug", "mugs" and "muted".
+    let mut products = Vec::new();
+    for (i, (title, description)) in [
+        ("Dune Mug", "Sand glaze"),
+        ("Blue Mugs", "A set of mugs"),
+        ("Amber Mug", "Muted tones"),
+        ("Cedar Tray", "For a mug"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let mut p = product(&format!("t{i}"), 1);
+        p.title = (*title).into();
+        p.description = (*description).into();
+        products.push(p);
+    }
+    store.upsert(&products).await.unwrap();
+    let key = |i: usize| galley_shared::search::title_key(&products[i].title, &products[i].id);
+    let ids = |list: &[(&str, bool)]| list.iter().map(|(id, title)| ((*id).to_owned(), *title)).collect::<Vec<_>>();
+
+    let whole = in_title_order(&*store, Term::Word("mug"), TitleFrom::Start, 10).await;
+    assert_eq!(whole, (ids(&[("t2", true), ("t3", false), ("t0", true)]), None), "in title order, to the end");
+    // A full read says where it stopped (a store may stop short of `read`
+    // entries, merging ranges): whatever it gave is the list up to there.
+    let (first, stopped) = in_title_order(&*store, Term::Word("mug"), TitleFrom::Start, 2).await;
+    assert!(!first.is_empty() && whole.0.starts_with(&first), "{first:?}");
+    assert_eq!(stopped.as_deref(), Some(first.last().map(|(id, _)| key(id[1..].parse().unwrap())).unwrap().as_str()));
+    let after = in_title_order(&*store, Term::Word("mug"), TitleFrom::After(&key(3)), 2).await;
+    assert_eq!(after.0, ids(&[("t0", true)]), "after a key excludes it");
+    let at = in_title_order(&*store, Term::Word("mug"), TitleFrom::AtOrAfter(&key(3)), 10).await;
+    assert_eq!(at.0, ids(&[("t3", false), ("t0", true)]), "at a key includes it");
+    // A key no product has: the next one on.
+    let between = format!("{}~", key(2));
+    let jumped = in_title_order(&*store, Term::Word("mug"), TitleFrom::AtOrAfter(&between), 10).await;
+    assert_eq!(jumped.0, ids(&[("t3", false), ("t0", true)]));
+    // Titles only: what is in a description is passed over.
+    let mut titles = Vec::new();
+    let mut from = None::<String>;
+    loop {
+        let bound = from.as_deref().map_or(TitleFrom::Start, TitleFrom::After);
+        let run = store.postings_in_title_order(Term::Word("mug"), bound, 1, true).await.unwrap();
+        titles.extend(run.postings.into_iter().map(|p| (p.product_id.to_string(), p.in_title)));
+        match run.read_up_to {
+            Some(key) => from = Some(key),
+            None => break,
+        }
+    }
+    assert_eq!(titles, ids(&[("t2", true), ("t0", true)]), "read one entry at a time");
+    let mut titled = Vec::new();
+    let mut from = None::<String>;
+    loop {
+        let bound = from.as_deref().map_or(TitleFrom::Start, TitleFrom::After);
+        let run = store.postings_in_title_order(Term::Prefix("mu"), bound, 10, true).await.unwrap();
+        titled.extend(run.postings.into_iter().map(|p| p.product_id.to_string()));
+        match run.read_up_to {
+            Some(key) => from = Some(key),
+            None => break,
+        }
+    }
+    assert_eq!(titled, ["t2", "t1", "t0"]);
+
+    // A prefix: one posting per product, in the title if any term is.
+    let mut got = Vec::new();
+    let mut from = None::<String>;
+    loop {
+        let bound = from.as_deref().map_or(TitleFrom::Start, TitleFrom::After);
+        let (postings, up_to) = in_title_order(&*store, Term::Prefix("mu"), bound, 1).await;
+        got.extend(postings);
+        match up_to {
+            Some(key) => from = Some(key),
+            None => break,
+        }
+    }
+    assert_eq!(got, ids(&[("t2", true), ("t1", true), ("t3", false), ("t0", true)]), "read one at a time");
+    let (mut at, mut stopped) = in_title_order(&*store, Term::Prefix("mu"), TitleFrom::AtOrAfter(&key(1)), 10).await;
+    while let Some(key) = stopped {
+        let (more, next) = in_title_order(&*store, Term::Prefix("mu"), TitleFrom::After(&key), 10).await;
+        at.extend(more);
+        stopped = next;
+    }
+    assert_eq!(at, ids(&[("t1", true), ("t3", false), ("t0", true)]));
 }
 
 pub async fn rewriting_a_product_drops_its_stale_index_entries(store: Arc<impl Store>) {

@@ -86,6 +86,7 @@ macro_rules! contract_suite {
                 concurrent_decrements_never_oversell,
                 index_finds_terms_and_prefixes,
                 a_common_term_is_cut_off_and_probed_by_key,
+                a_term_is_read_in_title_order_from_any_key,
                 rewriting_a_product_drops_its_stale_index_entries,
                 created_products_are_indexed,
                 listing_is_in_title_order_filtered_and_resumable,

@@ -13,7 +13,7 @@ use galley_shared::Error;
 use galley_shared::id::ProductId;
 use galley_shared::keys::SigningKey;
 use galley_shared::ports::SearchIndex;
-use galley_shared::search::{Posting, ProductQuery, ProductSearch, Term, TitleRun, words};
+use galley_shared::search::{Posting, ProductQuery, ProductSearch, Term, TitleFrom, TitleRun, words};
 use galley_tests::contract::Store;
 use galley_tests::fixtures::product;
 use galley_tests::reference::brute_force;
@@ -42,14 +42,19 @@ impl<S: SearchIndex> SearchIndex for Counting<S> {
         self.inner.postings_among(term, ids).await
     }
 
+    async fn title_ordered(&self, term: Term<'_>) -> Result<bool, Error> {
+        self.inner.title_ordered(term).await
+    }
+
     async fn postings_in_title_order(
         &self,
         term: Term<'_>,
-        after: Option<&str>,
+        from: TitleFrom<'_>,
         read: usize,
+        titles_only: bool,
     ) -> Result<TitleRun, Error> {
         self.lookups.fetch_add(1, Ordering::SeqCst);
-        let run = self.inner.postings_in_title_order(term, after, read).await?;
+        let run = self.inner.postings_in_title_order(term, from, read, titles_only).await?;
         self.entries.fetch_add(if run.read_up_to.is_some() { read } else { run.postings.len() }, Ordering::SeqCst);
         Ok(run)
     }
