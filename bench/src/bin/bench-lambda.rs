@@ -21,22 +21,18 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
+use galley_bench::lambda::backed::{AWS, Backed, aws, embedded};
 use galley_bench::lambda::capacity::Units;
 use galley_bench::lambda::cost;
 use galley_bench::lambda::events;
+use galley_bench::lambda::iam::Grants;
 use galley_bench::lambda::launch::{ColdStart, Launch, Memory, cold_start, peak_rss};
 use galley_bench::lambda::plot::{self, Series};
-use galley_bench::lambda::rig::{self, Fixture, Functions, MAIL_FROM};
 use galley_bench::lambda::routes::{Bench, ROUTES, Route};
-use galley_bench::lambda::trips::{self, CallLog};
+use galley_bench::lambda::trips;
 use galley_bench::stats::{millis, percentile};
-use galley_lambda::Stores;
-use galley_shared::auth::{KeyId, TokenSigner};
-use galley_shared::config::Backend;
-use galley_shared::keys::SigningKey;
 use serde_json::Value;
 
 /// The function binaries, and the Lambda events each is cold-started with.
@@ -49,8 +45,6 @@ const FLOOR: &str = "hello-lambda";
 /// function's own start-up work, without the floor's worker threads.
 const SAME_RUNTIME: &str = "hello-lambda-current-thread";
 const HELLOS: [&str; 2] = [FLOOR, SAME_RUNTIME];
-/// The name of the backend on moto, beside `"embedded"`.
-const AWS: &str = "aws";
 /// Warm checkouts sampled on moto (see `warm`).
 const MOTO_CHECKOUTS: usize = 50;
 
@@ -157,80 +151,6 @@ fn options() -> Options {
     o
 }
 
-/// The per-run state of one backend.
-struct Backed {
-    name: &'static str,
-    stores: Stores,
-    fixture: Fixture,
-    functions: Functions,
-    bucket: String,
-    env: Vec<(String, String)>,
-    calls: Option<CallLog>,
-}
-
-async fn embedded(dir: &Path, receipts: usize) -> Backed {
-    let backend = Backend::Embedded { data_dir: dir.to_owned() };
-    let stores = Stores::open(&backend).await.expect("open the embedded store");
-    let key = galley_lambda::keys::load_or_create(dir).expect("signing key");
-    let fixture = rig::seed(&stores, &key, receipts).await;
-    let functions = Functions::new(&stores, &key);
-    let env =
-        vec![("GALLEY_DATA_DIR".to_owned(), dir.display().to_string()), ("MAIL_FROM".to_owned(), MAIL_FROM.to_owned())];
-    Backed { name: "embedded", stores, fixture, functions, bucket: "local".into(), env, calls: None }
-}
-
-async fn aws(receipts: usize) -> Backed {
-    let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL: run me through ./scripts/bench");
-    let plain = galley_aws::load_sdk_config().await;
-    let (config, calls) = trips::counted(&plain);
-    let suffix = ulid::Ulid::new().to_string().to_lowercase();
-    let table = format!("galley-bench-{suffix}");
-    let bucket = format!("galley-bench-{suffix}");
-    let client = aws_sdk_dynamodb::Client::new(&plain);
-    galley_aws::table::create_table(&client, &table).await.expect("create the table");
-    galley_aws::s3::S3Blobs::new(&plain, bucket.clone()).create_bucket().await.expect("create the bucket");
-    let secret = format!("bench-signing-key-{suffix}-0123456789abcdef");
-    let secrets = aws_sdk_secretsmanager::Client::new(&plain);
-    let arn = secrets
-        .create_secret()
-        .name(format!("galley-bench-{suffix}"))
-        .secret_string(&secret)
-        .send()
-        .await
-        .expect("create the signing key secret")
-        .arn
-        .expect("an ARN");
-    aws_sdk_sesv2::Client::new(&plain)
-        .create_email_identity()
-        .email_identity("galley.example")
-        .send()
-        .await
-        .expect("verify the mail domain");
-    // The in-process functions read the bucket as the deployed ones do.
-    unsafe { std::env::set_var("UPLOAD_BUCKET", &bucket) };
-    let key = SigningKey::new(secret.as_bytes().to_vec()).unwrap();
-    let stores = Stores::Aws(Arc::new(galley_aws::DynamoStore::new(&config, table.clone())));
-    let fixture = rig::seed(&stores, &key, receipts).await;
-    let functions = Functions::new(&stores, &key);
-    calls.take();
-    let mut env = vec![
-        ("TABLE_NAME".to_owned(), table),
-        ("UPLOAD_BUCKET".to_owned(), bucket.clone()),
-        ("SIGNING_KEY_SECRET_ARN".to_owned(), arn),
-        // What the stack hands every function: the public key (its
-        // `TokenKeys`), and a cursor key (the same text here, so cursors the
-        // in-process functions seal open in the started ones).
-        ("GALLEY_TOKEN_PUBLIC_KEYS".to_owned(), TokenSigner::derive(&key, &KeyId::first()).public_key().to_string()),
-        ("GALLEY_CURSOR_KEY".to_owned(), secret.clone()),
-        ("MAIL_FROM".to_owned(), MAIL_FROM.to_owned()),
-        ("AWS_ENDPOINT_URL".to_owned(), endpoint),
-    ];
-    for name in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"] {
-        env.push((name.to_owned(), std::env::var(name).unwrap_or_default()));
-    }
-    Backed { name: AWS, stores, fixture, functions, bucket, env, calls: Some(calls) }
-}
-
 #[derive(Default)]
 struct Starts {
     init: Vec<Duration>,
@@ -308,6 +228,8 @@ struct Warm {
     route: Route,
     sorted: Vec<Duration>,
     trips: Option<(Vec<String>, usize, Units)>,
+    /// What the counted request needed that its function is not granted.
+    missing: Vec<String>,
 }
 
 async fn warm(backed: &Backed, bench: &Bench<'_>, samples: usize, hash_samples: usize) -> Vec<Warm> {
@@ -329,6 +251,7 @@ async fn warm(backed: &Backed, bench: &Bench<'_>, samples: usize, hash_samples: 
             bench.call(route, i).await;
         }
         // One counted request, alone, for its round trips.
+        let mut missing = Vec::new();
         let trips = match &backed.calls {
             Some(log) => {
                 log.take();
@@ -338,6 +261,7 @@ async fn warm(backed: &Backed, bench: &Bench<'_>, samples: usize, hash_samples: 
                 let calls = log.take();
                 let mut units = Units::default();
                 calls.iter().for_each(|c| units += c.units);
+                missing = Grants::of(route.function()).missing(calls.iter().flat_map(|c| &c.needs));
                 Some((calls.iter().map(|c| c.action.clone()).collect(), trips::sequential(&calls), units))
             }
             None => None,
@@ -350,7 +274,7 @@ async fn warm(backed: &Backed, bench: &Bench<'_>, samples: usize, hash_samples: 
             log.take();
         }
         timings.sort();
-        results.push(Warm { route, sorted: timings, trips });
+        results.push(Warm { route, sorted: timings, trips, missing });
     }
     results
 }
@@ -365,25 +289,6 @@ fn ms(v: f64) -> String {
 
 fn pct(sorted: &[Duration], p: f64) -> f64 {
     millis(percentile(sorted, p))
-}
-
-/// The IAM actions each function's `deploy.json` grants.
-fn granted(function: &str) -> Vec<String> {
-    let crate_dir = match function {
-        "upload-check" => "upload",
-        other => other,
-    };
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../functions/{crate_dir}/deploy.json"));
-    let deploy: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("deploy.json")).unwrap();
-    let mut actions = Vec::new();
-    for f in deploy["functions"].as_array().unwrap() {
-        if f["binary"] == function {
-            for list in f["permissions"].as_object().unwrap().values() {
-                actions.extend(list.as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_owned()));
-            }
-        }
-    }
-    actions
 }
 
 #[tokio::main]
@@ -526,10 +431,7 @@ async fn main() {
     for w in &warm_cloud {
         let (actions, sequential, _) = w.trips.clone().unwrap_or_default();
         let (minimum, why) = w.route.minimum();
-        let grants = granted(w.route.function());
-        let missing: Vec<&String> =
-            actions.iter().filter(|a| !a.ends_with("TransactWriteItems") && !grants.contains(a)).collect();
-        let iam = if missing.is_empty() { "granted".to_owned() } else { format!("**missing {missing:?}**") };
+        let iam = if w.missing.is_empty() { "granted".to_owned() } else { format!("**missing {:?}**", w.missing) };
         report.push_str(&format!(
             "| {} | {} | {} | {} ({}) | {} | {} |\n",
             w.route.name(),

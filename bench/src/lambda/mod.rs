@@ -1,11 +1,14 @@
 //! The Lambda harness behind `bench-lambda`: a Runtime API to start function
-//! binaries against, the requests each route takes, an SDK HTTP client that
-//! counts round trips, and the plot of the results.
+//! binaries against, the two seeded backends (`backed`), the requests each
+//! route takes, an SDK HTTP client that counts round trips and what IAM
+//! must grant them (`iam`), and the plot of the results.
 
+pub mod backed;
 pub mod capacity;
 pub mod cost;
 pub mod emf;
 pub mod events;
+pub mod iam;
 pub mod launch;
 pub mod plot;
 pub mod rig;

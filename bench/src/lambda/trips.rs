@@ -16,6 +16,7 @@ use http_body_util::BodyExt as _;
 use serde_json::Value;
 
 use super::capacity::{self, Index, Item, Projection, Schema, Units};
+use super::iam::{self, Need};
 
 use aws_config::SdkConfig;
 use aws_smithy_http_client::tls;
@@ -34,6 +35,8 @@ pub struct Call {
     pub ended: Instant,
     /// What it cost in request units (metered calls only).
     pub units: Units,
+    /// The IAM actions and resources AWS authorizes it by.
+    pub needs: Vec<Need>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -110,6 +113,7 @@ struct CountingConnector {
 impl HttpConnector for CountingConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
         let action = action_of(&request);
+        let needs = needs_of(&action, &request);
         let log = self.log.clone();
         let metered = log.metering.load(Ordering::SeqCst);
         let operation = action.strip_prefix("dynamodb:").filter(|_| metered).map(str::to_owned);
@@ -133,7 +137,7 @@ impl HttpConnector for CountingConnector {
                 units.read = capacity::read_request_units(op, asked, &answered);
                 units.write = meter.write_units(before).await;
             }
-            log.calls.lock().unwrap().push(Call { action, started, ended, units });
+            log.calls.lock().unwrap().push(Call { action, started, ended, units, needs });
             response
         })
     }
@@ -236,6 +240,20 @@ fn sdk(value: &Value) -> Option<AttributeValue> {
 
 /// The IAM action a request needs, from what is on the wire: the JSON
 /// protocols name it in `X-Amz-Target`; S3 and SES v2 are REST.
+/// What authorizes `request`: its body is read only where it names more
+/// than the table (an index, a transaction's writes).
+fn needs_of(action: &str, request: &HttpRequest) -> Vec<Need> {
+    let bytes = request.body().bytes().unwrap_or_default();
+    let names_more = |word: &[u8]| bytes.windows(word.len()).any(|w| w == word);
+    let body: Option<Value> = (action.starts_with("dynamodb:")
+        && (names_more(b"IndexName") || names_more(b"TransactItems")))
+    .then(|| serde_json::from_slice(bytes).ok())
+    .flatten();
+    let uri = request.uri();
+    let path = uri.split_once("://").map_or(uri, |(_, rest)| rest.split_once('/').map_or("", |(_, p)| p));
+    iam::needs(action, body.as_ref(), path.split('?').next().unwrap_or_default())
+}
+
 fn action_of(request: &HttpRequest) -> String {
     if let Some(target) = request.headers().get("x-amz-target") {
         let (service, operation) = target.split_once('.').unwrap_or(("", target));
@@ -272,6 +290,7 @@ mod tests {
             started: base + Duration::from_millis(start_ms),
             ended: base + Duration::from_millis(end_ms),
             units: Units::default(),
+            needs: Vec::new(),
         }
     }
 

@@ -140,6 +140,15 @@ fn every_function_is_built_configured_and_allowed_as_its_list_says() {
         for actions in granted.values() {
             assert!(actions.iter().all(|a| !a.contains('*')), "{name}: no wildcard actions");
         }
+        // S3 answers a read of a missing key 404 only to a role that may
+        // list the bucket, 403 otherwise: the code that reads (or copies)
+        // an upload tells "gone" from "refused" by that 404.
+        for (resource, actions) in &granted {
+            if let Some(bucket) = resource.strip_suffix("/uploads/*").filter(|_| actions.contains("s3:GetObject")) {
+                let listed = granted.get(bucket).is_some_and(|a| a.contains("s3:ListBucket"));
+                assert!(listed, "{name}: reads uploads, so needs s3:ListBucket on {bucket}");
+            }
+        }
     }
 }
 
