@@ -86,6 +86,18 @@ impl<'a> Cursor<'a> {
         Self { term, titles_only, buffer: Vec::new(), at: 0, next: Next::From(from), read: FIRST_READ }
     }
 
+    /// A cursor over a term's postings read whole: those after `after`
+    /// (and in the title, with `titles_only`), sorted by title key.
+    fn whole(term: Term<'a>, postings: &[Posting], after: Option<&str>, titles_only: bool) -> Self {
+        let mut buffer: Vec<Posting> = postings
+            .iter()
+            .filter(|p| after.is_none_or(|key| p.title_key.as_str() > key) && (p.in_title || !titles_only))
+            .cloned()
+            .collect();
+        buffer.sort_unstable_by(|a, b| a.title_key.cmp(&b.title_key));
+        Self { term, titles_only, buffer, at: 0, next: Next::Ended, read: FIRST_READ }
+    }
+
     /// Reads the next stretch if the buffer is used up, at most `share`
     /// entries: whether the cursor has a head, a stretch without postings
     /// (up to a key), or the list ended.
@@ -213,6 +225,17 @@ impl Leapfrog<'_> {
     }
 }
 
+/// How a join reads one of its terms.
+#[derive(Clone, Copy, Debug)]
+pub enum Read<'a> {
+    /// In title order, a stretch at a time (`SearchIndex::title_ordered`).
+    InTitleOrder,
+    /// Probed by key for the products the other terms match.
+    ByKey,
+    /// Already read whole (a prefix of many words with few postings).
+    Whole(&'a [Posting]),
+}
+
 /// Candidates probed at once for the prefixes, doubling up to the most.
 const FIRST_BATCH: usize = 32;
 const MOST_BATCH: usize = 256;
@@ -221,7 +244,11 @@ const MOST_BATCH: usize = 256;
 /// the store reads in title order are joined so; the others (a prefix
 /// spanning many words, which a store may serve in title order only by
 /// walking its catalog) are probed by key for the join's matches, a batch
-/// at a time: a probe is one seek.
+/// at a time: a probe is one seek. A term read whole instead drives the
+/// join alone, its postings sorted by title, and every other term is
+/// probed: a prefix of many rare words has far fewer postings than the
+/// common word it comes with, so its candidates are few and most of them
+/// hits.
 pub struct Join<'a> {
     frog: Leapfrog<'a>,
     probes: Vec<Term<'a>>,
@@ -235,23 +262,43 @@ pub struct Join<'a> {
 impl<'a> Join<'a> {
     /// The join of `terms` after the title key `after`, reading about
     /// `budget` index entries at most: it stops once it has decided at
-    /// least one title and spent the budget.
-    /// `ordered` says which terms the store reads in title order without
-    /// walking its catalog (`SearchIndex::title_ordered`): the others are
-    /// probed, unless none is.
+    /// least one title and spent the budget. Each term comes with how it is
+    /// read: the shortest list read whole, if any, drives; otherwise the
+    /// terms read in title order are joined and the rest probed, unless
+    /// none is read in title order (then all are).
     /// With `titles_only`, only products holding every term in the title.
     pub fn new(
         index: &'a dyn SearchIndex,
-        terms: &[(Term<'a>, bool)],
+        terms: &[(Term<'a>, Read<'a>)],
         filter: &'a CatalogFilter,
         after: Option<&str>,
         budget: usize,
         titles_only: bool,
     ) -> Self {
-        let any_ordered = terms.iter().any(|(_, ordered)| *ordered);
-        let (read, probed): (Vec<_>, Vec<_>) = terms.iter().partition(|(_, ordered)| *ordered || !any_ordered);
-        let probes = probed.into_iter().map(|(term, _)| term).collect();
-        let cursors = read.into_iter().map(|(term, _)| Cursor::new(term, after, titles_only)).collect();
+        let driver = terms
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (_, read))| match read {
+                Read::Whole(postings) => Some((i, postings.len())),
+                _ => None,
+            })
+            .min_by_key(|&(_, len)| len)
+            .map(|(i, _)| i);
+        let (cursors, probes) = match driver {
+            Some(at) => {
+                let (term, read) = terms[at];
+                let Read::Whole(postings) = read else { unreachable!("the driver is read whole") };
+                let probes = terms.iter().enumerate().filter(|&(i, _)| i != at).map(|(_, (term, _))| *term);
+                (vec![Cursor::whole(term, postings, after, titles_only)], probes.collect())
+            }
+            None => {
+                let any_ordered = terms.iter().any(|(_, read)| matches!(read, Read::InTitleOrder));
+                let (read, probed): (Vec<_>, Vec<_>) =
+                    terms.iter().partition(|(_, read)| matches!(read, Read::InTitleOrder) || !any_ordered);
+                let cursors = read.into_iter().map(|(term, _)| Cursor::new(term, after, titles_only)).collect();
+                (cursors, probed.into_iter().map(|(term, _)| term).collect())
+            }
+        };
         let frog = Leapfrog { index, filter, cursors, budget, spent: 0, decided: None };
         Self { frog, probes, titles_only, ready: VecDeque::new(), batch: FIRST_BATCH, probed: 0, decided: None }
     }

@@ -7,7 +7,8 @@
 //! the top: all hits of a level, in title order, before any of the next. A
 //! pass over the join from its start also keeps the first hits of every
 //! lower level, so when the join ends within the budget the page is whole
-//! at once.
+//! at once. A prefix of many words, which the store cannot read in title
+//! order, is read whole if its postings are few and drives the join.
 //!
 //! A page reads about `budget` index entries at most. When the budget runs
 //! out first, the page ends early — short, even empty — with a position
@@ -20,7 +21,7 @@ use futures_util::future::try_join_all;
 use crate::error::Error;
 use crate::ports::SearchIndex;
 
-use super::join::{Join, Step};
+use super::join::{Join, Read, Step};
 use super::query::CatalogFilter;
 use super::rank::Hit;
 use super::term::Term;
@@ -32,6 +33,12 @@ pub struct ScanPosition {
     pub level: u32,
     pub after: Option<String>,
 }
+
+/// Postings a term the store cannot read in title order may have to be
+/// read whole and drive the join (`join::Read::Whole`): one range of the
+/// index, sorted in memory, instead of a probe for each match of the
+/// other words.
+pub const READ_WHOLE_AT_MOST: usize = 4_000;
 
 pub struct Scan<'a> {
     pub index: &'a dyn SearchIndex,
@@ -51,7 +58,34 @@ impl Scan<'_> {
         let mut page: Vec<Hit> = Vec::new();
         let mut left = self.budget.max(1);
         let ordered = try_join_all(self.terms.iter().map(|&term| self.index.title_ordered(term))).await?;
-        let terms: Vec<(Term<'_>, bool)> = self.terms.iter().copied().zip(ordered).collect();
+        // A term the store cannot read in title order is read whole when
+        // it has few enough postings, once for every level of the page,
+        // within half the budget.
+        let cap = READ_WHOLE_AT_MOST.min(left / 2);
+        let wholes = try_join_all(self.terms.iter().zip(&ordered).map(|(&term, &ordered)| async move {
+            if ordered || cap == 0 { Ok(None) } else { self.index.postings(term, cap).await }
+        }))
+        .await?;
+        // A list found longer than the cap was read up to it all the same.
+        let read: usize = wholes
+            .iter()
+            .zip(&ordered)
+            .map(|(whole, &ordered)| whole.as_ref().map_or(cap * usize::from(!ordered), Vec::len))
+            .sum();
+        left = left.saturating_sub(read);
+        let terms: Vec<(Term<'_>, Read<'_>)> = self
+            .terms
+            .iter()
+            .zip(ordered.iter().zip(&wholes))
+            .map(|(&term, (&ordered, whole))| {
+                let read = match whole {
+                    Some(postings) => Read::Whole(postings),
+                    None if ordered => Read::InTitleOrder,
+                    None => Read::ByKey,
+                };
+                (term, read)
+            })
+            .collect();
         loop {
             // The top level joins title postings only (far fewer, where
             // words are common in descriptions); the levels below, all.
