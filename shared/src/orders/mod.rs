@@ -28,5 +28,5 @@ pub use order::{
     AdminOrderView, Fulfilment, Order, OrderLine, OrderState, OrderStatus, OrderView, PendingRefund, Refund,
 };
 pub use pricing::{Offered, Quote, QuoteView, price};
-pub use sender::{Delivery, NoticeSender};
+pub use sender::{Delivery, NoticeSender, SEND_LEASE};
 pub use settler::{Settled, Settler};
