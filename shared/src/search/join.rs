@@ -86,15 +86,11 @@ impl<'a> Cursor<'a> {
         Self { term, titles_only, buffer: Vec::new(), at: 0, next: Next::From(from), read: FIRST_READ }
     }
 
-    /// A cursor over a term's postings read whole: those after `after`
-    /// (and in the title, with `titles_only`), sorted by title key.
+    /// A cursor over a term's postings read whole, in title order: those
+    /// after `after` (and in the title, with `titles_only`).
     fn whole(term: Term<'a>, postings: &[Posting], after: Option<&str>, titles_only: bool) -> Self {
-        let mut buffer: Vec<Posting> = postings
-            .iter()
-            .filter(|p| after.is_none_or(|key| p.title_key.as_str() > key) && (p.in_title || !titles_only))
-            .cloned()
-            .collect();
-        buffer.sort_unstable_by(|a, b| a.title_key.cmp(&b.title_key));
+        let from = after.map_or(0, |key| postings.partition_point(|p| p.title_key.as_str() <= key));
+        let buffer = postings[from..].iter().filter(|p| p.in_title || !titles_only).cloned().collect();
         Self { term, titles_only, buffer, at: 0, next: Next::Ended, read: FIRST_READ }
     }
 
@@ -232,7 +228,8 @@ pub enum Read<'a> {
     InTitleOrder,
     /// Probed by key for the products the other terms match.
     ByKey,
-    /// Already read whole (a prefix of many words with few postings).
+    /// Already read whole (a prefix of many words with few postings),
+    /// sorted by title key.
     Whole(&'a [Posting]),
 }
 

@@ -62,10 +62,14 @@ impl Scan<'_> {
         // it has few enough postings, once for every level of the page,
         // within half the budget.
         let cap = READ_WHOLE_AT_MOST.min(left / 2);
-        let wholes = try_join_all(self.terms.iter().zip(&ordered).map(|(&term, &ordered)| async move {
+        let mut wholes = try_join_all(self.terms.iter().zip(&ordered).map(|(&term, &ordered)| async move {
             if ordered || cap == 0 { Ok(None) } else { self.index.postings(term, cap).await }
         }))
         .await?;
+        // In title order once, for every level's join to start anywhere in.
+        for postings in wholes.iter_mut().flatten() {
+            postings.sort_unstable_by(|a, b| a.title_key.cmp(&b.title_key));
+        }
         // A list found longer than the cap was read up to it all the same.
         let read: usize = wholes
             .iter()
