@@ -99,6 +99,13 @@ def schemathesis(server: Server, token: str, args: argparse.Namespace, report: p
     ]
     if args.max_time:
         command += ["--max-time", str(args.max_time)]
+    if args.aws:
+        # moto deep-copies the whole table once per action of every
+        # transaction, so an admin write on a table the run has filled
+        # with products and their index items can take seconds on a busy
+        # CI machine; schemathesis's default 10 s is a client-side limit,
+        # not part of API.md (DynamoDB itself answers in milliseconds).
+        command += ["--request-timeout", "120"]
     if phases:
         command += ["--phases", phases]
     print("$", " ".join(command), flush=True)
