@@ -389,10 +389,12 @@ impl SearchIndex for EmbeddedStore {
     }
 
     /// A word is a range of the title index; a prefix of a few words a
-    /// merge of theirs; a prefix of more is served by walking the catalog.
+    /// merge of theirs; a prefix of more, a range of the prefix index
+    /// (`PREFIX_KEY_CHARS` letters or more) or else a walk of the catalog.
     async fn title_ordered(&self, term: Term<'_>) -> Result<bool, Error> {
         match OwnedTerm::from(term) {
             OwnedTerm::Word(_) => Ok(true),
+            OwnedTerm::Prefix(prefix) if prefix_keyed(&prefix) => Ok(true),
             OwnedTerm::Prefix(prefix) => self.db.read(move |conn| Ok(terms_under(conn, &prefix)?.is_some())).await,
         }
     }
@@ -414,12 +416,18 @@ impl SearchIndex for EmbeddedStore {
                     OwnedTerm::Word(word) => vec![word.clone()],
                     OwnedTerm::Prefix(prefix) => match terms_under(conn, prefix)? {
                         Some(words) => words,
+                        None if prefix_keyed(prefix) => {
+                            let ranges: Vec<i64> = kinds.to_vec();
+                            return merged_in_title_order(&ranges, read, |&kind, share| {
+                                prefix_in_title_order(conn, (prefix, kind), &from, share)
+                            });
+                        }
                         None => return walk_in_title_order(conn, &term, &from, read, titles_only),
                     },
                 };
                 let ranges: Vec<(&str, i64)> =
                     words.iter().flat_map(|word| kinds.iter().map(move |&kind| (word.as_str(), kind))).collect();
-                merged_in_title_order(conn, &ranges, &from, read)
+                merged_in_title_order(&ranges, read, |&range, share| range_in_title_order(conn, range, &from, share))
             })
             .await
     }
@@ -469,24 +477,23 @@ fn range_in_title_order(
     Ok(run_of(postings, read))
 }
 
-/// Several ranges' postings in title order: each read in title order, a
-/// share of `read` each, merged up to the first key one of them stopped at
-/// (below it every range's postings are in hand), one posting per product
-/// (`in_title` if any of its terms is).
-fn merged_in_title_order(
-    conn: &rusqlite::Connection,
-    ranges: &[(&str, i64)],
-    from: &Bound,
+/// Several ranges' postings in title order: each read in title order by
+/// `read_range`, a share of `read` each, merged up to the first key one of
+/// them stopped at (below it every range's postings are in hand), one
+/// posting per product (`in_title` if any of its terms is).
+fn merged_in_title_order<R>(
+    ranges: &[R],
     read: usize,
+    read_range: impl Fn(&R, usize) -> Result<TitleRun, Error>,
 ) -> Result<TitleRun, Error> {
     if let [range] = ranges {
-        return range_in_title_order(conn, *range, from, read);
+        return read_range(range, read);
     }
     let share = (read / ranges.len().max(1)).max(1);
     let mut merged = Vec::new();
     let mut cut: Option<String> = None;
-    for &range in ranges {
-        let run = range_in_title_order(conn, range, from, share)?;
+    for range in ranges {
+        let run = read_range(range, share)?;
         if let Some(end) = run.read_up_to {
             cut = Some(cut.map_or(end.clone(), |cut| cut.min(end)));
         }
@@ -504,6 +511,66 @@ fn merged_in_title_order(
         same
     });
     Ok(TitleRun { postings: merged, read_up_to: cut })
+}
+
+/// Letters of a term the prefix index `search_terms_by_prefix` is keyed by
+/// (`substr(term, 1, 3)` in its definition): a prefix as long serves its
+/// postings in title order from one range of it.
+const PREFIX_KEY_CHARS: usize = 3;
+
+fn prefix_keyed(prefix: &str) -> bool {
+    prefix.chars().nth(PREFIX_KEY_CHARS - 1).is_some()
+}
+
+/// A prefix's postings in title order, in the title (`in_title` 1) or in
+/// the description only (0): a range of `search_terms_by_prefix` under the
+/// prefix's first letters, in sequence. Rows of words there that the
+/// longer prefix does not start are read (counted in `read`) and passed
+/// over; a product holding several of its words is one posting.
+fn prefix_in_title_order(
+    conn: &rusqlite::Connection,
+    (prefix, in_title): (&str, i64),
+    from: &Bound,
+    read: usize,
+) -> Result<TitleRun, Error> {
+    let key: String = prefix.chars().take(PREFIX_KEY_CHARS).collect();
+    let sql = format!(
+        "SELECT {POSTING_COLUMNS}, term FROM search_terms INDEXED BY search_terms_by_prefix \
+         WHERE substr(term, 1, 3) = ?1 AND in_title = ?2 AND title_key {} ?3 ORDER BY title_key LIMIT ?4",
+        from.op
+    );
+    let mut stmt = conn.prepare_cached(&sql).map_err(store_error)?;
+    let mut decoder = PostingDecoder::default();
+    let limit = i64::try_from(read).unwrap_or(i64::MAX);
+    let mut rows = stmt.query(params![key, in_title, from.key, limit]).map_err(store_error)?;
+    let (mut postings, mut scanned, mut last_key) = (Vec::<Posting>::new(), 0, None);
+    while let Some(row) = rows.next().map_err(store_error)? {
+        scanned += 1;
+        let text = |i: usize| row.get_ref(i).and_then(|v| Ok(v.as_str()?)).map_err(store_error);
+        let title_key = text(2)?;
+        if scanned == read {
+            last_key = Some(title_key.to_owned());
+        }
+        if text(6)?.starts_with(prefix) && postings.last().is_none_or(|p| p.title_key != title_key) {
+            postings.push(decoder.decode(row)?);
+        }
+    }
+    let Some(last_key) = last_key else { return Ok(TitleRun { postings, read_up_to: None }) };
+    // The read may have stopped inside the last product's rows, before the
+    // one of its words the prefix starts: the run decides up to its key.
+    if postings.last().is_none_or(|p| p.title_key != last_key) {
+        let mut held = conn
+            .prepare_cached(&format!(
+                "SELECT {POSTING_COLUMNS} FROM search_terms INDEXED BY search_terms_by_prefix \
+                 WHERE substr(term, 1, 3) = ?1 AND in_title = ?2 AND title_key = ?3 \
+                 AND term >= ?4 AND term < ?5 LIMIT 1"
+            ))
+            .map_err(store_error)?;
+        let upper = prefix_upper_bound(prefix);
+        let rows = held.query(params![key, in_title, last_key, prefix, upper]).map_err(store_error)?;
+        postings.extend(collect(rows, |row| decoder.decode(row))?);
+    }
+    Ok(TitleRun { postings, read_up_to: Some(last_key) })
 }
 
 /// Terms under a prefix served in title order by merging theirs; more than
@@ -690,5 +757,51 @@ impl Stock for EmbeddedStore {
                 stock.map(|n| StockLevel::try_from(n).map_err(corrupt)).transpose()
             })
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn product(id: &str, title: &str) -> Product {
+        Product {
+            id: ProductId::parse(id).unwrap(),
+            title: title.to_owned(),
+            description: String::new(),
+            category: Category::parse("kitchen").unwrap(),
+            price: Money::new(100, Currency::parse("USD").unwrap()).unwrap(),
+            image_url: None,
+            stock: 1,
+        }
+    }
+
+    /// A read of one entry that stops on a product's row of a word the
+    /// prefix does not start ("cup" under "cupo") still finds the product's
+    /// row that it does start ("cupola"), before the run moves past it.
+    #[tokio::test]
+    async fn a_prefix_read_cut_inside_a_products_rows_keeps_its_match() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = EmbeddedStore::open(dir.path()).unwrap();
+        // "Mm cups" is under the index's "cup" but not under "cupo".
+        let mut catalog = vec![product("a", "Aa cup cupola"), product("m", "Mm cups")];
+        // More words under "cupo" than a store merges: the prefix index serves it.
+        for (i, word) in ["cupolas", "cupolar", "cupolaed", "cupolated", "cupolette"].iter().enumerate() {
+            catalog.push(product(&format!("z{i}"), &format!("Zz {word}")));
+        }
+        store.upsert(&catalog).await.unwrap();
+        let prefix = Term::Prefix("cupo");
+        assert!(store.title_ordered(prefix).await.unwrap());
+        let run = store.postings_in_title_order(prefix, TitleFrom::Start, 1, true).await.unwrap();
+        let ids: Vec<&str> = run.postings.iter().map(|p| p.product_id.as_str()).collect();
+        assert_eq!(ids, ["a"], "the first product holds cupola");
+        assert_eq!(run.read_up_to.as_deref(), Some(catalog[0].title_order_key().as_str()));
+        let rest = store
+            .postings_in_title_order(prefix, TitleFrom::After(run.read_up_to.as_deref().unwrap()), 10, true)
+            .await
+            .unwrap();
+        let ids: Vec<&str> = rest.postings.iter().map(|p| p.product_id.as_str()).collect();
+        assert_eq!(ids, ["z2", "z1", "z0", "z3", "z4"], "in title order, each holding a word under cupo, once");
+        assert_eq!(rest.read_up_to, None);
     }
 }

@@ -19,8 +19,10 @@ use proptest::test_runner::{Config, TestRunner};
 const VOCABULARY: &[&str] = &[
     "blue", "Blüe", "mug", "mugs", "Mugshot", "café", "CAFE", "crème", "cream", "oak", "o", "42", "tea-pot", "teapot",
     // With the words above, `c` and `cu` are prefixes of more than the few
-    // words a store merges in title order: read whole or probed instead.
-    "cup", "cups", "cupola", "curd", "cut",
+    // words a store merges in title order (read whole or probed instead);
+    // so are `cup`, `cupo`, `cupol` and `cupola`, which the embedded store
+    // reads from its prefix index under `cup`, passing over the other words.
+    "cup", "cups", "cupola", "curd", "cut", "cupid", "cupolas", "cupolar", "cupolae", "cupolaed",
 ];
 const CATEGORIES: &[&str] = &["kitchen", "home", "coffee"];
 
