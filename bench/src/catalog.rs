@@ -76,3 +76,19 @@ pub fn plant_common_words(catalog: &mut [Product], vocabulary: &[String], rng: &
     }
     common
 }
+
+/// The search benchmarks' query mix: two words from one product's title,
+/// the second cut to a prefix of at least three letters, as typed
+/// (URL-encoded, `%20` between the words).
+pub fn two_word_queries(catalog: &[Product], rng: &mut StdRng, queries: usize) -> Vec<String> {
+    (0..queries)
+        .map(|_| {
+            let product = &catalog[rng.random_range(0..catalog.len())];
+            let title: Vec<&str> = product.title.split(' ').collect();
+            let first = title[rng.random_range(0..title.len())];
+            let second = title[rng.random_range(0..title.len())];
+            let cut = rng.random_range(3..=second.len().max(3)).min(second.len());
+            format!("{first}%20{}", &second[..cut])
+        })
+        .collect()
+}

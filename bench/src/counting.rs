@@ -16,6 +16,11 @@ pub struct Counter {
     calls: AtomicUsize,
     nanos: std::sync::atomic::AtomicU64,
     entries: AtomicUsize,
+    /// Of `entries`, those read by key (a `BatchGetItem` key on DynamoDB).
+    keyed: AtomicUsize,
+    /// With `item_bytes` set: what the reads would cost on DynamoDB.
+    item_bytes: AtomicUsize,
+    units: AtomicUsize,
 }
 
 impl Counter {
@@ -31,11 +36,40 @@ impl Counter {
     pub fn take_entries(&self) -> usize {
         self.entries.swap(0, Ordering::SeqCst)
     }
+    /// Keys read by key since the last call (of `take_entries`' entries).
+    pub fn take_keyed(&self) -> usize {
+        self.keyed.swap(0, Ordering::SeqCst)
+    }
+    /// Prices reads from now on as DynamoDB would, its index items taken to
+    /// be `bytes` each (as `bench-search-dynamodb` measures them): a range
+    /// read is one query, its items' sizes summed and rounded up to 4 KB
+    /// units; a key read is a unit each (an item under 4 KB). Strongly
+    /// consistent, as the adapter reads.
+    pub fn price_items_at(&self, bytes: usize) {
+        self.item_bytes.store(bytes, Ordering::SeqCst);
+    }
+    /// Read units since the last call (0 unless `price_items_at`).
+    pub fn take_units(&self) -> usize {
+        self.units.swap(0, Ordering::SeqCst)
+    }
     fn hit(&self) {
         self.calls.fetch_add(1, Ordering::SeqCst);
     }
+    /// A range read of `entries`.
     fn read(&self, entries: usize) {
         self.entries.fetch_add(entries, Ordering::SeqCst);
+        let bytes = self.item_bytes.load(Ordering::SeqCst);
+        if bytes > 0 {
+            self.units.fetch_add((entries * bytes).div_ceil(4096).max(1), Ordering::SeqCst);
+        }
+    }
+    /// A read of `keys` by key.
+    fn read_keys(&self, keys: usize) {
+        self.entries.fetch_add(keys, Ordering::SeqCst);
+        self.keyed.fetch_add(keys, Ordering::SeqCst);
+        if self.item_bytes.load(Ordering::SeqCst) > 0 {
+            self.units.fetch_add(keys, Ordering::SeqCst);
+        }
     }
     fn spent(&self, since: std::time::Instant) {
         self.nanos.fetch_add(since.elapsed().as_nanos() as u64, Ordering::SeqCst);
@@ -51,12 +85,12 @@ pub struct Counting<S> {
 impl<S: Catalog + 'static> Catalog for Counting<S> {
     async fn product(&self, id: &ProductId) -> Result<Option<Product>, Error> {
         self.calls.hit();
-        self.calls.read(1);
+        self.calls.read_keys(1);
         self.inner.product(id).await
     }
     async fn products(&self, ids: &[ProductId]) -> Result<Vec<Product>, Error> {
         self.calls.hit();
-        self.calls.read(ids.len());
+        self.calls.read_keys(ids.len());
         self.inner.products(ids).await
     }
     async fn create(&self, product: &Product) -> Result<Written, Error> {
@@ -105,7 +139,7 @@ impl<S: SearchIndex + 'static> SearchIndex for Counting<S> {
         let started = std::time::Instant::now();
         let postings = self.inner.postings_among(term, ids).await;
         self.calls.spent(started);
-        self.calls.read(ids.len());
+        self.calls.read_keys(ids.len());
         postings
     }
     async fn title_ordered(&self, term: Term<'_>) -> Result<bool, Error> {

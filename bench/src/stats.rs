@@ -20,6 +20,20 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1]
 }
 
+/// The nearest-rank `p` percentile (0 < p ≤ 1) of counts sorted ascending.
+pub fn percentile_of(sorted: &[f64], p: f64) -> f64 {
+    sorted[((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1]
+}
+
+/// Mean, p50, p99 and max of `values`, for a table row.
+pub fn spread(values: impl IntoIterator<Item = f64>) -> [f64; 4] {
+    let mut sorted: Vec<f64> = values.into_iter().collect();
+    assert!(!sorted.is_empty());
+    sorted.sort_by(f64::total_cmp);
+    let mean = sorted.iter().sum::<f64>() / sorted.len() as f64;
+    [mean, percentile_of(&sorted, 0.5), percentile_of(&sorted, 0.99), sorted[sorted.len() - 1]]
+}
+
 /// A duration in milliseconds, for tables and plots.
 pub fn millis(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0

@@ -9,22 +9,25 @@
 //! For quick rounds while tuning: `BENCH_SEARCH_DIR=DIR` keeps the imported
 //! store in DIR and reuses it (the same products: the generator is seeded),
 //! and `BENCH_SEARCH_CHECK=0` skips the check against the reference.
+//! `BENCH_SEARCH_ITEM_BYTES=N` also prices the same reads as DynamoDB would
+//! (`Counter::price_items_at`), N being the mean index item size
+//! `bench-search-dynamodb` measures on moto.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use galley_bench::catalog::{generate, plant_common_words};
+use galley_bench::catalog::{generate, plant_common_words, two_word_queries};
 use galley_bench::counting::{Counter, Counting};
-use galley_bench::stats::{ms, summarize};
+use galley_bench::exact::{Verdict, first_page};
+use galley_bench::lambda::cost::PER_MILLION_READ_UNITS;
+use galley_bench::stats::{ms, spread, summarize};
 use galley_embedded::EmbeddedStore;
 use galley_http::Handler;
 use galley_search::SearchFunction;
 use galley_shared::keys::SigningKey;
 use galley_shared::ports::Catalog;
-use galley_shared::search::{ProductQuery, words};
-use galley_tests::reference::brute_force;
-use rand::Rng;
+use galley_shared::search::words;
 
 #[tokio::main]
 async fn main() {
@@ -51,17 +54,7 @@ async fn main() {
     let key = SigningKey::new(vec![9; 32]).unwrap();
     let function = SearchFunction::new(counted.clone(), counted, &key);
 
-    // Two words from one product's title, the last cut to a prefix, as typed.
-    let query_strings: Vec<String> = (0..queries)
-        .map(|_| {
-            let product = &catalog[rng.random_range(0..catalog.len())];
-            let title: Vec<&str> = product.title.split(' ').collect();
-            let first = title[rng.random_range(0..title.len())];
-            let second = title[rng.random_range(0..title.len())];
-            let cut = rng.random_range(3..=second.len().max(3)).min(second.len());
-            format!("{first}%20{}", &second[..cut])
-        })
-        .collect();
+    let query_strings = two_word_queries(&catalog, &mut rng, queries);
 
     let query_strings: Vec<String> = match std::env::var("BENCH_SEARCH_ONLY") {
         Ok(only) => only.split(',').map(|q| q.replace(' ', "%20")).collect(),
@@ -77,8 +70,16 @@ async fn main() {
     let mut results = 0usize;
     let mut pages = Vec::with_capacity(queries);
     let (mut calls_each, mut entries_each) = (Vec::with_capacity(queries), Vec::with_capacity(queries));
+    let (mut keyed_each, mut units_each) = (Vec::with_capacity(queries), Vec::with_capacity(queries));
     let mut all_calls = 0;
+    // What the same reads would cost on DynamoDB, given its index items' size.
+    let item_bytes: Option<usize> = std::env::var("BENCH_SEARCH_ITEM_BYTES").ok().and_then(|b| b.parse().ok());
+    if let Some(bytes) = item_bytes {
+        calls.price_items_at(bytes);
+    }
     calls.take_entries();
+    calls.take_keyed();
+    calls.take_units();
     for q in &query_strings {
         let started = Instant::now();
         let response = function.handle(request(q)).await;
@@ -87,6 +88,8 @@ async fn main() {
         all_calls += made;
         calls_each.push(made);
         entries_each.push(calls.take_entries());
+        keyed_each.push(calls.take_keyed() as f64);
+        units_each.push(calls.take_units() as f64);
         assert_eq!(response.status(), 200);
         results += usize::from(response.body().len() > 30);
         pages.push(response);
@@ -97,28 +100,15 @@ async fn main() {
     // must be the reference's first items; any other difference is wrong.
     let (mut differ, mut early) = (Vec::new(), 0);
     for (q, response) in query_strings.iter().zip(&pages).filter(|_| check) {
-        let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
-        let ids: Vec<String> =
-            body["items"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_owned()).collect();
-        let asked = ProductQuery { words: words(&q.replace("%20", " ")), limit: 20, ..Default::default() };
-        let reference = brute_force(&catalog, &asked);
-        let first = &reference[..reference.len().min(20)];
-        if ids == first {
-            continue;
-        }
-        if ids.len() < first.len() && first.starts_with(&ids) && body["next_cursor"].is_string() {
-            early += 1;
-            if std::env::var("BENCH_SEARCH_DEBUG").is_ok() {
-                println!(
-                    "  ended early: {} ({} of {} items, {} matches)",
-                    q.replace("%20", " "),
-                    ids.len(),
-                    first.len(),
-                    reference.len()
-                );
+        match first_page(&catalog, q, 20, response.body()) {
+            Verdict::Equal => {}
+            Verdict::Early { items, wanted, matches } => {
+                early += 1;
+                if std::env::var("BENCH_SEARCH_DEBUG").is_ok() {
+                    println!("  ended early: {} ({items} of {wanted} items, {matches} matches)", q.replace("%20", " "));
+                }
             }
-        } else {
-            differ.push(q.replace("%20", " "));
+            Verdict::Wrong => differ.push(q.replace("%20", " ")),
         }
     }
     let with = |word: &str| catalog.iter().filter(|p| words(&p.title).iter().any(|w| w == word)).count();
@@ -149,6 +139,19 @@ async fn main() {
          common words, concurrently; one batch read of the page)"
     );
     println!("mean per query: {total_ms:.2} ms in all, {index_ms:.2} ms summed over index lookups");
+    let [mean, p50, p99, max] = spread(entries_each.iter().map(|&e| e as f64));
+    let [keyed, ..] = spread(keyed_each);
+    println!(
+        "entries read per query: mean {mean:.0}, p50 {p50:.0}, p99 {p99:.0}, max {max:.0}; of them by key: mean {keyed:.0}"
+    );
+    if let Some(bytes) = item_bytes {
+        let [mean, p50, p99, max] = spread(units_each);
+        println!(
+            "the same reads on DynamoDB ({bytes}-byte index items, strongly consistent): read units per query mean \
+             {mean:.1}, p50 {p50:.0}, p99 {p99:.0}, max {max:.0}; ${:.2} per million searches",
+            mean * PER_MILLION_READ_UNITS
+        );
+    }
     let slow: Vec<String> = slowest
         .iter()
         .take(5)

@@ -264,6 +264,17 @@ pub fn read_request_units(operation: &str, request: &Value, response: &Value) ->
     }
 }
 
+/// The items a read's answer holds (`Item`, `Items`, or `Responses` by
+/// table), and their size in bytes.
+pub fn items_returned(response: &Value) -> (usize, usize) {
+    let mut items: Vec<&Item> = response["Item"].as_object().into_iter().collect();
+    items.extend(response["Items"].as_array().into_iter().flatten().filter_map(Value::as_object));
+    for found in response["Responses"].as_object().into_iter().flat_map(|tables| tables.values()) {
+        items.extend(found.as_array().into_iter().flatten().filter_map(Value::as_object));
+    }
+    (items.len(), items.iter().map(|item| item_size(item)).sum())
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

@@ -12,7 +12,7 @@ use super::routes::Route;
 /// these figures use is dated below; prices change, the units do not).
 pub const PRICES_AS_OF: &str = "2025-01 (us-east-1, on-demand; DynamoDB after its 2024-11-01 cut)";
 const PER_MILLION_WRITE_UNITS: f64 = 0.625;
-const PER_MILLION_READ_UNITS: f64 = 0.125;
+pub const PER_MILLION_READ_UNITS: f64 = 0.125;
 const PER_MILLION_HTTP_API_REQUESTS: f64 = 1.00;
 const PER_MILLION_LAMBDA_REQUESTS: f64 = 0.20;
 /// Arm64 (Graviton), per GB-second.

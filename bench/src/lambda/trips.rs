@@ -35,6 +35,8 @@ pub struct Call {
     pub ended: Instant,
     /// What it cost in request units (metered calls only).
     pub units: Units,
+    /// The items a metered read returned, and their size in bytes.
+    pub returned: (usize, usize),
     /// The IAM actions and resources AWS authorizes it by.
     pub needs: Vec<Need>,
 }
@@ -129,15 +131,17 @@ impl HttpConnector for CountingConnector {
             let mut response = inner.call(request).await;
             let ended = Instant::now();
             let mut units = Units::default();
+            let mut returned = (0, 0);
             if let (Some(op), Some(asked), Ok(answer)) = (&operation, &asked, response.as_mut()) {
                 let body = std::mem::replace(answer.body_mut(), SdkBody::taken());
                 let bytes = body.collect().await.map(|c| c.to_bytes()).unwrap_or_default();
                 let answered: Value = serde_json::from_slice(&bytes).unwrap_or_default();
                 *answer.body_mut() = SdkBody::from(bytes);
                 units.read = capacity::read_request_units(op, asked, &answered);
+                returned = capacity::items_returned(&answered);
                 units.write = meter.write_units(before).await;
             }
-            log.calls.lock().unwrap().push(Call { action, started, ended, units, needs });
+            log.calls.lock().unwrap().push(Call { action, started, ended, units, returned, needs });
             response
         })
     }
@@ -290,6 +294,7 @@ mod tests {
             started: base + Duration::from_millis(start_ms),
             ended: base + Duration::from_millis(end_ms),
             units: Units::default(),
+            returned: (0, 0),
             needs: Vec::new(),
         }
     }
