@@ -6,7 +6,7 @@
 //!
 //! bench-lambda --local-dir target/bench/local --lambda-dir target/bench/lambda --zip-dir target/lambda \
 //!     --out BENCHMARKS.md [--starts 60] [--quick] [--cold-only]
-//!     [--only checkout,login] [--variant LABEL=LOCAL_BINARY,LAMBDA_BINARY]
+//!     [--only checkout,login] [--variant LABEL=LOCAL_BINARY,LAMBDA_BINARY] [--embedded-only]
 //!
 //! The local build (the default features, the embedded store: what `cargo lambda watch` runs) is
 //! measured on the embedded store; the Lambda build (`--no-default-features
@@ -18,6 +18,7 @@
 //! functions, and each `--variant checkout.mmap=A,B` starts binaries A
 //! (embedded) and B (moto) as the function before the first dot, in the same
 //! interleaved rounds as the rest, so two builds compare within one run.
+//! `--embedded-only` leaves moto and the Lambda build out of such a run.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -52,6 +53,7 @@ struct Options {
     local_dir: PathBuf,
     lambda_dir: PathBuf,
     cold_only: bool,
+    embedded_only: bool,
     zip_dir: PathBuf,
     out: PathBuf,
     starts: usize,
@@ -111,6 +113,7 @@ fn options() -> Options {
         local_dir: "target/bench/local".into(),
         lambda_dir: "target/bench/lambda".into(),
         cold_only: false,
+        embedded_only: false,
         zip_dir: "target/lambda".into(),
         out: "BENCHMARKS.md".into(),
         starts: 60,
@@ -126,6 +129,7 @@ fn options() -> Options {
             "--local-dir" => o.local_dir = args.next().expect("a directory").into(),
             "--lambda-dir" => o.lambda_dir = args.next().expect("a directory").into(),
             "--cold-only" => o.cold_only = true,
+            "--embedded-only" => o.embedded_only = true,
             "--zip-dir" => o.zip_dir = args.next().expect("a directory").into(),
             "--out" => o.out = args.next().expect("a file").into(),
             "--starts" => o.starts = args.next().and_then(|n| n.parse().ok()).expect("a number"),
@@ -145,8 +149,8 @@ fn options() -> Options {
         }
     }
     assert!(
-        o.cold_only || (o.only.is_none() && o.variants.is_empty()),
-        "--only and --variant are for comparing builds: with --cold-only, which writes nothing"
+        o.cold_only || (o.only.is_none() && o.variants.is_empty() && !o.embedded_only),
+        "--only, --variant and --embedded-only are for comparing builds: with --cold-only, which writes nothing"
     );
     o
 }
@@ -308,17 +312,24 @@ async fn main() {
     let receipts = o.starts + o.rss_requests + o.warm_embedded.min(1000) + 100;
     eprintln!("seeding the embedded store…");
     let local = embedded(dir.path(), receipts).await;
+    // Upload tickets asked for between two renewals: the cold starts, or a
+    // memory run, or one warm route's samples and warmup.
+    local.fixture.expect_uploads(o.starts.max(o.rss_requests + 1).max(o.warm_embedded + 52));
+    let local_bench = Bench::new(&local.functions, &local.stores, &local.fixture, local.bucket.clone());
+    if o.embedded_only {
+        eprintln!("cold starts…");
+        local.fixture.renew_access(&local.stores).await;
+        let cold_local = cold_starts(&o, &local, &local_bench).await;
+        report.push_str(&cold_start_table(&o, &cold_local, None));
+        println!("{report}");
+        return;
+    }
     eprintln!("seeding DynamoDB, S3, Secrets Manager and SES on moto…");
     // Each seeded order is two transactions, slow on moto (see MOTO_CHECKOUTS).
     // Every receipts invocation takes a fresh one: the cold starts, the
     // memory run (a cold start and up to MOTO_CHECKOUTS more), the warm run.
     let cloud = aws(o.starts + 1 + 2 * MOTO_CHECKOUTS).await;
-
-    // Upload tickets asked for between two renewals: the cold starts, or a
-    // memory run, or one warm route's samples and warmup.
-    local.fixture.expect_uploads(o.starts.max(o.rss_requests + 1).max(o.warm_embedded + 52));
     cloud.fixture.expect_uploads(o.starts.max(o.rss_requests + 1).max(o.warm_aws + 52));
-    let local_bench = Bench::new(&local.functions, &local.stores, &local.fixture, local.bucket.clone());
     let cloud_bench = Bench::new(&cloud.functions, &cloud.stores, &cloud.fixture, cloud.bucket.clone());
     eprintln!("cold starts…");
     renew_access(&local, &cloud).await;
@@ -332,33 +343,7 @@ async fn main() {
     let rss_cloud_requests = o.rss_requests.min(MOTO_CHECKOUTS);
     let rss_cloud = peak_memory(&o, rss_cloud_requests, &cloud, &cloud_bench).await;
 
-    report.push_str("### Cold start\n\n");
-    report.push_str(
-        "| function | local build, embedded: exec → first answer, median (p95) | × floor | × same-runtime hello | Lambda build on moto: exec → first `/next` (init), median (p95) | × floor | × same-runtime hello | Lambda build on moto: exec → first answer, median |\n|---|---|---|---|---|---|---|---|\n",
-    );
-    let (floor_local, same_local) =
-        (median_p95(&cold_local[FLOOR].first_answer).0, median_p95(&cold_local[SAME_RUNTIME].first_answer).0);
-    let (floor_cloud, same_cloud) =
-        (median_p95(&cold_cloud[FLOOR].init).0, median_p95(&cold_cloud[SAME_RUNTIME].init).0);
-    for binary in binaries(&o) {
-        let name = binary.label.as_str();
-        let (l50, l95) = median_p95(&cold_local[name].first_answer);
-        let (c50, c95) = median_p95(&cold_cloud[name].init);
-        let (a50, _) = median_p95(&cold_cloud[name].first_answer);
-        report.push_str(&format!(
-            "| {name} | {} ({}) | {:.2}× | {:.2}× | {} ({}) | {:.2}× | {:.2}× | {} |\n",
-            ms(l50),
-            ms(l95),
-            l50 / floor_local,
-            l50 / same_local,
-            ms(c50),
-            ms(c95),
-            c50 / floor_cloud,
-            c50 / same_cloud,
-            ms(a50),
-        ));
-    }
-    report.push_str(&noticed_late(&o, &cold_local, &cold_cloud));
+    report.push_str(&cold_start_table(&o, &cold_local, Some(&cold_cloud)));
 
     report.push_str(&format!(
         "\n### Memory\n\nPeak RSS over a cold start and {} requests (embedded) or {} (moto); then what is resident at the end: private (heap, stacks) / mapped files (the binary's pages, SQLite's mapped database) / shared (SQLite's WAL index), and the thread count.\n\n| function | local build, embedded: peak RSS | at the end | Lambda build on moto: peak RSS | at the end |\n|---|---:|---|---:|---|\n",
@@ -462,6 +447,61 @@ async fn main() {
 
     write_section(&o.out, &report);
     println!("{report}");
+}
+
+/// The cold-start table. Init (exec → first `/next`, what Lambda reports
+/// as its Init Duration) is the measure on both back ends; on the embedded
+/// store the first answer is beside it, which adds the first request's work.
+fn cold_start_table(o: &Options, local: &BTreeMap<String, Starts>, cloud: Option<&BTreeMap<String, Starts>>) -> String {
+    let mut table = String::from("### Cold start\n\n");
+    table.push_str(
+        "| function | local build, embedded: exec → first `/next` (init), median (p95) | × floor | × same-runtime hello | local build, embedded: exec → first answer, median (p95) | × floor |",
+    );
+    if cloud.is_some() {
+        table.push_str(
+            " Lambda build on moto: exec → first `/next` (init), median (p95) | × floor | × same-runtime hello | Lambda build on moto: exec → first answer, median |",
+        );
+    }
+    table.push_str(if cloud.is_some() {
+        "\n|---|---|---|---|---|---|---|---|---|---|\n"
+    } else {
+        "\n|---|---|---|---|---|---|\n"
+    });
+    let init = |starts: &BTreeMap<String, Starts>, name: &str| median_p95(&starts[name].init);
+    let answer = |starts: &BTreeMap<String, Starts>, name: &str| median_p95(&starts[name].first_answer);
+    let (floor_init, same_init) = (init(local, FLOOR).0, init(local, SAME_RUNTIME).0);
+    let floor_answer = answer(local, FLOOR).0;
+    for binary in binaries(o) {
+        let name = binary.label.as_str();
+        let ((i50, i95), (a50, a95)) = (init(local, name), answer(local, name));
+        table.push_str(&format!(
+            "| {name} | {} ({}) | {:.2}× | {:.2}× | {} ({}) | {:.2}× |",
+            ms(i50),
+            ms(i95),
+            i50 / floor_init,
+            i50 / same_init,
+            ms(a50),
+            ms(a95),
+            a50 / floor_answer,
+        ));
+        if let Some(cloud) = cloud {
+            let (floor, same) = (init(cloud, FLOOR).0, init(cloud, SAME_RUNTIME).0);
+            let ((c50, c95), (f50, _)) = (init(cloud, name), answer(cloud, name));
+            table.push_str(&format!(
+                " {} ({}) | {:.2}× | {:.2}× | {} |",
+                ms(c50),
+                ms(c95),
+                c50 / floor,
+                c50 / same,
+                ms(f50)
+            ));
+        }
+        table.push('\n');
+    }
+    if let Some(cloud) = cloud {
+        table.push_str(&noticed_late(o, local, cloud));
+    }
+    table
 }
 
 async fn renew_access(local: &Backed, cloud: &Backed) {
