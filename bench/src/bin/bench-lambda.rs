@@ -161,6 +161,8 @@ struct Starts {
     first_answer: Vec<Duration>,
     init_noticed_late: Vec<Duration>,
     answer_noticed_late: Vec<Duration>,
+    /// Connections to AWS opened before the first poll, over all starts.
+    init_aws_connections: usize,
 }
 
 /// The note under the cold-start table: how late the harness noticed
@@ -202,6 +204,7 @@ async fn cold_starts(o: &Options, backed: &Backed, bench: &Bench<'_>) -> BTreeMa
             entry.first_answer.push(start.first_answer);
             entry.init_noticed_late.push(start.init_noticed_late);
             entry.answer_noticed_late.push(start.answer_noticed_late);
+            entry.init_aws_connections += start.init_aws_connections.unwrap_or(0);
         }
     }
     results
@@ -500,8 +503,30 @@ fn cold_start_table(o: &Options, local: &BTreeMap<String, Starts>, cloud: Option
     }
     if let Some(cloud) = cloud {
         table.push_str(&noticed_late(o, local, cloud));
+        table.push_str(&calls_in_init(o, cloud));
     }
     table
+}
+
+/// The note on AWS calls made before the first poll (`tap`): none, or
+/// which functions made them.
+fn calls_in_init(o: &Options, cloud: &BTreeMap<String, Starts>) -> String {
+    let made: Vec<String> = binaries(o)
+        .iter()
+        .filter(|b| cloud[&b.label].init_aws_connections > 0)
+        .map(|b| format!("{} {}", b.label, cloud[&b.label].init_aws_connections))
+        .collect();
+    let what = if made.is_empty() {
+        "no function opened one before its first poll in any of its starts: init calls no AWS service, \
+         Secrets Manager included"
+            .to_owned()
+    } else {
+        format!("connections opened before the first poll, over all starts: {}", made.join(", "))
+    };
+    format!(
+        "\nOver moto each started function reaches AWS through a forwarder that notes when each connection \
+         opens (`bench/src/lambda/tap.rs`; it adds its hop to the first answer, not to init): {what}.\n"
+    )
 }
 
 async fn renew_access(local: &Backed, cloud: &Backed) {

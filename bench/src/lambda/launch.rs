@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::runtime_api::{Answer, Outcome, RuntimeApi};
+use super::tap::Tap;
 
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -30,6 +31,9 @@ pub struct ColdStart {
     /// How much later the harness noticed the poll, and the answer.
     pub init_noticed_late: Duration,
     pub answer_noticed_late: Duration,
+    /// Connections to the AWS endpoint opened before the first poll (each
+    /// an AWS call made in init); `None` where there is no endpoint.
+    pub init_aws_connections: Option<usize>,
 }
 
 /// Kills the process when dropped, so a failed measurement leaves none behind.
@@ -86,7 +90,16 @@ fn check(answer: Answer, expect_status: Option<u16>) -> Result<Answer, String> {
 }
 
 /// Starts the function, hands it `event`, and times init and first answer.
+/// Where the function has an AWS endpoint, it reaches it through a `Tap`.
 pub async fn cold_start(launch: &Launch, event: Value, expect_status: Option<u16>) -> Result<ColdStart, String> {
+    let mut launch = launch.clone();
+    let mut tap = None;
+    if let Some((_, endpoint)) = launch.env.iter_mut().find(|(name, _)| name == "AWS_ENDPOINT_URL") {
+        let started = Tap::start(endpoint).await.map_err(|e| e.to_string())?;
+        endpoint.clone_from(&started.endpoint);
+        tap = Some(started);
+    }
+    let launch = &launch;
     let mut api = RuntimeApi::start().await.map_err(|e| e.to_string())?;
     api.invoke(event);
     let started = Instant::now();
@@ -99,6 +112,7 @@ pub async fn cold_start(launch: &Launch, event: Value, expect_status: Option<u16
         first_answer: answer.at.sent - started,
         init_noticed_late: polled.noticed - polled.sent,
         answer_noticed_late: answer.at.noticed - answer.at.sent,
+        init_aws_connections: tap.map(|tap| tap.opened_before(polled.sent)),
     })
 }
 
