@@ -175,8 +175,9 @@ fn noticed_late(o: &Options, local: &BTreeMap<String, Starts>, cloud: &BTreeMap<
     };
     format!(
         "\nTimes are when the kernel received what the function sent (`SO_TIMESTAMPNS` on the Runtime API's \
-         sockets), not when the harness read it: the harness noticed the first answer {} later (median per \
-         binary) on the embedded store, and the first poll {} later on moto.\n",
+         sockets), not when the harness read it: the harness noticed the first poll {} later (median per \
+         binary) and the first answer {} later on the embedded store, and the first poll {} later on moto.\n",
+        range(&|name| median_p95(&local[name].init_noticed_late).0),
         range(&|name| median_p95(&local[name].answer_noticed_late).0),
         range(&|name| median_p95(&cloud[name].init_noticed_late).0),
     )
