@@ -10,7 +10,7 @@ use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretSlice};
 use sha2::Sha256;
 
-use crate::auth::{AccessTokens, KeyId, TokenSigner};
+use crate::auth::{AccessTokens, KeyId, PublicKey, TokenSigner};
 use crate::error::Error;
 use crate::ports::KeySource;
 
@@ -33,6 +33,13 @@ impl SigningKey {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.0.expose_secret()).expect("HMAC takes any key length");
         mac.update(label.as_bytes());
         mac.finalize().into_bytes().into()
+    }
+
+    /// Whether `tag` is `derive(label)`, compared in constant time.
+    pub fn verify(&self, label: &str, tag: &[u8]) -> bool {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.0.expose_secret()).expect("HMAC takes any key length");
+        mac.update(label.as_bytes());
+        mac.verify_slice(tag).is_ok()
     }
 }
 
@@ -63,10 +70,16 @@ impl Keys {
     /// injected `GALLEY_SIGNING_KEY`, a test): public keys for `kids`, of which
     /// the first signs, and the secret itself for cursors and for login.
     pub fn derived(secret: &SigningKey, kids: &[KeyId]) -> Result<Self, String> {
-        let first = kids.first().ok_or("no key id")?.clone();
         let public: Vec<_> = kids.iter().map(|kid| TokenSigner::derive(secret, kid).public_key()).collect();
+        Self::held(secret, &public)
+    }
+
+    /// As `derived`, with the public keys already derived (the embedded
+    /// store keeps them in `signing.pub`): the first one's id signs.
+    pub fn held(secret: &SigningKey, public: &[PublicKey]) -> Result<Self, String> {
+        let first = public.first().ok_or("no key id")?.kid().clone();
         let login = LoginKey { source: Arc::new(crate::ports::FixedKey(secret.clone())), kid: first };
-        Ok(Self { access: AccessTokens::new(&public)?, cursor: Some(secret.clone()), login: Some(login) })
+        Ok(Self { access: AccessTokens::new(public)?, cursor: Some(secret.clone()), login: Some(login) })
     }
 
     /// Every key from one secret, signing as the first key id (`k1`).
@@ -116,5 +129,15 @@ mod tests {
             assert!(keys.access.verify(token.expose(), 100).is_some(), "{kid}");
         }
         assert!(Keys::derived(&secret, &[]).is_err());
+    }
+
+    #[test]
+    fn a_tag_verifies_only_under_its_label_and_secret() {
+        let secret = SigningKey::new(vec![1; 32]).unwrap();
+        let tag = secret.derive("a");
+        assert!(secret.verify("a", &tag));
+        assert!(!secret.verify("b", &tag));
+        assert!(!secret.verify("a", &tag[..31]));
+        assert!(!SigningKey::new(vec![2; 32]).unwrap().verify("a", &tag));
     }
 }

@@ -279,7 +279,30 @@ pub(crate) fn store_error(e: rusqlite::Error) -> Error {
     }
 }
 
+/// SQLite's memory set up front for each connection, made lazy before the
+/// first one opens (`sqlite3_config` is refused once SQLite has started):
+/// a connection opened for one request should not first write 20 cache
+/// pages and 48 KB of lookaside slots it may never use.
+fn configure_sqlite() {
+    static CONFIGURED: std::sync::Once = std::sync::Once::new();
+    CONFIGURED.call_once(|| {
+        use std::ffi::{c_int, c_void};
+        // SAFETY: called once, before any connection; the arguments are the
+        // ones each option documents (pointer, int, int and int, int).
+        unsafe {
+            rusqlite::ffi::sqlite3_config(
+                rusqlite::ffi::SQLITE_CONFIG_PAGECACHE,
+                std::ptr::null_mut::<c_void>(),
+                0 as c_int,
+                0 as c_int,
+            );
+            rusqlite::ffi::sqlite3_config(rusqlite::ffi::SQLITE_CONFIG_LOOKASIDE, 1200 as c_int, 10 as c_int);
+        }
+    });
+}
+
 fn connect(path: &Path) -> rusqlite::Result<Connection> {
+    configure_sqlite();
     let conn = Connection::open(path)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;

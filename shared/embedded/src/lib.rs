@@ -21,6 +21,7 @@
 //! | `file_mailer`       | mail as `.eml` files in `outbox/`                       |
 //! | `private_files`     | the data dir is its owner's alone: 0700 dirs, 0600 files |
 //! | `signing_key_file`  | the data dir's `signing.key`, made on first start       |
+//! | `public_key_file`   | `signing.pub`: the tokens' public keys, kept for starts  |
 //! | `backup`            | the data dir as one archive, taken live, and restored    |
 //! | `export`            | the data dir read whole, for a move to AWS (`migrate`)   |
 
@@ -41,6 +42,7 @@ mod order_book;
 mod orders;
 pub mod private_files;
 mod promotions;
+pub mod public_key_file;
 pub mod signing_key_file;
 mod uploads;
 
@@ -52,6 +54,7 @@ pub use db::Db;
 pub use file_mailer::FileMailer;
 pub use local_blobs::LocalBlobs;
 pub use local_upload_urls::{LocalPut, LocalUploadUrls, PutRefused, URL_PATH_PREFIX};
+pub use public_key_file::public_keys;
 pub use signing_key_file::load_or_create;
 
 /// All embedded adapters over one data dir.

@@ -2,12 +2,15 @@
 //! reads the network. Login's secret is read from Secrets Manager on its
 //! first login or refresh (`ManagedKey`), never at cold start.
 
+use std::sync::Arc;
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use galley_shared::Error;
-use galley_shared::auth::{AccessTokens, KeyId};
+use galley_shared::auth::{AccessTokens, KeyId, PublicKey, TokenSigner};
 use galley_shared::config::Backend;
-use galley_shared::keys::{Keys, SigningKey};
+use galley_shared::keys::{Keys, LoginKey, SigningKey};
+use galley_shared::ports::FixedKey;
 
 /// Base64 of the deployment's secret, for deployments that inject it (never
 /// committed): every key is then derived from it, as on the embedded store.
@@ -44,28 +47,34 @@ pub fn keys(backend: &Backend, stores: &crate::Stores) -> Result<Keys, Error> {
     let public = var(PUBLIC_KEYS_ENV)
         .map(|list| AccessTokens::parse(&list).map_err(|e| misconfigured(PUBLIC_KEYS_ENV, e)))
         .transpose()?;
-    let derived = |secret: SigningKey| {
-        let mut keys = Keys::derived(&secret, std::slice::from_ref(&kid)).map_err(Error::internal)?;
-        if let Some(public) = public.clone() {
-            keys.access = public;
+    // The keys of a secret at hand; public keys given in the environment
+    // replace its own, which are then not derived at all.
+    let from_secret = |secret: SigningKey, own: &dyn Fn(&SigningKey) -> Vec<PublicKey>| match public.clone() {
+        Some(access) => {
+            let login = LoginKey { source: Arc::new(FixedKey(secret.clone())), kid: kid.clone() };
+            Ok(Keys::new(access, Some(secret), Some(login)))
         }
-        Ok(keys)
+        None => Keys::held(&secret, &own(&secret)).map_err(Error::internal),
     };
     if let Some(encoded) = var(KEY_ENV) {
         let bytes = B64.decode(encoded).map_err(|_| misconfigured(KEY_ENV, "not base64"))?;
-        return derived(SigningKey::new(bytes).map_err(|e| misconfigured(KEY_ENV, e))?);
+        let secret = SigningKey::new(bytes).map_err(|e| misconfigured(KEY_ENV, e))?;
+        return from_secret(secret, &|secret| vec![TokenSigner::derive(secret, &kid).public_key()]);
     }
     match (backend, stores) {
+        // The public key is read from `signing.pub` beside the secret, not
+        // derived at every start.
         #[cfg(feature = "embedded")]
-        (Backend::Embedded { data_dir }, _) => derived(load_or_create(data_dir)?),
+        (Backend::Embedded { data_dir }, _) => from_secret(load_or_create(data_dir)?, &|secret| {
+            galley_embedded::public_keys(data_dir, secret, std::slice::from_ref(&kid))
+        }),
         #[cfg(feature = "aws")]
         (Backend::Aws { .. }, crate::Stores::Aws(store)) => {
             let access = public.ok_or_else(|| misconfigured(PUBLIC_KEYS_ENV, "the AWS backend needs it"))?;
             let cursor = var(CURSOR_KEY_ENV)
                 .map(|text| SigningKey::new(text.into_bytes()).map_err(|e| misconfigured(CURSOR_KEY_ENV, e)))
                 .transpose()?;
-            let login = var(KEY_SECRET_ENV)
-                .map(|arn| galley_shared::keys::LoginKey { source: managed_key(store.sdk_config(), &arn), kid });
+            let login = var(KEY_SECRET_ENV).map(|arn| LoginKey { source: managed_key(store.sdk_config(), &arn), kid });
             Ok(Keys::new(access, cursor, login))
         }
         #[allow(unreachable_patterns)] // in a build with one backend
