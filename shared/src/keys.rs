@@ -30,16 +30,18 @@ impl SigningKey {
 
     /// A key for one purpose: HMAC-SHA256(secret, label).
     pub fn derive(&self, label: &str) -> [u8; 32] {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.0.expose_secret()).expect("HMAC takes any key length");
-        mac.update(label.as_bytes());
-        mac.finalize().into_bytes().into()
+        self.mac(label).finalize().into_bytes().into()
     }
 
     /// Whether `tag` is `derive(label)`, compared in constant time.
     pub fn verify(&self, label: &str, tag: &[u8]) -> bool {
+        self.mac(label).verify_slice(tag).is_ok()
+    }
+
+    fn mac(&self, label: &str) -> Hmac<Sha256> {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.0.expose_secret()).expect("HMAC takes any key length");
         mac.update(label.as_bytes());
-        mac.verify_slice(tag).is_ok()
+        mac
     }
 }
 
